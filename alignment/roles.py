@@ -1,0 +1,81 @@
+"""Teams and roles. Each role is a Django group; a user holds one role."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Team(StrEnum):
+    MARKETING = "marketing"
+    SALES = "sales"
+
+
+class Role(StrEnum):
+    MARKETING_REP = "marketing_rep"
+    MARKETING_MANAGER = "marketing_manager"
+    SALES_REP = "sales_rep"
+    SALES_MANAGER = "sales_manager"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def team(self) -> Team | None:
+        return ROLE_TEAMS.get(self)
+
+    @property
+    def is_manager(self) -> bool:
+        return self in {Role.MARKETING_MANAGER, Role.SALES_MANAGER, Role.ADMIN}
+
+
+ROLE_LABELS = {
+    Role.MARKETING_REP: "Marketing rep",
+    Role.MARKETING_MANAGER: "Marketing manager",
+    Role.SALES_REP: "Sales rep",
+    Role.SALES_MANAGER: "Sales manager",
+    Role.ADMIN: "Admin",
+}
+ROLE_TEAMS = {
+    Role.MARKETING_REP: Team.MARKETING,
+    Role.MARKETING_MANAGER: Team.MARKETING,
+    Role.SALES_REP: Team.SALES,
+    Role.SALES_MANAGER: Team.SALES,
+}
+# Most senior first: a user in several groups gets the first that matches.
+_PRECEDENCE = [
+    Role.ADMIN,
+    Role.SALES_MANAGER,
+    Role.MARKETING_MANAGER,
+    Role.SALES_REP,
+    Role.MARKETING_REP,
+]
+
+
+def user_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
+    """The user's role, read once per user object (one query)."""
+    if not user.is_authenticated:
+        return None
+    cached = getattr(user, "_tandem_role", False)
+    if cached is not False:
+        return cached
+    if user.is_superuser:
+        role: Role | None = Role.ADMIN
+    else:
+        names = set(user.groups.values_list("name", flat=True))
+        role = next((r for r in _PRECEDENCE if r.value in names), None)
+    user._tandem_role = role
+    return role
+
+
+def user_team(user: AbstractBaseUser | AnonymousUser) -> Team | None:
+    role = user_role(user)
+    return role.team if role else None
+
+
+def user_is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
+    role = user_role(user)
+    return bool(role and role.is_manager)

@@ -1,0 +1,264 @@
+"""REST endpoints of the lead funnel: translate HTTP to the services and back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import IsManager
+from leads.errors import RowError, RowsInvalid
+from leads.models import AttemptChannel, AttemptOutcome, Channel, Deal, Handoff, Stage
+from leads.selectors import handoff_list
+from leads.services import (
+    UpsertResult,
+    attempts_upsert,
+    campaigns_upsert,
+    deals_upsert,
+    handoff_accept,
+    handoff_can_decide,
+    handoff_reject,
+    leads_upsert,
+    stage_events_upsert,
+    touches_upsert,
+)
+
+
+
+def _ref(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(max_length=150, **kwargs)
+
+
+class CampaignIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=200)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    cost = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, default=0)
+
+
+class LeadIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    created_at = serializers.DateTimeField()
+    campaign = _ref(required=False, allow_null=True, allow_blank=True)
+    owner = _ref(required=False, allow_null=True, allow_blank=True)
+    segment = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    attributes = serializers.DictField(required=False)
+
+
+class TouchIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    lead = _ref()
+    campaign = _ref()
+    occurred_at = serializers.DateTimeField()
+    kind = serializers.CharField(max_length=40, required=False, allow_blank=True)
+
+
+class StageEventIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    lead = _ref()
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    occurred_at = serializers.DateTimeField()
+    actor = _ref(required=False, allow_null=True, allow_blank=True)
+    reason = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class AttemptIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    lead = _ref()
+    occurred_at = serializers.DateTimeField()
+    channel = serializers.ChoiceField(choices=AttemptChannel.choices)
+    outcome = serializers.ChoiceField(choices=AttemptOutcome.choices)
+    actor = _ref(required=False, allow_null=True, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class DealIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    lead = _ref()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    created_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=Deal.Status.choices, default=Deal.Status.OPEN)
+    lost_reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+UpsertOut = inline_serializer(
+    "UpsertResult", {"created": serializers.IntegerField(), "updated": serializers.IntegerField()}
+)
+ErrorsOut = inline_serializer(
+    "IngestErrors",
+    {
+        "errors": inline_serializer(
+            "IngestError",
+            {
+                "index": serializers.IntegerField(),
+                "field": serializers.CharField(),
+                "message": serializers.CharField(),
+            },
+            many=True,
+        )
+    },
+)
+
+
+def _flatten(errors: Any, index: int = 0, field: str = "non_field_errors") -> list[RowError]:
+    if isinstance(errors, dict):
+        return [e for key, value in errors.items() for e in _flatten(value, index, key)]
+    if isinstance(errors, list):
+        return [e for item in errors for e in _flatten(item, index, field)]
+    return [RowError(index, field, str(errors))]
+
+
+def _errors_response(errors: list[RowError]) -> Response:
+    return Response(
+        {"errors": [e.as_dict() for e in errors]}, status=status.HTTP_400_BAD_REQUEST
+    )
+
+
+class IngestView(APIView):
+    """POST one object or a list of up to API_MAX_BATCH; all or nothing; idempotent."""
+
+    permission_classes = [IsManager]
+    row_serializer: type[serializers.Serializer]
+    upsert: Callable[..., UpsertResult]
+
+    def post(self, request: Request) -> Response:
+        data = request.data
+        rows = [data] if isinstance(data, dict) else data
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            return _errors_response([RowError(0, "non_field_errors", "Send an object or a list of objects.")])
+        if not rows:
+            return _errors_response([RowError(0, "non_field_errors", "Send at least one record.")])
+        if len(rows) > settings.API_MAX_BATCH:
+            return _errors_response(
+                [RowError(settings.API_MAX_BATCH, "non_field_errors",
+                          f"Send at most {settings.API_MAX_BATCH} records per request.")]
+            )
+        parsed = self.row_serializer(data=rows, many=True)
+        if not parsed.is_valid():
+            errors = [
+                e
+                for index, row_errors in enumerate(parsed.errors)
+                for e in _flatten(row_errors, index)
+            ]
+            return _errors_response(errors)
+        try:
+            result = type(self).upsert(rows=parsed.validated_data)
+        except RowsInvalid as exc:
+            return _errors_response(exc.errors)
+        return Response({"created": result.created, "updated": result.updated})
+
+
+def _ingest_view(name: str, serializer: type[serializers.Serializer], upsert: Callable) -> type:
+    view = type(
+        f"{name}IngestView",
+        (IngestView,),
+        {"row_serializer": serializer, "upsert": staticmethod(upsert), "__doc__": IngestView.__doc__},
+    )
+    view.post = extend_schema(
+        operation_id=f"{name.lower()}_ingest",
+        request=serializer(many=True),
+        responses={200: UpsertOut, 400: ErrorsOut},
+        summary=f"Create or update {name.lower()} by external_id",
+        tags=["ingest"],
+    )(view.post)
+    return view
+
+
+CampaignIngest = _ingest_view("Campaigns", CampaignIn, campaigns_upsert)
+LeadIngest = _ingest_view("Leads", LeadIn, leads_upsert)
+TouchIngest = _ingest_view("Touches", TouchIn, touches_upsert)
+StageEventIngest = _ingest_view("StageEvents", StageEventIn, stage_events_upsert)
+AttemptIngest = _ingest_view("Attempts", AttemptIn, attempts_upsert)
+DealIngest = _ingest_view("Deals", DealIn, deals_upsert)
+
+
+# --- handoffs -------------------------------------------------------------------------------
+
+
+class HandoffOut(serializers.ModelSerializer):
+    lead = serializers.CharField(source="lead.external_id")
+    owner = serializers.CharField(source="owner.username", default=None)
+    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    reason = serializers.CharField(source="reason.code", default=None)
+
+    class Meta:
+        model = Handoff
+        fields = [
+            "id", "lead", "handed_at", "owner", "status", "decided_at", "decided_by",
+            "reason", "feedback", "rating", "matched_rules",
+        ]
+
+
+class HandoffRejectIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=64)
+    feedback = serializers.CharField(required=False, allow_blank=True, default="")
+    rating = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=5)
+
+
+@extend_schema(tags=["handoffs"])
+class HandoffList(ListAPIView):
+    serializer_class = HandoffOut
+
+    @extend_schema(
+        parameters=[
+            inline_serializer(
+                "HandoffFilter",
+                {
+                    "status": serializers.ChoiceField(choices=Handoff.Status.choices, required=False),
+                    "owner": serializers.CharField(required=False),
+                },
+            )
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Handoff]:
+        status_ = self.request.query_params.get("status")
+        if status_ and status_ not in Handoff.Status.values:
+            raise serializers.ValidationError(
+                {"status": f"Use one of {', '.join(Handoff.Status.values)}."}
+            )
+        return handoff_list(status=status_ or None, owner=self.request.query_params.get("owner") or None)
+
+
+def _decidable(request: Request, pk: int) -> Handoff:
+    handoff = get_object_or_404(Handoff.objects.select_related("lead"), pk=pk)
+    if not handoff_can_decide(handoff=handoff, user=request.user):
+        from rest_framework.exceptions import PermissionDenied
+
+        raise PermissionDenied("Only the handoff's owner or a sales manager may decide it.")
+    return handoff
+
+
+@extend_schema(tags=["handoffs"], request=None, responses={200: HandoffOut})
+class HandoffAccept(APIView):
+    def post(self, request: Request, pk: int) -> Response:
+        handoff = handoff_accept(handoff=_decidable(request, pk), by=request.user)
+        return Response(HandoffOut(handoff).data)
+
+
+@extend_schema(tags=["handoffs"], request=HandoffRejectIn, responses={200: HandoffOut})
+class HandoffReject(APIView):
+    def post(self, request: Request, pk: int) -> Response:
+        handoff = _decidable(request, pk)
+        data = HandoffRejectIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        handoff = handoff_reject(handoff=handoff, by=request.user, **data.validated_data)
+        return Response(HandoffOut(handoff).data)

@@ -1,0 +1,315 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Stage(models.TextChoices):
+    INQUIRY = "inquiry", "Inquiry"
+    MQL = "mql", "MQL"
+    SAL = "sal", "SAL"
+    SQL = "sql", "SQL"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    REJECTED = "rejected", "Rejected"
+    RECYCLED = "recycled", "Recycled"
+    DISQUALIFIED = "disqualified", "Disqualified"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    PAID_SEARCH = "paid_search", "Paid search"
+    PAID_SOCIAL = "paid_social", "Paid social"
+    ORGANIC_SOCIAL = "organic_social", "Organic social"
+    SEO = "seo", "SEO"
+    CONTENT = "content", "Content"
+    WEBINAR = "webinar", "Webinar"
+    EVENT = "event", "Event"
+    REFERRAL = "referral", "Referral"
+    PARTNER = "partner", "Partner"
+    OUTBOUND = "outbound", "Outbound"
+    OTHER = "other", "Other"
+
+
+def _in_choices(field: str, choices: type[models.TextChoices]) -> Q:
+    return Q(**{f"{field}__in": choices.values})
+
+
+class Campaign(models.Model):
+    external_id = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    channel = models.CharField(max_length=32, choices=Channel.choices)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    cost = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(cost__gte=0), name="campaign_cost_gte_0"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="campaign_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("channel", Channel), name="campaign_channel_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lead(models.Model):
+    external_id = models.CharField(max_length=100, unique=True)
+    email = models.EmailField(max_length=254, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_leads",
+    )
+    segment = models.CharField(max_length=64, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    # Derived from the latest StageEvent; stored for speed, never the source of truth.
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.INQUIRY)
+    stage_changed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=_in_choices("stage", Stage), name="lead_stage_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.external_id
+
+
+class Touch(models.Model):
+    """A marketing interaction: the raw material of attribution."""
+
+    external_id = models.CharField(max_length=100, unique=True)
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="touches")
+    occurred_at = models.DateTimeField()
+    kind = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["lead", "occurred_at"])]
+        verbose_name_plural = "touches"
+
+    def __str__(self) -> str:
+        return f"{self.kind or 'touch'} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class RejectionReason(models.Model):
+    """The fixed, admin-editable list of reasons sales may give for rejecting a lead."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    label = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class StageEvent(models.Model):
+    """Append-only history of a lead's stages. The lead's stage is its latest event."""
+
+    class Source(models.TextChoices):
+        API = "api", "API"
+        APP = "app", "App"
+        IMPORT = "import", "CSV import"
+        ADMIN = "admin", "Admin"
+        SYSTEM = "system", "System"
+
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_events")
+    stage = models.CharField(max_length=16, choices=Stage.choices)
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=64, blank=True)
+    note = models.TextField(blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [
+            models.Index(fields=["lead", "occurred_at"]),
+            models.Index(fields=["stage", "occurred_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=_in_choices("stage", Stage), name="stage_event_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(stage=Stage.REJECTED) | ~Q(reason=""),
+                name="stage_event_rejected_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} → {self.stage} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Handoff(models.Model):
+    """Marketing hands an MQL to sales; sales accepts it or rejects it with a reason."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
+    handed_at = models.DateTimeField(db_index=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="handoffs",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.ForeignKey(
+        RejectionReason, null=True, blank=True, on_delete=models.PROTECT, related_name="handoffs"
+    )
+    feedback = models.TextField(blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    matched_rules = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-handed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead"],
+                condition=Q(status="pending"),
+                name="handoff_one_pending_per_lead",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "accepted", "rejected"]),
+                name="handoff_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | Q(reason__isnull=False),
+                name="handoff_rejection_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_at__isnull=False),
+                name="handoff_decision_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="handoff_rating_1_to_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "status"])]
+
+    def __str__(self) -> str:
+        return f"Handoff of {self.lead} ({self.status})"
+
+
+class AttemptChannel(models.TextChoices):
+    CALL = "call", "Call"
+    EMAIL = "email", "E-mail"
+    SOCIAL = "social", "Social"
+    MEETING = "meeting", "Meeting"
+
+
+class AttemptOutcome(models.TextChoices):
+    NO_ANSWER = "no_answer", "No answer"
+    VOICEMAIL = "voicemail", "Voicemail"
+    CONNECTED = "connected", "Connected"
+    REPLIED = "replied", "Replied"
+    MEETING_BOOKED = "meeting_booked", "Meeting booked"
+
+
+class ContactAttempt(models.Model):
+    """A sales rep's attempt to reach a lead."""
+
+    Channel = AttemptChannel
+    Outcome = AttemptOutcome
+
+    external_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="attempts")
+    occurred_at = models.DateTimeField()
+    channel = models.CharField(max_length=16, choices=AttemptChannel.choices)
+    outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["lead", "occurred_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=_in_choices("channel", AttemptChannel),
+                name="attempt_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("outcome", AttemptOutcome), name="attempt_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} ({self.get_outcome_display()})"
+
+
+class Deal(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    external_id = models.CharField(max_length=100, unique=True)
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="deals")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    lost_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="deal_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "won", "lost"]), name="deal_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="open") & Q(closed_at__isnull=True))
+                | (~Q(status="open") & Q(closed_at__isnull=False)),
+                name="deal_closed_iff_not_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=models.F("created_at")),
+                name="deal_closes_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} ({self.status}, {self.amount})"

@@ -1,0 +1,486 @@
+"""Writes to the lead funnel: idempotent upserts of ingested records, handoff decisions.
+
+Every ingest service takes rows already parsed by the API layer (dicts of Python values, with
+references as `external_id`s and usernames), resolves references in bulk, and writes the whole
+batch in one transaction. A row that cannot be written raises `RowsInvalid` and nothing is kept.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from leads.errors import RowError, RowsInvalid
+from leads.models import (
+    Campaign,
+    ContactAttempt,
+    Deal,
+    Handoff,
+    Lead,
+    RejectionReason,
+    Stage,
+    StageEvent,
+    Touch,
+)
+
+User = get_user_model()
+BATCH_SIZE = 500
+# Stages past `sal` imply that sales took the lead: they accept a pending handoff.
+_ACCEPTING_STAGES = {Stage.SAL, Stage.SQL, Stage.OPPORTUNITY, Stage.WON}
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    created: int
+    updated: int
+
+
+# --- reference resolution -------------------------------------------------------------------
+
+
+def _resolve(
+    rows: Sequence[dict],
+    *,
+    field: str,
+    model: type[models.Model],
+    lookup: str = "external_id",
+    label: str,
+    required: bool = True,
+    errors: list[RowError],
+) -> dict[str, int]:
+    """Map every reference in `rows[*][field]` to a primary key in one query."""
+    wanted = {row[field] for row in rows if row.get(field) not in (None, "")}
+    found = dict(
+        model.objects.filter(**{f"{lookup}__in": wanted}).values_list(lookup, "pk")
+    ) if wanted else {}
+    for index, row in enumerate(rows):
+        value = row.get(field)
+        if value in (None, ""):
+            if required:
+                errors.append(RowError(index, field, "This field is required."))
+        elif value not in found:
+            errors.append(RowError(index, field, f"No {label} with {lookup} {value!r}."))
+    return found
+
+
+def _check_unique_in_batch(rows: Sequence[dict], errors: list[RowError]) -> None:
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        key = row["external_id"]
+        if key in seen:
+            errors.append(
+                RowError(index, "external_id", f"Repeats row {seen[key]} of this request.")
+            )
+        else:
+            seen[key] = index
+
+
+def _upsert(
+    model: type[models.Model], objs: list[models.Model], *, update_fields: list[str]
+) -> UpsertResult:
+    keys = [obj.external_id for obj in objs]
+    existing = 0
+    for start in range(0, len(keys), 5000):
+        existing += model.objects.filter(external_id__in=keys[start : start + 5000]).count()
+    model.objects.bulk_create(
+        objs,
+        batch_size=BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=["external_id"],
+        update_fields=update_fields,
+    )
+    return UpsertResult(created=len(objs) - existing, updated=existing)
+
+
+def _raise_if(errors: list[RowError]) -> None:
+    if errors:
+        raise RowsInvalid(errors)
+
+
+# --- ingest ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def campaigns_upsert(*, rows: Sequence[dict]) -> UpsertResult:
+    errors: list[RowError] = []
+    _check_unique_in_batch(rows, errors)
+    for index, row in enumerate(rows):
+        if row["ends_on"] < row["starts_on"]:
+            errors.append(RowError(index, "ends_on", "Must not be before starts_on."))
+    _raise_if(errors)
+    objs = [
+        Campaign(
+            external_id=r["external_id"],
+            name=r["name"],
+            channel=r["channel"],
+            starts_on=r["starts_on"],
+            ends_on=r["ends_on"],
+            cost=r.get("cost") or 0,
+        )
+        for r in rows
+    ]
+    return _upsert(
+        Campaign, objs, update_fields=["name", "channel", "starts_on", "ends_on", "cost", "updated_at"]
+    )
+
+
+@transaction.atomic
+def leads_upsert(*, rows: Sequence[dict]) -> UpsertResult:
+    errors: list[RowError] = []
+    _check_unique_in_batch(rows, errors)
+    campaigns = _resolve(
+        rows, field="campaign", model=Campaign, label="campaign", required=False, errors=errors
+    )
+    owners = _resolve(
+        rows, field="owner", model=User, lookup="username", label="user", required=False,
+        errors=errors,
+    )
+    _raise_if(errors)
+    objs = [
+        Lead(
+            external_id=r["external_id"],
+            email=r.get("email") or "",
+            name=r.get("name") or "",
+            company=r.get("company") or "",
+            created_at=r["created_at"],
+            campaign_id=campaigns.get(r.get("campaign")),
+            owner_id=owners.get(r.get("owner")),
+            segment=r.get("segment") or "",
+            attributes=r.get("attributes") or {},
+        )
+        for r in rows
+    ]
+    return _upsert(
+        Lead,
+        objs,
+        update_fields=[
+            "email", "name", "company", "created_at", "campaign", "owner", "segment",
+            "attributes", "updated_at",
+        ],
+    )
+
+
+@transaction.atomic
+def touches_upsert(*, rows: Sequence[dict]) -> UpsertResult:
+    errors: list[RowError] = []
+    _check_unique_in_batch(rows, errors)
+    leads = _resolve(rows, field="lead", model=Lead, label="lead", errors=errors)
+    campaigns = _resolve(rows, field="campaign", model=Campaign, label="campaign", errors=errors)
+    _raise_if(errors)
+    objs = [
+        Touch(
+            external_id=r["external_id"],
+            lead_id=leads[r["lead"]],
+            campaign_id=campaigns[r["campaign"]],
+            occurred_at=r["occurred_at"],
+            kind=r.get("kind") or "",
+        )
+        for r in rows
+    ]
+    return _upsert(Touch, objs, update_fields=["lead", "campaign", "occurred_at", "kind"])
+
+
+@transaction.atomic
+def stage_events_upsert(
+    *, rows: Sequence[dict], source: str = StageEvent.Source.API
+) -> UpsertResult:
+    errors: list[RowError] = []
+    _check_unique_in_batch(rows, errors)
+    leads = _resolve(rows, field="lead", model=Lead, label="lead", errors=errors)
+    actors = _resolve(
+        rows, field="actor", model=User, lookup="username", label="user", required=False,
+        errors=errors,
+    )
+    reasons = set(RejectionReason.objects.filter(active=True).values_list("code", flat=True))
+    for index, row in enumerate(rows):
+        if row["stage"] == Stage.REJECTED:
+            if not row.get("reason"):
+                errors.append(RowError(index, "reason", "A rejection needs a reason."))
+            elif row["reason"] not in reasons:
+                errors.append(
+                    RowError(
+                        index,
+                        "reason",
+                        f"Unknown rejection reason {row['reason']!r}; "
+                        f"use one of {', '.join(sorted(reasons))}.",
+                    )
+                )
+    _raise_if(errors)
+    # A corrected event may move to another lead: both leads need their stages replayed.
+    previous_leads = set(
+        StageEvent.objects.filter(external_id__in=[r["external_id"] for r in rows]).values_list(
+            "lead_id", flat=True
+        )
+    )
+    objs = [
+        StageEvent(
+            external_id=r["external_id"],
+            lead_id=leads[r["lead"]],
+            stage=r["stage"],
+            occurred_at=r["occurred_at"],
+            actor_id=actors.get(r.get("actor")),
+            reason=r.get("reason") or "",
+            note=r.get("note") or "",
+            source=source,
+        )
+        for r in rows
+    ]
+    result = _upsert(
+        StageEvent,
+        objs,
+        update_fields=["lead", "stage", "occurred_at", "actor", "reason", "note", "source"],
+    )
+    leads_sync_stages(lead_ids=set(leads.values()) | previous_leads)
+    return result
+
+
+@transaction.atomic
+def attempts_upsert(*, rows: Sequence[dict]) -> UpsertResult:
+    errors: list[RowError] = []
+    _check_unique_in_batch(rows, errors)
+    leads = _resolve(rows, field="lead", model=Lead, label="lead", errors=errors)
+    actors = _resolve(
+        rows, field="actor", model=User, lookup="username", label="user", required=False,
+        errors=errors,
+    )
+    _raise_if(errors)
+    objs = [
+        ContactAttempt(
+            external_id=r["external_id"],
+            lead_id=leads[r["lead"]],
+            occurred_at=r["occurred_at"],
+            channel=r["channel"],
+            outcome=r["outcome"],
+            actor_id=actors.get(r.get("actor")),
+            note=r.get("note") or "",
+        )
+        for r in rows
+    ]
+    return _upsert(
+        ContactAttempt,
+        objs,
+        update_fields=["lead", "occurred_at", "channel", "outcome", "actor", "note"],
+    )
+
+
+@transaction.atomic
+def deals_upsert(*, rows: Sequence[dict]) -> UpsertResult:
+    errors: list[RowError] = []
+    _check_unique_in_batch(rows, errors)
+    leads = _resolve(rows, field="lead", model=Lead, label="lead", errors=errors)
+    for index, row in enumerate(rows):
+        closed_at, status = row.get("closed_at"), row["status"]
+        if status == Deal.Status.OPEN and closed_at is not None:
+            errors.append(RowError(index, "closed_at", "An open deal has no closed_at."))
+        elif status != Deal.Status.OPEN and closed_at is None:
+            errors.append(RowError(index, "closed_at", f"A {status} deal needs closed_at."))
+        elif closed_at is not None and closed_at < row["created_at"]:
+            errors.append(RowError(index, "closed_at", "Must not be before created_at."))
+    _raise_if(errors)
+    objs = [
+        Deal(
+            external_id=r["external_id"],
+            lead_id=leads[r["lead"]],
+            amount=r["amount"],
+            created_at=r["created_at"],
+            closed_at=r.get("closed_at"),
+            status=r["status"],
+            lost_reason=r.get("lost_reason") or "",
+        )
+        for r in rows
+    ]
+    return _upsert(
+        Deal,
+        objs,
+        update_fields=["lead", "amount", "created_at", "closed_at", "status", "lost_reason"],
+    )
+
+
+# --- stage replay ---------------------------------------------------------------------------
+
+
+@dataclass
+class _DerivedHandoff:
+    handed_at: datetime
+    status: str = Handoff.Status.PENDING
+    decided_at: datetime | None = None
+    decided_by_id: int | None = None
+    reason_code: str = ""
+    note: str = ""
+
+
+def derive_handoffs(events: Iterable[dict[str, Any]]) -> list[_DerivedHandoff]:
+    """Replay a lead's stage events (in time order) into its handoffs.
+
+    `mql` opens a handoff unless one is pending; `sal` (or a later sales stage) accepts the
+    pending one; `rejected` rejects it. Pure: events are dicts with stage, occurred_at,
+    actor_id, reason, note.
+    """
+    handoffs: list[_DerivedHandoff] = []
+    pending: _DerivedHandoff | None = None
+    for event in events:
+        stage = event["stage"]
+        if stage == Stage.MQL:
+            if pending is None:
+                pending = _DerivedHandoff(handed_at=event["occurred_at"])
+                handoffs.append(pending)
+        elif pending is not None and (stage in _ACCEPTING_STAGES or stage == Stage.REJECTED):
+            pending.status = (
+                Handoff.Status.REJECTED if stage == Stage.REJECTED else Handoff.Status.ACCEPTED
+            )
+            pending.decided_at = event["occurred_at"]
+            pending.decided_by_id = event["actor_id"]
+            pending.reason_code = event["reason"] if stage == Stage.REJECTED else ""
+            pending.note = event["note"] if stage == Stage.REJECTED else ""
+            pending = None
+    return handoffs
+
+
+def leads_sync_stages(*, lead_ids: Iterable[int]) -> None:
+    """Re-derive the stored stage and the handoffs of these leads from their stage events.
+
+    Events may arrive out of time order; replaying the whole history keeps the result the same
+    whatever the arrival order. Owner, feedback, rating and matched rules of existing handoffs
+    are kept (handoffs are matched to the replay by their order).
+    """
+    lead_ids = sorted(set(lead_ids))
+    if not lead_ids:
+        return
+    reasons = dict(RejectionReason.objects.values_list("code", "pk"))
+    for start in range(0, len(lead_ids), 2000):
+        chunk = lead_ids[start : start + 2000]
+        _sync_chunk(chunk, reasons)
+
+
+def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
+    events_by_lead: dict[int, list[dict]] = defaultdict(list)
+    for event in (
+        StageEvent.objects.filter(lead_id__in=lead_ids)
+        .order_by("lead_id", "occurred_at", "id")
+        .values("lead_id", "stage", "occurred_at", "actor_id", "reason", "note")
+    ):
+        events_by_lead[event["lead_id"]].append(event)
+    handoffs_by_lead: dict[int, list[Handoff]] = defaultdict(list)
+    for handoff in Handoff.objects.filter(lead_id__in=lead_ids).order_by("lead_id", "handed_at", "id"):
+        handoffs_by_lead[handoff.lead_id].append(handoff)
+    leads = Lead.objects.in_bulk(lead_ids)
+
+    changed_leads: list[Lead] = []
+    to_delete: list[int] = []
+    to_save: list[Handoff] = []
+    to_create: list[Handoff] = []
+    for lead_id, lead in leads.items():
+        events = events_by_lead.get(lead_id, [])
+        stage = events[-1]["stage"] if events else Stage.INQUIRY
+        changed_at = events[-1]["occurred_at"] if events else None
+        if (lead.stage, lead.stage_changed_at) != (stage, changed_at):
+            lead.stage, lead.stage_changed_at = stage, changed_at
+            changed_leads.append(lead)
+
+        existing = handoffs_by_lead.get(lead_id, [])
+        derived = derive_handoffs(events)
+        to_delete.extend(h.pk for h in existing[len(derived) :])
+        for position, wanted in enumerate(derived):
+            handoff = existing[position] if position < len(existing) else None
+            if handoff is None:
+                handoff = Handoff(lead_id=lead_id, owner_id=lead.owner_id)
+                to_create.append(handoff)
+            elif _handoff_matches(handoff, wanted, reasons):
+                continue
+            else:
+                to_save.append(handoff)
+            handoff.handed_at = wanted.handed_at
+            handoff.status = wanted.status
+            handoff.decided_at = wanted.decided_at
+            handoff.decided_by_id = wanted.decided_by_id
+            handoff.reason_id = reasons.get(wanted.reason_code)
+            if wanted.note and not handoff.feedback:
+                handoff.feedback = wanted.note
+
+    if changed_leads:
+        Lead.objects.bulk_update(changed_leads, ["stage", "stage_changed_at"], batch_size=BATCH_SIZE)
+    if to_delete:
+        Handoff.objects.filter(pk__in=to_delete).delete()
+    # Decided rows first, so that a row turning pending never meets another pending one.
+    to_save.sort(key=lambda h: h.status == Handoff.Status.PENDING)
+    fields = ["handed_at", "status", "decided_at", "decided_by", "reason", "feedback"]
+    for handoff in to_save:
+        handoff.save(update_fields=fields)
+    if to_create:
+        Handoff.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+
+
+def _handoff_matches(handoff: Handoff, wanted: _DerivedHandoff, reasons: dict[str, int]) -> bool:
+    return (
+        handoff.handed_at == wanted.handed_at
+        and handoff.status == wanted.status
+        and handoff.decided_at == wanted.decided_at
+        and handoff.decided_by_id == wanted.decided_by_id
+        and handoff.reason_id == reasons.get(wanted.reason_code)
+    )
+
+
+# --- decisions from the app and the API -----------------------------------------------------
+
+
+def handoff_can_decide(*, handoff: Handoff, user: AbstractBaseUser) -> bool:
+    """Reps decide their own handoffs; sales managers and admins decide any."""
+    from alignment.roles import Role, user_role
+
+    role = user_role(user)
+    if role in {Role.SALES_MANAGER, Role.ADMIN}:
+        return True
+    return role == Role.SALES_REP and handoff.owner_id == user.pk
+
+
+def _decide(handoff: Handoff, *, by: AbstractBaseUser, stage: str, reason: str, note: str) -> None:
+    if handoff.status != Handoff.Status.PENDING:
+        raise ValidationError("This handoff was already decided.")
+    StageEvent.objects.create(
+        lead_id=handoff.lead_id,
+        stage=stage,
+        occurred_at=max(timezone.now(), handoff.handed_at),
+        actor=by,
+        reason=reason,
+        note=note,
+        source=StageEvent.Source.APP,
+    )
+    leads_sync_stages(lead_ids=[handoff.lead_id])
+    handoff.refresh_from_db()
+
+
+@transaction.atomic
+def handoff_accept(*, handoff: Handoff, by: AbstractBaseUser) -> Handoff:
+    _decide(handoff, by=by, stage=Stage.SAL, reason="", note="")
+    return handoff
+
+
+@transaction.atomic
+def handoff_reject(
+    *,
+    handoff: Handoff,
+    by: AbstractBaseUser,
+    reason: str,
+    feedback: str = "",
+    rating: int | None = None,
+) -> Handoff:
+    if not reason:
+        raise ValidationError({"reason": "A rejection needs a reason."})
+    if not RejectionReason.objects.filter(code=reason, active=True).exists():
+        raise ValidationError({"reason": f"Unknown rejection reason {reason!r}."})
+    if rating is not None and not 1 <= rating <= 5:
+        raise ValidationError({"rating": "Rate the lead from 1 to 5."})
+    _decide(handoff, by=by, stage=Stage.REJECTED, reason=reason, note=feedback)
+    handoff.feedback = feedback
+    handoff.rating = rating
+    handoff.save(update_fields=["feedback", "rating"])
+    return handoff

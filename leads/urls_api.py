@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from leads import api
+
+urlpatterns = [
+    path("campaigns/", api.CampaignIngest.as_view(), name="api-campaigns"),
+    path("leads/", api.LeadIngest.as_view(), name="api-leads"),
+    path("touches/", api.TouchIngest.as_view(), name="api-touches"),
+    path("stage-events/", api.StageEventIngest.as_view(), name="api-stage-events"),
+    path("attempts/", api.AttemptIngest.as_view(), name="api-attempts"),
+    path("deals/", api.DealIngest.as_view(), name="api-deals"),
+    path("handoffs/", api.HandoffList.as_view(), name="api-handoffs"),
+    path("handoffs/<int:pk>/accept/", api.HandoffAccept.as_view(), name="api-handoff-accept"),
+    path("handoffs/<int:pk>/reject/", api.HandoffReject.as_view(), name="api-handoff-reject"),
+]
