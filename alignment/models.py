@@ -27,7 +27,10 @@ class ServiceLevelAgreement(models.Model):
         "contact attempts, Y", validators=[MinValueValidator(1)]
     )
     attempt_spacing_days = models.DecimalField(
-        "days between attempts, Z", max_digits=5, decimal_places=2, validators=[MinValueValidator(0)]
+        "days between attempts, Z",
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
     )
     monthly_sal_commitment = models.PositiveIntegerField(
         "SALs marketing commits per month, N", validators=[MinValueValidator(1)]

@@ -5,8 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from alignment.services import api_token_rotate
 from alignment.selectors import api_token_for
+from alignment.services import api_token_rotate
 
 
 @require_http_methods(["GET", "POST"])

@@ -27,4 +27,6 @@ class IsManager(permissions.BasePermission):
     message = "Only managers and admins may do this."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated and user_is_manager(request.user))
+        return bool(
+            request.user and request.user.is_authenticated and user_is_manager(request.user)
+        )

@@ -33,7 +33,6 @@ from leads.services import (
 )
 
 
-
 def _ref(**kwargs: Any) -> serializers.CharField:
     return serializers.CharField(max_length=150, **kwargs)
 
@@ -125,9 +124,7 @@ def _flatten(errors: Any, index: int = 0, field: str = "non_field_errors") -> li
 
 
 def _errors_response(errors: list[RowError]) -> Response:
-    return Response(
-        {"errors": [e.as_dict() for e in errors]}, status=status.HTTP_400_BAD_REQUEST
-    )
+    return Response({"errors": [e.as_dict() for e in errors]}, status=status.HTTP_400_BAD_REQUEST)
 
 
 class IngestView(APIView):
@@ -141,20 +138,28 @@ class IngestView(APIView):
         data = request.data
         rows = [data] if isinstance(data, dict) else data
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            return _errors_response([RowError(0, "non_field_errors", "Send an object or a list of objects.")])
+            return _errors_response(
+                [RowError(0, "non_field_errors", "Send an object or a list of objects.")]
+            )
         if not rows:
             return _errors_response([RowError(0, "non_field_errors", "Send at least one record.")])
         if len(rows) > settings.API_MAX_BATCH:
             return _errors_response(
-                [RowError(settings.API_MAX_BATCH, "non_field_errors",
-                          f"Send at most {settings.API_MAX_BATCH} records per request.")]
+                [
+                    RowError(
+                        settings.API_MAX_BATCH,
+                        "non_field_errors",
+                        f"Send at most {settings.API_MAX_BATCH} records per request.",
+                    )
+                ]
             )
         parsed = self.row_serializer(data=rows, many=True)
         if not parsed.is_valid():
+            per_row = parsed.errors
+            if isinstance(per_row, list):  # DRF < 3.16 gives a list, newer ones a dict by index
+                per_row = dict(enumerate(per_row))
             errors = [
-                e
-                for index, row_errors in enumerate(parsed.errors)
-                for e in _flatten(row_errors, index)
+                e for index, row_errors in per_row.items() for e in _flatten(row_errors, index)
             ]
             return _errors_response(errors)
         try:
@@ -165,19 +170,26 @@ class IngestView(APIView):
 
 
 def _ingest_view(name: str, serializer: type[serializers.Serializer], upsert: Callable) -> type:
-    view = type(
-        f"{name}IngestView",
-        (IngestView,),
-        {"row_serializer": serializer, "upsert": staticmethod(upsert), "__doc__": IngestView.__doc__},
-    )
-    view.post = extend_schema(
+    def post(self: IngestView, request: Request) -> Response:
+        return IngestView.post(self, request)
+
+    post = extend_schema(
         operation_id=f"{name.lower()}_ingest",
         request=serializer(many=True),
         responses={200: UpsertOut, 400: ErrorsOut},
         summary=f"Create or update {name.lower()} by external_id",
         tags=["ingest"],
-    )(view.post)
-    return view
+    )(post)
+    return type(
+        f"{name}IngestView",
+        (IngestView,),
+        {
+            "row_serializer": serializer,
+            "upsert": staticmethod(upsert),
+            "post": post,
+            "__doc__": IngestView.__doc__,
+        },
+    )
 
 
 CampaignIngest = _ingest_view("Campaigns", CampaignIn, campaigns_upsert)
@@ -200,8 +212,17 @@ class HandoffOut(serializers.ModelSerializer):
     class Meta:
         model = Handoff
         fields = [
-            "id", "lead", "handed_at", "owner", "status", "decided_at", "decided_by",
-            "reason", "feedback", "rating", "matched_rules",
+            "id",
+            "lead",
+            "handed_at",
+            "owner",
+            "status",
+            "decided_at",
+            "decided_by",
+            "reason",
+            "feedback",
+            "rating",
+            "matched_rules",
         ]
 
 
@@ -220,7 +241,9 @@ class HandoffList(ListAPIView):
             inline_serializer(
                 "HandoffFilter",
                 {
-                    "status": serializers.ChoiceField(choices=Handoff.Status.choices, required=False),
+                    "status": serializers.ChoiceField(
+                        choices=Handoff.Status.choices, required=False
+                    ),
                     "owner": serializers.CharField(required=False),
                 },
             )
@@ -235,7 +258,9 @@ class HandoffList(ListAPIView):
             raise serializers.ValidationError(
                 {"status": f"Use one of {', '.join(Handoff.Status.values)}."}
             )
-        return handoff_list(status=status_ or None, owner=self.request.query_params.get("owner") or None)
+        return handoff_list(
+            status=status_ or None, owner=self.request.query_params.get("owner") or None
+        )
 
 
 def _decidable(request: Request, pk: int) -> Handoff:

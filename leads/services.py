@@ -59,9 +59,11 @@ def _resolve(
 ) -> dict[str, int]:
     """Map every reference in `rows[*][field]` to a primary key in one query."""
     wanted = {row[field] for row in rows if row.get(field) not in (None, "")}
-    found = dict(
-        model.objects.filter(**{f"{lookup}__in": wanted}).values_list(lookup, "pk")
-    ) if wanted else {}
+    found = (
+        dict(model.objects.filter(**{f"{lookup}__in": wanted}).values_list(lookup, "pk"))
+        if wanted
+        else {}
+    )
     for index, row in enumerate(rows):
         value = row.get(field)
         if value in (None, ""):
@@ -129,7 +131,9 @@ def campaigns_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         for r in rows
     ]
     return _upsert(
-        Campaign, objs, update_fields=["name", "channel", "starts_on", "ends_on", "cost", "updated_at"]
+        Campaign,
+        objs,
+        update_fields=["name", "channel", "starts_on", "ends_on", "cost", "updated_at"],
     )
 
 
@@ -141,7 +145,12 @@ def leads_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         rows, field="campaign", model=Campaign, label="campaign", required=False, errors=errors
     )
     owners = _resolve(
-        rows, field="owner", model=User, lookup="username", label="user", required=False,
+        rows,
+        field="owner",
+        model=User,
+        lookup="username",
+        label="user",
+        required=False,
         errors=errors,
     )
     _raise_if(errors)
@@ -163,8 +172,15 @@ def leads_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         Lead,
         objs,
         update_fields=[
-            "email", "name", "company", "created_at", "campaign", "owner", "segment",
-            "attributes", "updated_at",
+            "email",
+            "name",
+            "company",
+            "created_at",
+            "campaign",
+            "owner",
+            "segment",
+            "attributes",
+            "updated_at",
         ],
     )
 
@@ -197,7 +213,12 @@ def stage_events_upsert(
     _check_unique_in_batch(rows, errors)
     leads = _resolve(rows, field="lead", model=Lead, label="lead", errors=errors)
     actors = _resolve(
-        rows, field="actor", model=User, lookup="username", label="user", required=False,
+        rows,
+        field="actor",
+        model=User,
+        lookup="username",
+        label="user",
+        required=False,
         errors=errors,
     )
     reasons = set(RejectionReason.objects.filter(active=True).values_list("code", flat=True))
@@ -249,7 +270,12 @@ def attempts_upsert(*, rows: Sequence[dict]) -> UpsertResult:
     _check_unique_in_batch(rows, errors)
     leads = _resolve(rows, field="lead", model=Lead, label="lead", errors=errors)
     actors = _resolve(
-        rows, field="actor", model=User, lookup="username", label="user", required=False,
+        rows,
+        field="actor",
+        model=User,
+        lookup="username",
+        label="user",
+        required=False,
         errors=errors,
     )
     _raise_if(errors)
@@ -370,7 +396,9 @@ def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
     ):
         events_by_lead[event["lead_id"]].append(event)
     handoffs_by_lead: dict[int, list[Handoff]] = defaultdict(list)
-    for handoff in Handoff.objects.filter(lead_id__in=lead_ids).order_by("lead_id", "handed_at", "id"):
+    for handoff in Handoff.objects.filter(lead_id__in=lead_ids).order_by(
+        "lead_id", "handed_at", "id"
+    ):
         handoffs_by_lead[handoff.lead_id].append(handoff)
     leads = Lead.objects.in_bulk(lead_ids)
 
@@ -407,7 +435,9 @@ def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
                 handoff.feedback = wanted.note
 
     if changed_leads:
-        Lead.objects.bulk_update(changed_leads, ["stage", "stage_changed_at"], batch_size=BATCH_SIZE)
+        Lead.objects.bulk_update(
+            changed_leads, ["stage", "stage_changed_at"], batch_size=BATCH_SIZE
+        )
     if to_delete:
         Handoff.objects.filter(pk__in=to_delete).delete()
     # Decided rows first, so that a row turning pending never meets another pending one.

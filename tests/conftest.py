@@ -60,3 +60,6 @@ def token_client(user: object) -> APIClient:
 def api(admin_user: object) -> APIClient:
     """An API client authenticated with the admin's token, as an integration would be."""
     return token_client(admin_user)
+
+
+pytest_plugins = ["tests.celery_worker"]

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_database, env_int, env_redis_url, env_timezone
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def environ(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ["FLAG", "NUM", "TZ_NAME", "DB", "BROKER"]:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_booleans_accept_the_usual_spellings(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("FLAG", "Yes")
+    assert env_bool("FLAG", False) is True
+    environ.setenv("FLAG", "off")
+    assert env_bool("FLAG", True) is False
+
+
+def test_a_bad_boolean_fails_loudly(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="FLAG='maybe' is not a boolean"):
+        env_bool("FLAG", False)
+
+
+def test_a_bad_number_fails_loudly(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("NUM", "ten")
+    with pytest.raises(ImproperlyConfigured, match="not a whole number"):
+        env_int("NUM", 1)
+    environ.setenv("NUM", "0")
+    with pytest.raises(ImproperlyConfigured, match="at least 1"):
+        env_int("NUM", 1, minimum=1)
+
+
+def test_an_unknown_time_zone_fails_loudly(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("TZ_NAME", "Mars/Olympus")
+    with pytest.raises(ImproperlyConfigured, match="not a known time zone"):
+        env_timezone("TZ_NAME", "UTC")
+
+
+def test_no_database_url_means_an_sqlite_file(environ: pytest.MonkeyPatch) -> None:
+    config = env_database("DB", "/tmp/x.sqlite3")
+    assert (config["ENGINE"], config["NAME"]) == ("django.db.backends.sqlite3", "/tmp/x.sqlite3")
+
+
+def test_a_postgres_url_is_parsed(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("DB", "postgres://u:p@db.internal:5433/tandem")
+    config = env_database("DB", "unused")
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.internal", 5433, "tandem")
+
+
+def test_an_unsupported_database_url_fails_loudly(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("DB", "mysql://root@localhost/tandem")
+    with pytest.raises(ImproperlyConfigured, match="must start with postgres://"):
+        env_database("DB", "unused")
+
+
+def test_a_broker_url_must_be_redis(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("BROKER", "amqp://guest@localhost//")
+    with pytest.raises(ImproperlyConfigured, match="redis://"):
+        env_redis_url("BROKER")
+
+
+def _check(**env: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
+    result = _check()
+    assert result.returncode != 0
+    assert "Set the environment variable SECRET_KEY" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_checks() -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}
+            },
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SECRET_KEY": "a-long-and-random-production-secret-key-0123456789-abcdefghij",
+            "ALLOWED_HOSTS": "tandem.example.com",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
