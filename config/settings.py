@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from config.env import (
     env_bool,
     env_database,
@@ -138,7 +140,20 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "kpis-sweep-dirty-periods": {"task": "kpis.tasks.kpis_recompute_dirty_task", "schedule": 60.0},
+    "kpis-nightly-full-recompute": {
+        "task": "kpis.tasks.kpis_recompute_all_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
+
+# A shared cache in production (debounces KPI recomputes across processes).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 # --- API ---
 API_MAX_BATCH = env_int("API_MAX_BATCH", 10_000, minimum=1)

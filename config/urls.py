@@ -11,6 +11,7 @@ from kpis import views as kpis_views
 
 api_v1 = [
     path("", include("leads.urls_api")),
+    path("", include("kpis.urls_api")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -18,6 +19,7 @@ api_v1 = [
 urlpatterns = [
     path("", kpis_views.home, name="home"),
     path("profile/", alignment_views.profile, name="profile"),
+    path("definitions/", kpis_views.definitions, name="definitions"),
     path(
         "login/",
         login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)),

@@ -199,6 +199,20 @@ class Handoff(models.Model):
     feedback = models.TextField(blank=True)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     matched_rules = models.JSONField(default=list, blank=True)
+    # SLA facts, derived from the SLA in effect at handed_at and the lead's attempts. Stored
+    # because business-time arithmetic can't run in SQL; leads.services keeps them current.
+    sla = models.ForeignKey(
+        "alignment.ServiceLevelAgreement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handoffs",
+    )
+    first_contact_due_at = models.DateTimeField(null=True, blank=True)
+    cadence_due_at = models.DateTimeField(null=True, blank=True)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    speed_to_lead_hours = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["-handed_at", "-id"]

@@ -7,18 +7,30 @@ batch in one transaction. A row that cannot be written raises `RowsInvalid` and 
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from alignment.business_time import (
+    SlaTerms,
+    business_hours_between,
+    cadence_window_end,
+    first_contact_deadline,
+)
+from alignment.models import ServiceLevelAgreement
+from kpis.services import kpis_mark_dirty
 from leads.errors import RowError, RowsInvalid
 from leads.models import (
     Campaign,
@@ -31,6 +43,7 @@ from leads.models import (
     StageEvent,
     Touch,
 )
+from leads.selectors import lead_activity
 
 User = get_user_model()
 BATCH_SIZE = 500
@@ -108,6 +121,16 @@ def _raise_if(errors: list[RowError]) -> None:
         raise RowsInvalid(errors)
 
 
+@contextmanager
+def _kpis_follow(lead_ids: Iterable[int]) -> Iterator[None]:
+    """Mark dirty every period these leads touched before and after the write inside."""
+    ids = set(lead_ids)
+    days_before, spans_before = lead_activity(lead_ids=ids)
+    yield
+    days_after, spans_after = lead_activity(lead_ids=ids)
+    kpis_mark_dirty(instants=days_before | days_after, spans=spans_before + spans_after)
+
+
 # --- ingest ---------------------------------------------------------------------------------
 
 
@@ -168,21 +191,25 @@ def leads_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         )
         for r in rows
     ]
-    return _upsert(
-        Lead,
-        objs,
-        update_fields=[
-            "email",
-            "name",
-            "company",
-            "created_at",
-            "campaign",
-            "owner",
-            "segment",
-            "attributes",
-            "updated_at",
-        ],
-    )
+    existing = Lead.objects.filter(external_id__in=[o.external_id for o in objs])
+    with _kpis_follow(existing.values_list("pk", flat=True)):
+        result = _upsert(
+            Lead,
+            objs,
+            update_fields=[
+                "email",
+                "name",
+                "company",
+                "created_at",
+                "campaign",
+                "owner",
+                "segment",
+                "attributes",
+                "updated_at",
+            ],
+        )
+    kpis_mark_dirty(instants=[o.created_at for o in objs])
+    return result
 
 
 @transaction.atomic
@@ -202,7 +229,9 @@ def touches_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         )
         for r in rows
     ]
-    return _upsert(Touch, objs, update_fields=["lead", "campaign", "occurred_at", "kind"])
+    moved = Touch.objects.filter(external_id__in=[o.external_id for o in objs])
+    with _kpis_follow({*leads.values(), *moved.values_list("lead_id", flat=True)}):
+        return _upsert(Touch, objs, update_fields=["lead", "campaign", "occurred_at", "kind"])
 
 
 @transaction.atomic
@@ -255,12 +284,14 @@ def stage_events_upsert(
         )
         for r in rows
     ]
-    result = _upsert(
-        StageEvent,
-        objs,
-        update_fields=["lead", "stage", "occurred_at", "actor", "reason", "note", "source"],
-    )
-    leads_sync_stages(lead_ids=set(leads.values()) | previous_leads)
+    affected = set(leads.values()) | previous_leads
+    with _kpis_follow(affected):
+        result = _upsert(
+            StageEvent,
+            objs,
+            update_fields=["lead", "stage", "occurred_at", "actor", "reason", "note", "source"],
+        )
+        leads_sync_stages(lead_ids=affected)
     return result
 
 
@@ -291,11 +322,16 @@ def attempts_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         )
         for r in rows
     ]
-    return _upsert(
-        ContactAttempt,
-        objs,
-        update_fields=["lead", "occurred_at", "channel", "outcome", "actor", "note"],
-    )
+    moved = ContactAttempt.objects.filter(external_id__in=[o.external_id for o in objs])
+    affected = {*leads.values(), *moved.values_list("lead_id", flat=True)}
+    with _kpis_follow(affected):
+        result = _upsert(
+            ContactAttempt,
+            objs,
+            update_fields=["lead", "occurred_at", "channel", "outcome", "actor", "note"],
+        )
+        handoffs_refresh_sla(lead_ids=affected)
+    return result
 
 
 @transaction.atomic
@@ -324,11 +360,13 @@ def deals_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         )
         for r in rows
     ]
-    return _upsert(
-        Deal,
-        objs,
-        update_fields=["lead", "amount", "created_at", "closed_at", "status", "lost_reason"],
-    )
+    moved = Deal.objects.filter(external_id__in=[o.external_id for o in objs])
+    with _kpis_follow({*leads.values(), *moved.values_list("lead_id", flat=True)}):
+        return _upsert(
+            Deal,
+            objs,
+            update_fields=["lead", "amount", "created_at", "closed_at", "status", "lost_reason"],
+        )
 
 
 # --- stage replay ---------------------------------------------------------------------------
@@ -447,6 +485,7 @@ def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
         handoff.save(update_fields=fields)
     if to_create:
         Handoff.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+    handoffs_refresh_sla(lead_ids=lead_ids)
 
 
 def _handoff_matches(handoff: Handoff, wanted: _DerivedHandoff, reasons: dict[str, int]) -> bool:
@@ -456,6 +495,87 @@ def _handoff_matches(handoff: Handoff, wanted: _DerivedHandoff, reasons: dict[st
         and handoff.decided_at == wanted.decided_at
         and handoff.decided_by_id == wanted.decided_by_id
         and handoff.reason_id == reasons.get(wanted.reason_code)
+    )
+
+
+# --- SLA facts of handoffs --------------------------------------------------------------------
+
+
+def _sla_versions() -> tuple[list[datetime], list[tuple[int, SlaTerms]]]:
+    versions = ServiceLevelAgreement.objects.filter(
+        status=ServiceLevelAgreement.Status.APPROVED
+    ).order_by("effective_from", "version")
+    starts = [sla.effective_from for sla in versions]
+    terms = [
+        (sla.pk, SlaTerms.from_sla(sla, default_timezone=settings.TIME_ZONE)) for sla in versions
+    ]
+    return starts, terms
+
+
+def handoffs_refresh_sla(*, lead_ids: Iterable[int] | None = None) -> int:
+    """Re-derive the SLA facts of these leads' handoffs (all handoffs when `lead_ids` is None).
+
+    The SLA in effect at handed_at sets the first-contact deadline and the cadence window
+    (business time when it sets business hours); the first attempt at or after handed_at
+    gives speed to lead. Returns how many handoffs changed.
+    """
+    starts, terms = _sla_versions()
+    first_attempt = (
+        ContactAttempt.objects.filter(
+            lead=OuterRef("lead_id"), occurred_at__gte=OuterRef("handed_at")
+        )
+        .order_by("occurred_at")
+        .values("occurred_at")[:1]
+    )
+    handoffs = (
+        Handoff.objects.all()
+        if lead_ids is None
+        else Handoff.objects.filter(lead_id__in=list(lead_ids))
+    )
+    handoffs = handoffs.annotate(first_attempt=Subquery(first_attempt)).order_by("pk")
+    fields = [
+        "sla",
+        "first_contact_due_at",
+        "cadence_due_at",
+        "first_attempt_at",
+        "responded_at",
+        "speed_to_lead_hours",
+    ]
+    changed: list[Handoff] = []
+    count = 0
+    for handoff in handoffs.iterator(chunk_size=2000):
+        before = [getattr(handoff, f if f != "sla" else "sla_id") for f in fields]
+        _apply_sla(handoff, starts, terms)
+        if [getattr(handoff, f if f != "sla" else "sla_id") for f in fields] != before:
+            changed.append(handoff)
+        if len(changed) >= 2000:
+            Handoff.objects.bulk_update(changed, fields)
+            count += len(changed)
+            changed = []
+    if changed:
+        Handoff.objects.bulk_update(changed, fields)
+    return count + len(changed)
+
+
+def _apply_sla(handoff: Handoff, starts: list[datetime], terms: list[tuple[int, SlaTerms]]) -> None:
+    position = bisect.bisect_right(starts, handoff.handed_at) - 1
+    handoff.first_attempt_at = handoff.first_attempt
+    moments = [m for m in (handoff.first_attempt_at, handoff.decided_at) if m is not None]
+    handoff.responded_at = min(moments) if moments else None
+    if position < 0:
+        handoff.sla_id = handoff.first_contact_due_at = handoff.cadence_due_at = None
+        handoff.speed_to_lead_hours = None
+        return
+    handoff.sla_id, sla_terms = terms[position]
+    handoff.first_contact_due_at = first_contact_deadline(handoff.handed_at, sla_terms)
+    handoff.cadence_due_at = cadence_window_end(handoff.handed_at, sla_terms)
+    handoff.speed_to_lead_hours = (
+        round(
+            business_hours_between(handoff.handed_at, handoff.first_attempt_at, sla_terms.calendar),
+            6,
+        )
+        if handoff.first_attempt_at
+        else None
     )
 
 
@@ -475,6 +595,14 @@ def handoff_can_decide(*, handoff: Handoff, user: AbstractBaseUser) -> bool:
 def _decide(handoff: Handoff, *, by: AbstractBaseUser, stage: str, reason: str, note: str) -> None:
     if handoff.status != Handoff.Status.PENDING:
         raise ValidationError("This handoff was already decided.")
+    with _kpis_follow([handoff.lead_id]):
+        _record_decision(handoff, by=by, stage=stage, reason=reason, note=note)
+    handoff.refresh_from_db()
+
+
+def _record_decision(
+    handoff: Handoff, *, by: AbstractBaseUser, stage: str, reason: str, note: str
+) -> None:
     StageEvent.objects.create(
         lead_id=handoff.lead_id,
         stage=stage,
@@ -485,7 +613,6 @@ def _decide(handoff: Handoff, *, by: AbstractBaseUser, stage: str, reason: str, 
         source=StageEvent.Source.APP,
     )
     leads_sync_stages(lead_ids=[handoff.lead_id])
-    handoff.refresh_from_db()
 
 
 @transaction.atomic

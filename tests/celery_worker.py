@@ -48,6 +48,7 @@ def celery_worker(django_db_setup: None) -> Iterator[object]:
         "CELERY_WORKER_FOR_TESTS": "1",
     }
     app.control.purge()
+    (ROOT / ".pytest_cache").mkdir(exist_ok=True)
     log = open(ROOT / ".pytest_cache" / "celery-worker.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -63,3 +65,183 @@ def api(admin_user: object) -> APIClient:
 
 
 pytest_plugins = ["tests.celery_worker"]
+
+
+class World:
+    """Builds funnel records through the real ingest services, with automatic external ids."""
+
+    def __init__(self) -> None:
+        self._n = 0
+
+    def _id(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}-{self._n}"
+
+    def campaign(
+        self,
+        name: str = "",
+        *,
+        channel: str = "webinar",
+        starts_on: str = "2026-01-01",
+        ends_on: str = "2026-12-31",
+        cost: str | int = 0,
+        external_id: str = "",
+    ) -> str:
+        from leads.services import campaigns_upsert
+
+        external_id = external_id or name or self._id("C")
+        campaigns_upsert(
+            rows=[
+                {
+                    "external_id": external_id,
+                    "name": name or external_id,
+                    "channel": channel,
+                    "starts_on": _date(starts_on),
+                    "ends_on": _date(ends_on),
+                    "cost": Decimal(str(cost)),
+                }
+            ]
+        )
+        return external_id
+
+    def lead(
+        self,
+        created_at: str,
+        *,
+        campaign: str | None = None,
+        owner: str | None = None,
+        segment: str = "",
+        external_id: str = "",
+        **attributes: object,
+    ) -> str:
+        from leads.services import leads_upsert
+
+        external_id = external_id or self._id("L")
+        leads_upsert(
+            rows=[
+                {
+                    "external_id": external_id,
+                    "created_at": _dt(created_at),
+                    "campaign": campaign,
+                    "owner": owner,
+                    "segment": segment,
+                    "attributes": attributes,
+                }
+            ]
+        )
+        return external_id
+
+    def stage(
+        self,
+        lead: str,
+        stage: str,
+        at: str,
+        *,
+        reason: str = "",
+        actor: str | None = None,
+        note: str = "",
+    ) -> str:
+        from leads.services import stage_events_upsert
+
+        external_id = self._id("SE")
+        stage_events_upsert(
+            rows=[
+                {
+                    "external_id": external_id,
+                    "lead": lead,
+                    "stage": stage,
+                    "occurred_at": _dt(at),
+                    "reason": reason,
+                    "actor": actor,
+                    "note": note,
+                }
+            ]
+        )
+        return external_id
+
+    def touch(self, lead: str, campaign: str, at: str, kind: str = "visit") -> str:
+        from leads.services import touches_upsert
+
+        external_id = self._id("T")
+        touches_upsert(
+            rows=[
+                {
+                    "external_id": external_id,
+                    "lead": lead,
+                    "campaign": campaign,
+                    "occurred_at": _dt(at),
+                    "kind": kind,
+                }
+            ]
+        )
+        return external_id
+
+    def attempt(
+        self,
+        lead: str,
+        at: str,
+        *,
+        outcome: str = "no_answer",
+        channel: str = "call",
+        actor: str | None = None,
+    ) -> str:
+        from leads.services import attempts_upsert
+
+        external_id = self._id("A")
+        attempts_upsert(
+            rows=[
+                {
+                    "external_id": external_id,
+                    "lead": lead,
+                    "occurred_at": _dt(at),
+                    "channel": channel,
+                    "outcome": outcome,
+                    "actor": actor,
+                }
+            ]
+        )
+        return external_id
+
+    def deal(
+        self,
+        lead: str,
+        amount: str | int,
+        created_at: str,
+        *,
+        status: str = "open",
+        closed_at: str | None = None,
+        external_id: str = "",
+    ) -> str:
+        from leads.services import deals_upsert
+
+        external_id = external_id or self._id("D")
+        deals_upsert(
+            rows=[
+                {
+                    "external_id": external_id,
+                    "lead": lead,
+                    "amount": Decimal(str(amount)),
+                    "created_at": _dt(created_at),
+                    "closed_at": _dt(closed_at) if closed_at else None,
+                    "status": status,
+                }
+            ]
+        )
+        return external_id
+
+
+def _dt(value: str) -> datetime:
+    """ISO text to an aware datetime; naive text is read in the organisation's time zone."""
+    from django.utils import timezone
+
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else timezone.make_aware(parsed)
+
+
+def _date(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return World()

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class PeriodKind(models.TextChoices):
+    WEEK = "week", "Week"
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+
+
+class KpiSnapshot(models.Model):
+    """One computed value: (metric, period, dimension member, attribution model) → value.
+
+    A recompute replaces all snapshots of a period in one transaction, so readers see either
+    the previous or the new numbers of a period, never a mix.
+    """
+
+    metric = models.CharField(max_length=48)
+    period = models.CharField(max_length=8, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    dimension = models.CharField(max_length=16, blank=True, help_text="empty for the total")
+    key = models.CharField(max_length=150, blank=True, help_text="the dimension's member")
+    model = models.CharField(max_length=16, blank=True, help_text="attribution model, if any")
+    value = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+    numerator = models.DecimalField(max_digits=24, decimal_places=6)
+    denominator = models.DecimalField(max_digits=24, decimal_places=6, null=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "period", "period_start", "dimension", "key", "model"],
+                name="kpi_snapshot_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(period__in=["week", "month", "quarter"]), name="kpi_snapshot_period"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["period", "period_start"]),
+            models.Index(fields=["metric", "period", "dimension", "model", "period_start"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.period} {self.period_start} {self.dimension}={self.key}"
+
+
+class DirtyPeriod(models.Model):
+    """Outbox: a period whose inputs changed, written in the same transaction as the change."""
+
+    period = models.CharField(max_length=8, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "period_start"], name="dirty_period_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.period_start}"
+
+
+class RecomputeJob(models.Model):
+    """A full recompute fanned out over Celery tasks, one per (period kind, month)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    since = models.DateField()
+    until = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total_units = models.PositiveIntegerField(default=0)
+    done_units = models.PositiveIntegerField(default=0)
+    failed_units = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Recompute {self.since}..{self.until} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        return (self.done_units + self.failed_units) / self.total_units if self.total_units else 0.0

@@ -1,0 +1,73 @@
+"""Calendar periods (ISO week from Monday, month, quarter) in the organisation's time zone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+KINDS = ("week", "month", "quarter")
+
+
+def period_start(kind: str, day: date) -> date:
+    if kind == "week":
+        return day - timedelta(days=day.weekday())
+    if kind == "month":
+        return day.replace(day=1)
+    if kind == "quarter":
+        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    raise ValueError(f"Unknown period kind {kind!r}; use week, month or quarter.")
+
+
+def next_period(kind: str, start: date) -> date:
+    if kind == "week":
+        return start + timedelta(days=7)
+    months = 1 if kind == "month" else 3
+    month = start.month - 1 + months
+    return date(start.year + month // 12, month % 12 + 1, 1)
+
+
+def previous_period(kind: str, start: date) -> date:
+    if kind == "week":
+        return start - timedelta(days=7)
+    months = 1 if kind == "month" else 3
+    month = start.month - 1 - months
+    return date(start.year + month // 12, month % 12 + 1, 1)
+
+
+def periods_between(kind: str, first: date, last: date) -> list[date]:
+    """Starts of the periods of `kind` whose start falls in [first, last]."""
+    start = period_start(kind, first)
+    if start < first:
+        start = next_period(kind, start)
+    out = []
+    while start <= last:
+        out.append(start)
+        start = next_period(kind, start)
+    return out
+
+
+def periods_overlapping(kind: str, first: date, last: date) -> Iterator[date]:
+    """Starts of the periods of `kind` that contain any day of [first, last]."""
+    start = period_start(kind, first)
+    while start <= last:
+        yield start
+        start = next_period(kind, start)
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz)
+
+
+def period_bounds(kind: str, start: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) of a period as aware datetimes."""
+    return local_midnight(start, tz), local_midnight(next_period(kind, start), tz)
+
+
+def months_between(first: date, last: date) -> list[date]:
+    return periods_between("month", first.replace(day=1), last)
+
+
+def unit_periods(kind: str, month: date) -> list[date]:
+    """The periods a recompute unit (kind, month) owns: those of `kind` starting in `month`."""
+    return periods_between(kind, month, next_period("month", month) - timedelta(days=1))

@@ -1,0 +1,227 @@
+"""Writes of the KPI app: the dirty-period outbox, recomputes and recompute jobs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, Max, Min
+from django.utils import timezone
+
+from kpis.engine import compute
+from kpis.models import DirtyPeriod, KpiSnapshot, RecomputeJob
+from kpis.periods import KINDS, months_between, period_start, periods_overlapping, unit_periods
+
+log = logging.getLogger(__name__)
+DEBOUNCE_SECONDS = 5
+
+
+# --- the outbox -----------------------------------------------------------------------------
+
+
+def _local_day(moment: datetime | date, tz: ZoneInfo) -> date:
+    return moment.astimezone(tz).date() if isinstance(moment, datetime) else moment
+
+
+def kpis_mark_dirty(
+    *,
+    at: datetime | date | None = None,
+    instants: Iterable[datetime | date] = (),
+    spans: Iterable[tuple[datetime | date, datetime | date]] = (),
+) -> int:
+    """Record the periods whose inputs changed, in the caller's transaction; recompute on commit.
+
+    `at`/`instants` mark the week, month and quarter holding each moment; `spans` mark every
+    period overlapping [start, end]. Returns how many periods were marked.
+    """
+    tz = ZoneInfo(settings.TIME_ZONE)
+    days = {_local_day(m, tz) for m in ([at] if at is not None else [])}
+    days |= {_local_day(m, tz) for m in instants}
+    periods = {(kind, period_start(kind, day)) for day in days for kind in KINDS}
+    for first, last in spans:
+        first_day, last_day = _local_day(first, tz), _local_day(last, tz)
+        periods |= {(k, p) for k in KINDS for p in periods_overlapping(k, first_day, last_day)}
+    if not periods:
+        return 0
+    now = timezone.now()
+    DirtyPeriod.objects.bulk_create(
+        [DirtyPeriod(period=k, period_start=p, marked_at=now) for k, p in sorted(periods)],
+        update_conflicts=True,
+        unique_fields=["period", "period_start"],
+        update_fields=["marked_at"],
+        batch_size=500,
+    )
+    transaction.on_commit(kpis_schedule_dirty_recompute)
+    return len(periods)
+
+
+def kpis_schedule_dirty_recompute() -> None:
+    """Queue one recompute of the dirty periods, at most one per debounce window."""
+    from kpis.tasks import kpis_recompute_dirty_task
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        kpis_recompute_dirty_task.delay()
+        return
+    if cache.add("kpis:dirty-recompute-queued", True, timeout=DEBOUNCE_SECONDS):
+        try:
+            kpis_recompute_dirty_task.apply_async(countdown=DEBOUNCE_SECONDS)
+        except Exception:  # the broker is down: the beat sweep will pick the periods up
+            log.warning("Could not queue the KPI recompute; the sweep will do it.", exc_info=True)
+
+
+def kpis_recompute_dirty() -> int:
+    """Recompute every dirty period; a period marked again meanwhile stays dirty."""
+    dirty = list(DirtyPeriod.objects.order_by("period", "period_start"))
+    by_kind: dict[str, list[DirtyPeriod]] = {}
+    for row in dirty:
+        by_kind.setdefault(row.period, []).append(row)
+    for kind, rows in by_kind.items():
+        kpis_recompute(kind=kind, periods=[r.period_start for r in rows])
+        for row in rows:
+            DirtyPeriod.objects.filter(pk=row.pk, marked_at__lte=row.marked_at).delete()
+    return len(dirty)
+
+
+# --- recompute ------------------------------------------------------------------------------
+
+
+def kpis_recompute(*, kind: str, periods: Iterable[date], now: datetime | None = None) -> int:
+    """Compute these periods, then swap their snapshots in one transaction. Returns rows written.
+
+    Computing happens before the transaction: if it fails, the previous snapshots stay.
+    """
+    periods = sorted(set(periods))
+    if not periods:
+        return 0
+    computed_at = now or timezone.now()
+    rows = [
+        KpiSnapshot(
+            metric=v.metric,
+            period=kind,
+            period_start=v.period_start,
+            dimension=v.dimension,
+            key=v.key,
+            model=v.model,
+            value=v.value,
+            numerator=v.numerator,
+            denominator=v.denominator,
+            computed_at=computed_at,
+        )
+        for v in compute(kind=kind, periods=periods, now=computed_at)
+    ]
+    with transaction.atomic():
+        KpiSnapshot.objects.filter(period=kind, period_start__in=periods).delete()
+        KpiSnapshot.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def kpis_recompute_unit(*, kind: str, month: date) -> int:
+    """Recompute the periods of `kind` that start in `month` (one fan-out unit)."""
+    return kpis_recompute(kind=kind, periods=unit_periods(kind, month))
+
+
+def _data_start() -> date:
+    """The first day any input exists (today if there is none)."""
+    from leads.models import Campaign, Deal, Handoff, Lead
+
+    tz = ZoneInfo(settings.TIME_ZONE)
+    candidates = [
+        Lead.objects.aggregate(m=Min("created_at"))["m"],
+        Handoff.objects.aggregate(m=Min("handed_at"))["m"],
+        Deal.objects.aggregate(m=Min("created_at"))["m"],
+    ]
+    days = [c.astimezone(tz).date() for c in candidates if c is not None]
+    first_campaign = Campaign.objects.aggregate(m=Min("starts_on"))["m"]
+    if first_campaign:
+        days.append(first_campaign)
+    return min(days) if days else timezone.localdate()
+
+
+def _data_end() -> date:
+    from leads.models import Campaign
+
+    today = timezone.localdate()
+    last_campaign = Campaign.objects.aggregate(m=Max("ends_on"))["m"]
+    return max(today, last_campaign) if last_campaign else today
+
+
+def recompute_units(
+    *, since: date | None = None, until: date | None = None
+) -> list[tuple[str, date]]:
+    """The (period kind, month) units of a full recompute, oldest first."""
+    first = since or _data_start()
+    last = until or _data_end()
+    # A week starting in the month before `first` still holds days of `first`'s month.
+    first_month = (
+        (first.replace(day=1) - timedelta(days=1)).replace(day=1)
+        if since is None
+        else first.replace(day=1)
+    )
+    units = []
+    for month in months_between(first_month, last):
+        for kind in KINDS:
+            if unit_periods(kind, month):
+                units.append((kind, month))
+    return units
+
+
+def recompute_job_start(
+    *, by: object | None = None, since: date | None = None, fan_out: bool = True
+) -> RecomputeJob:
+    """Create a full-recompute job and fan it out, one Celery task per (period kind, month).
+
+    With `fan_out=False` the caller runs the units itself (`recompute_job_run`).
+    """
+    from kpis.tasks import kpis_recompute_unit_task
+
+    units = recompute_units(since=since)
+    job = RecomputeJob.objects.create(
+        requested_by=by if getattr(by, "pk", None) else None,
+        since=units[0][1] if units else timezone.localdate(),
+        until=_data_end(),
+        total_units=len(units),
+        status=RecomputeJob.Status.RUNNING if units else RecomputeJob.Status.DONE,
+        finished_at=None if units else timezone.now(),
+    )
+
+    def dispatch() -> None:
+        for kind, month in units:
+            kpis_recompute_unit_task.delay(str(job.pk), kind, month.isoformat())
+
+    if fan_out:
+        transaction.on_commit(dispatch)
+    return job
+
+
+def recompute_job_run(*, job: RecomputeJob, on_unit: Callable[[], None] = lambda: None) -> None:
+    """Run a job's units in this process, one after the other (the embedded mode)."""
+    for kind, month in recompute_units(since=job.since, until=job.until):
+        try:
+            kpis_recompute_unit(kind=kind, month=month)
+        except Exception as exc:
+            recompute_job_unit_done(job_id=str(job.pk), failed=True, error=f"{kind} {month}: {exc}")
+        else:
+            recompute_job_unit_done(job_id=str(job.pk))
+        on_unit()
+    job.refresh_from_db()
+
+
+def recompute_job_unit_done(*, job_id: str, failed: bool = False, error: str = "") -> None:
+    """Count one finished unit; the last one closes the job."""
+    field = "failed_units" if failed else "done_units"
+    with transaction.atomic():
+        RecomputeJob.objects.filter(pk=job_id).update(**{field: F(field) + 1})
+        if error:
+            RecomputeJob.objects.filter(pk=job_id, error="").update(error=error[:2000])
+        job = RecomputeJob.objects.select_for_update().get(pk=job_id)
+        if job.done_units + job.failed_units >= job.total_units and job.finished_at is None:
+            job.status = (
+                RecomputeJob.Status.FAILED if job.failed_units else RecomputeJob.Status.DONE
+            )
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "finished_at"])

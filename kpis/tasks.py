@@ -1,0 +1,41 @@
+"""Celery entry points for the KPI engine: ids and dates in, the service does the work."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from celery import shared_task
+from celery.exceptions import MaxRetriesExceededError
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=30)
+def kpis_recompute_dirty_task(self) -> int:  # noqa: ANN001
+    """Recompute the dirty periods (after writes, and every minute from beat as a sweep)."""
+    from kpis.services import kpis_recompute_dirty
+
+    return kpis_recompute_dirty()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=30)
+def kpis_recompute_unit_task(self, job_id: str, kind: str, month: str) -> int:  # noqa: ANN001
+    """One unit of a full recompute: the periods of `kind` starting in `month`."""
+    from kpis.services import kpis_recompute_unit, recompute_job_unit_done
+
+    try:
+        written = kpis_recompute_unit(kind=kind, month=date.fromisoformat(month))
+    except Exception as exc:
+        try:
+            raise self.retry(exc=exc)
+        except MaxRetriesExceededError:
+            recompute_job_unit_done(job_id=job_id, failed=True, error=f"{kind} {month}: {exc}")
+            raise exc from None
+    recompute_job_unit_done(job_id=job_id)
+    return written
+
+
+@shared_task(acks_late=True)
+def kpis_recompute_all_task() -> str:
+    """Nightly: a full recompute, so cohort metrics follow outcomes whatever was missed."""
+    from kpis.services import recompute_job_start
+
+    return str(recompute_job_start().pk)

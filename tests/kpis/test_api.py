@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from kpis.models import RecomputeJob
+from kpis.services import kpis_recompute
+from tests.conftest import World, token_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def computed(world: World, sales_rep: object) -> None:
+    world.campaign("A", starts_on="2026-03-01", ends_on="2026-03-31", cost=1000)
+    lead = world.lead("2026-03-02T09:00:00+00:00", campaign="A", owner="sam")
+    world.stage(lead, "mql", "2026-03-03T10:00:00+00:00")
+    world.stage(lead, "rejected", "2026-03-03T12:00:00+00:00", reason="bad_fit")
+    kpis_recompute(kind="month", periods=[date(2026, 2, 1), date(2026, 3, 1)])
+
+
+def test_it_returns_a_metric_for_a_range_of_periods_with_zero_filled_gaps(
+    api: APIClient, computed: None
+) -> None:
+    response = api.get(
+        "/api/v1/kpis/",
+        {"metric": "mqls", "period": "month", "start": "2026-02-01", "end": "2026-04-30"},
+    )
+    assert response.status_code == 200
+    rows = response.json()
+    assert [(r["period_start"], r["value"]) for r in rows] == [
+        ("2026-02-01", 0.0),
+        ("2026-03-01", 1.0),
+        ("2026-04-01", 0.0),  # never computed: zero count
+    ]
+    march = rows[1]
+    assert (march["metric"], march["period"], march["dimension"], march["key"], march["model"]) == (
+        "mqls",
+        "month",
+        None,
+        None,
+        None,
+    )
+    assert march["computed_at"] is not None
+    assert rows[2]["computed_at"] is None
+
+
+def test_a_ratio_keeps_its_numerator_and_denominator(api: APIClient, computed: None) -> None:
+    rows = api.get(
+        "/api/v1/kpis/", {"metric": "acceptance_rate", "start": "2026-02-01", "end": "2026-03-31"}
+    ).json()
+    assert [(r["value"], r["numerator"], r["denominator"]) for r in rows] == [
+        (None, 0.0, 0.0),
+        (0.0, 0.0, 1.0),
+    ]
+
+
+def test_it_breaks_a_metric_down_by_a_dimension(api: APIClient, computed: None) -> None:
+    rows = api.get(
+        "/api/v1/kpis/",
+        {"metric": "rejections", "start": "2026-03-01", "end": "2026-03-31", "dimension": "reason"},
+    ).json()
+    assert [(r["dimension"], r["key"], r["value"]) for r in rows] == [("reason", "bad_fit", 1.0)]
+
+
+def test_attributed_revenue_defaults_to_the_linear_model(api: APIClient, computed: None) -> None:
+    rows = api.get(
+        "/api/v1/kpis/",
+        {"metric": "attributed_revenue", "start": "2026-03-01", "end": "2026-03-31"},
+    ).json()
+    assert rows[0]["model"] == "linear"
+    rows = api.get(
+        "/api/v1/kpis/",
+        {
+            "metric": "campaign_roi",
+            "start": "2026-03-01",
+            "end": "2026-03-31",
+            "dimension": "campaign",
+            "model": "w_shaped",
+        },
+    ).json()
+    assert [(r["key"], r["model"], r["value"]) for r in rows] == [("A", "w_shaped", -1.0)]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"metric": "happiness"}, "metric"),
+        ({"metric": "mqls", "period": "fortnight"}, "period"),
+        ({"metric": "mqls", "start": "last week"}, "start"),
+        ({"metric": "mqls", "start": "2026-05-01", "end": "2026-01-01"}, "start"),
+        ({"metric": "mqls", "dimension": "reason"}, "dimension"),
+        ({"metric": "mqls", "model": "linear"}, "model"),
+        ({"metric": "attributed_revenue", "model": "gut_feeling"}, "model"),
+    ],
+)
+def test_bad_queries_get_a_clear_400(api: APIClient, params: dict, field: str) -> None:
+    response = api.get("/api/v1/kpis/", params)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_every_authenticated_user_reads_the_kpis(marketing_rep: object) -> None:
+    assert token_client(marketing_rep).get("/api/v1/kpis/", {"metric": "mqls"}).status_code == 200
+    assert APIClient().get("/api/v1/kpis/", {"metric": "mqls"}).status_code == 401
+
+
+def test_a_manager_starts_a_recompute_and_follows_its_progress(
+    marketing_manager: object, world: World, django_capture_on_commit_callbacks: object
+) -> None:
+    world.lead("2026-03-02T09:00:00+00:00")
+    client = token_client(marketing_manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/recompute/", {"since": "2026-03-01"}, format="json")
+    assert response.status_code == 202
+    job = response.json()
+    status = client.get(f"/api/v1/recompute/{job['id']}/").json()
+    assert (status["status"], status["progress"]) == ("done", 1.0)
+    assert status["done_units"] == status["total_units"] > 0
+
+
+def test_a_rep_cannot_start_a_recompute(sales_rep: object) -> None:
+    assert token_client(sales_rep).post("/api/v1/recompute/").status_code == 403
+    assert not RecomputeJob.objects.exists()
+
+
+def test_the_definitions_page_lists_every_metric_and_model(
+    client: Client, sales_rep: object
+) -> None:
+    from kpis.attribution import MODEL_LABELS
+    from kpis.registry import METRICS
+
+    client.force_login(sales_rep)
+    html = client.get("/definitions/").content.decode()
+    for key in METRICS:
+        assert f"<code>{key}</code>" in html
+    for label in MODEL_LABELS.values():
+        assert label in html
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_a_stage_event_posted_to_the_api_shows_in_the_kpis_without_a_manual_step(
+    celery_worker: object, admin_user: object
+) -> None:
+    api = token_client(admin_user)
+    api.post(
+        "/api/v1/leads/",
+        {"external_id": "L-1", "created_at": "2026-03-02T09:00:00Z"},
+        format="json",
+    )
+    response = api.post(
+        "/api/v1/stage-events/",
+        {
+            "external_id": "SE-1",
+            "lead": "L-1",
+            "stage": "mql",
+            "occurred_at": "2026-03-03T10:00:00Z",
+        },
+        format="json",
+    )
+    assert response.status_code == 200
+
+    deadline = time.monotonic() + 90
+    value = None
+    while time.monotonic() < deadline:
+        rows = api.get(
+            "/api/v1/kpis/",
+            {"metric": "mqls", "period": "month", "start": "2026-03-01", "end": "2026-03-31"},
+        ).json()
+        value = rows[0]["value"]
+        if value == 1.0:
+            break
+        time.sleep(1)
+    assert value == 1.0

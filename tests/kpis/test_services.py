@@ -1,0 +1,320 @@
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kpis import engine
+from kpis.models import DirtyPeriod, KpiSnapshot, RecomputeJob
+from kpis.services import (
+    kpis_mark_dirty,
+    kpis_recompute,
+    kpis_recompute_dirty,
+    recompute_job_start,
+    recompute_units,
+)
+from leads.models import Campaign, ContactAttempt, Deal, Handoff, Lead, StageEvent, Touch
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+MARCH = date(2026, 3, 1)
+
+
+def snapshot_rows() -> list[tuple]:
+    return sorted(
+        KpiSnapshot.objects.values_list(
+            "metric",
+            "period",
+            "period_start",
+            "dimension",
+            "key",
+            "model",
+            "value",
+            "numerator",
+            "denominator",
+        )
+    )
+
+
+@pytest.fixture
+def some_funnel(world: World) -> World:
+    world.campaign("A", starts_on="2026-03-01", ends_on="2026-03-31", cost=1000)
+    lead = world.lead("2026-03-02T09:00:00+00:00", campaign="A")
+    world.touch(lead, "A", "2026-03-02T08:00:00+00:00")
+    world.stage(lead, "mql", "2026-03-03T10:00:00+00:00")
+    world.stage(lead, "sal", "2026-03-03T12:00:00+00:00")
+    world.deal(
+        lead, 900, "2026-03-05T10:00:00+00:00", status="won", closed_at="2026-03-09T10:00:00+00:00"
+    )
+    return world
+
+
+def test_recomputing_twice_gives_identical_snapshots(some_funnel: World) -> None:
+    kpis_recompute(kind="month", periods=[MARCH])
+    first = snapshot_rows()
+    kpis_recompute(kind="month", periods=[MARCH])
+    assert snapshot_rows() == first
+    assert len(first) > 50
+
+
+def test_a_recompute_that_fails_half_way_keeps_the_previous_snapshots(
+    some_funnel: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kpis_recompute(kind="month", periods=[MARCH])
+    before = snapshot_rows()
+
+    def explode(*args: object) -> None:
+        raise RuntimeError("worker died")
+
+    monkeypatch.setattr(engine, "_attribution", explode)
+    with pytest.raises(RuntimeError):
+        kpis_recompute(kind="month", periods=[MARCH])
+    assert snapshot_rows() == before
+
+
+def test_a_recompute_replaces_only_its_own_periods(some_funnel: World) -> None:
+    kpis_recompute(kind="month", periods=[MARCH])
+    kpis_recompute(kind="week", periods=[date(2026, 3, 2)])
+    kpis_recompute(kind="month", periods=[MARCH])
+    assert KpiSnapshot.objects.filter(period="week").exists()
+
+
+def test_it_refuses_a_period_that_is_not_a_period_start(db: None) -> None:
+    with pytest.raises(ValueError, match="starts of a month"):
+        kpis_recompute(kind="month", periods=[date(2026, 3, 2)])
+
+
+def test_a_write_marks_its_periods_dirty_in_the_same_transaction(world: World) -> None:
+    world.lead("2026-03-02T09:00:00+00:00")
+    dirty = set(DirtyPeriod.objects.values_list("period", "period_start"))
+    assert dirty == {("week", date(2026, 3, 2)), ("month", MARCH), ("quarter", date(2026, 1, 1))}
+
+
+def test_a_late_outcome_marks_the_cohorts_old_period_dirty(world: World) -> None:
+    lead = world.lead("2026-03-02T09:00:00+00:00")
+    world.stage(lead, "mql", "2026-03-03T10:00:00+00:00")
+    DirtyPeriod.objects.all().delete()
+    world.deal(
+        lead, 100, "2026-06-01T10:00:00+00:00", status="won", closed_at="2026-06-10T10:00:00+00:00"
+    )
+    months = set(DirtyPeriod.objects.filter(period="month").values_list("period_start", flat=True))
+    assert {MARCH, date(2026, 6, 1)} <= months
+
+
+def test_an_open_deal_marks_every_period_of_its_pipeline(world: World) -> None:
+    lead = world.lead("2026-01-02T09:00:00+00:00")
+    DirtyPeriod.objects.all().delete()
+    world.deal(
+        lead, 100, "2026-01-05T10:00:00+00:00", status="won", closed_at="2026-04-10T10:00:00+00:00"
+    )
+    months = set(DirtyPeriod.objects.filter(period="month").values_list("period_start", flat=True))
+    assert {date(2026, m, 1) for m in (1, 2, 3, 4)} <= months
+
+
+def test_a_failed_ingest_marks_nothing(world: World) -> None:
+    from leads.errors import RowsInvalid
+    from leads.services import touches_upsert
+
+    with pytest.raises(RowsInvalid):
+        touches_upsert(
+            rows=[
+                {
+                    "external_id": "T",
+                    "lead": "nope",
+                    "campaign": "nope",
+                    "occurred_at": datetime.now(UTC),
+                }
+            ]
+        )
+    assert not DirtyPeriod.objects.exists()
+
+
+def test_recomputing_the_dirty_periods_clears_them(some_funnel: World) -> None:
+    assert DirtyPeriod.objects.exists()
+    kpis_recompute_dirty()
+    assert not DirtyPeriod.objects.exists()
+    row = KpiSnapshot.objects.get(
+        metric="revenue_won", period="month", period_start=MARCH, dimension=""
+    )
+    assert row.value == 900
+
+
+def test_a_period_marked_again_during_its_recompute_stays_dirty(
+    some_funnel: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = engine.compute
+
+    def compute_while_a_write_lands(**kwargs: object) -> list:
+        result = original(**kwargs)
+        kpis_mark_dirty(at=date(2026, 3, 15))  # a write committed while we computed
+        return result
+
+    monkeypatch.setattr("kpis.services.compute", compute_while_a_write_lands)
+    DirtyPeriod.objects.update(marked_at=datetime(2026, 1, 1, tzinfo=UTC))
+    kpis_recompute_dirty()
+    assert DirtyPeriod.objects.filter(period="month", period_start=MARCH).exists()
+
+
+def test_on_commit_the_dirty_periods_are_recomputed_without_a_manual_step(
+    world: World, django_capture_on_commit_callbacks: object
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        world.lead("2026-03-02T09:00:00+00:00")
+    row = KpiSnapshot.objects.get(
+        metric="leads_created", period="month", period_start=MARCH, dimension=""
+    )
+    assert row.value == 1
+    assert not DirtyPeriod.objects.exists()
+
+
+def test_a_full_recompute_covers_every_kind_and_month_and_reports_progress(
+    some_funnel: World, django_capture_on_commit_callbacks: object
+) -> None:
+    units = recompute_units(since=date(2026, 1, 1), until=date(2026, 3, 31))
+    assert units[:3] == [
+        ("week", date(2026, 1, 1)),
+        ("month", date(2026, 1, 1)),
+        ("quarter", date(2026, 1, 1)),
+    ]
+    assert ("quarter", date(2026, 2, 1)) not in units
+    with django_capture_on_commit_callbacks(execute=True):
+        job = recompute_job_start(since=date(2026, 1, 1))
+    job.refresh_from_db()
+    assert (job.status, job.done_units, job.failed_units) == ("done", job.total_units, 0)
+    assert job.progress == 1
+    assert KpiSnapshot.objects.filter(period="quarter", period_start=date(2026, 1, 1)).exists()
+
+
+def test_the_command_recomputes_everything(
+    some_funnel: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call_command("recompute_kpis", "--since", "2026-03-01", "--no-progress")
+    assert "Recomputed" in capsys.readouterr().out
+    assert RecomputeJob.objects.get().status == "done"
+    assert (
+        KpiSnapshot.objects.filter(metric="mqls", period="month", period_start=MARCH, dimension="")
+        .get()
+        .value
+        == 1
+    )
+
+
+# --- properties -------------------------------------------------------------------------------
+
+
+def _random_funnel(seed: int) -> None:
+    """A small random funnel written straight through the services."""
+    rng = random.Random(seed)
+    world = World()
+    for name in ("A", "B", "C"):
+        world.campaign(
+            name, starts_on="2026-01-01", ends_on="2026-06-30", cost=rng.randint(0, 5000)
+        )
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for _ in range(rng.randint(3, 12)):
+        created = start + timedelta(hours=rng.randint(0, 24 * 150))
+        lead = world.lead(created.isoformat(), campaign=rng.choice(["A", "B", None]))
+        for _ in range(rng.randint(0, 3)):
+            world.touch(
+                lead,
+                rng.choice("ABC"),
+                (created + timedelta(hours=rng.randint(0, 500))).isoformat(),
+            )
+        if rng.random() < 0.7:
+            handed = created + timedelta(hours=rng.randint(1, 300))
+            world.stage(lead, "mql", handed.isoformat())
+            if rng.random() < 0.6:
+                world.attempt(lead, (handed + timedelta(hours=rng.randint(0, 30))).isoformat())
+            outcome = rng.choice(["sal", "rejected", None])
+            if outcome:
+                world.stage(
+                    lead,
+                    outcome,
+                    (handed + timedelta(hours=rng.randint(1, 200))).isoformat(),
+                    reason="bad_fit",
+                )
+            if outcome == "sal" and rng.random() < 0.7:
+                opened = handed + timedelta(days=rng.randint(1, 20))
+                status = rng.choice(["won", "lost", "open"])
+                closed = (
+                    (opened + timedelta(days=rng.randint(0, 40))).isoformat()
+                    if status != "open"
+                    else None
+                )
+                world.deal(
+                    lead,
+                    Decimal(rng.randint(0, 10**6)) / 100,
+                    opened.isoformat(),
+                    status=status,
+                    closed_at=closed,
+                )
+
+
+def _wipe() -> None:
+    for model in (Touch, ContactAttempt, Deal, Handoff, StageEvent, Lead, Campaign, DirtyPeriod):
+        model.objects.all().delete()
+
+
+ADDITIVE = ["leads_created", "mqls", "sals", "rejections", "sqls", "opportunities", "deals_won",
+            "deals_lost", "revenue_won", "avg_deal_size", "win_rate", "handoffs_pending",
+            "acceptance_rate", "sql_rate", "mql_to_won_rate", "sla_first_contact_rate",
+            "sla_cadence_rate", "campaign_cost", "cost_per_lead"]  # fmt: skip
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(min_value=0, max_value=10**6))
+def test_monthly_numerators_and_denominators_add_up_to_the_quarter(db: None, seed: int) -> None:
+    _wipe()
+    _random_funnel(seed)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    months = {
+        (v.metric, v.period_start): v
+        for v in engine.compute(
+            kind="month", periods=[date(2026, m, 1) for m in (1, 2, 3)], now=now
+        )
+        if v.dimension == "" and v.model == ""
+    }
+    quarter = {
+        v.metric: v
+        for v in engine.compute(kind="quarter", periods=[date(2026, 1, 1)], now=now)
+        if v.dimension == "" and v.model == ""
+    }
+    for metric in ADDITIVE:
+        parts = [months[(metric, date(2026, m, 1))] for m in (1, 2, 3)]
+        assert sum(p.numerator for p in parts) == pytest.approx(quarter[metric].numerator), metric
+        if quarter[metric].denominator is not None:
+            assert sum(p.denominator for p in parts) == quarter[metric].denominator, metric
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(min_value=0, max_value=10**6))
+def test_every_models_credits_add_up_to_the_revenue_won(db: None, seed: int) -> None:
+    _wipe()
+    _random_funnel(seed)
+    periods = [date(2026, m, 1) for m in range(1, 9)]
+    found = engine.compute(kind="month", periods=periods)
+    revenue = {
+        v.period_start: v.numerator
+        for v in found
+        if v.metric == "revenue_won" and v.dimension == ""
+    }
+    for model in ("first_touch", "last_touch", "linear", "u_shaped", "w_shaped", "time_decay"):
+        for period in periods:
+            credited = sum(
+                v.numerator
+                for v in found
+                if v.metric == "attributed_revenue"
+                and v.model == model
+                and v.period_start == period
+                and v.dimension == "campaign"
+            )
+            assert credited == revenue[period], (model, period)
