@@ -30,6 +30,7 @@ from alignment.business_time import (
     first_contact_deadline,
 )
 from alignment.models import ServiceLevelAgreement
+from config.db import update_rows
 from kpis.services import kpis_mark_dirty
 from leads.errors import RowError, RowsInvalid
 from leads.models import (
@@ -473,16 +474,13 @@ def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
                 handoff.feedback = wanted.note
 
     if changed_leads:
-        Lead.objects.bulk_update(
-            changed_leads, ["stage", "stage_changed_at"], batch_size=BATCH_SIZE
-        )
+        update_rows(Lead, changed_leads, ["stage", "stage_changed_at"])
     if to_delete:
         Handoff.objects.filter(pk__in=to_delete).delete()
     # Decided rows first, so that a row turning pending never meets another pending one.
     to_save.sort(key=lambda h: h.status == Handoff.Status.PENDING)
     fields = ["handed_at", "status", "decided_at", "decided_by", "reason", "feedback"]
-    for handoff in to_save:
-        handoff.save(update_fields=fields)
+    update_rows(Handoff, to_save, fields)  # in this order
     if to_create:
         Handoff.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
     handoffs_refresh_sla(lead_ids=lead_ids)
@@ -549,11 +547,11 @@ def handoffs_refresh_sla(*, lead_ids: Iterable[int] | None = None) -> int:
         if [getattr(handoff, f if f != "sla" else "sla_id") for f in fields] != before:
             changed.append(handoff)
         if len(changed) >= 2000:
-            Handoff.objects.bulk_update(changed, fields)
+            update_rows(Handoff, changed, fields)
             count += len(changed)
             changed = []
     if changed:
-        Handoff.objects.bulk_update(changed, fields)
+        update_rows(Handoff, changed, fields)
     return count + len(changed)
 
 
