@@ -20,6 +20,7 @@ install: $(BIN)/.installed
 run: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo --if-empty
+	$(RUN_ENV) $(BIN)/python manage.py recompute_kpis --if-empty
 	$(RUN_ENV) $(BIN)/python manage.py demo_logins
 	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

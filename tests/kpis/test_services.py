@@ -318,3 +318,9 @@ def test_every_models_credits_add_up_to_the_revenue_won(db: None, seed: int) -> 
                 and v.dimension == "campaign"
             )
             assert credited == revenue[period], (model, period)
+
+
+def test_the_command_leaves_existing_snapshots_alone_when_asked(some_funnel: World) -> None:
+    call_command("recompute_kpis", "--since", "2026-03-01", "--no-progress")
+    call_command("recompute_kpis", "--if-empty", "--no-progress")
+    assert RecomputeJob.objects.count() == 1

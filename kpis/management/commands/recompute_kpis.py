@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from kpis.models import RecomputeJob
+from kpis.models import KpiSnapshot, RecomputeJob
 from kpis.services import recompute_job_run, recompute_job_start
 
 
@@ -20,6 +20,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--since", type=date.fromisoformat, help="first day, YYYY-MM-DD")
         parser.add_argument("--no-progress", action="store_true", help="print no progress bar")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when snapshots exist already"
+        )
 
     def handle(
         self, *args: object, since: date | None, no_progress: bool, **options: object
