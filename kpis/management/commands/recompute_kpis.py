@@ -25,8 +25,10 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: object, since: date | None, no_progress: bool, **options: object
+        self, *args: object, since: date | None, no_progress: bool, if_empty: bool, **options: object
     ) -> None:
+        if if_empty and KpiSnapshot.objects.exists():
+            return
         started = time.monotonic()
         inline = settings.CELERY_TASK_ALWAYS_EAGER
         job = recompute_job_start(since=since, fan_out=not inline)
