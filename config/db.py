@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from django.db import connection, models
 
 
-def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str]) -> int:
+def update_rows(
+    model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str]
+) -> int:
     """UPDATE these objects' `fields` by primary key with one executemany.
 
     Django's bulk_update builds one CASE expression per field and batch, which grows slow

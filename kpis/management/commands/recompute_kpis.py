@@ -25,7 +25,12 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: object, since: date | None, no_progress: bool, if_empty: bool, **options: object
+        self,
+        *args: object,
+        since: date | None,
+        no_progress: bool,
+        if_empty: bool,
+        **options: object,
     ) -> None:
         if if_empty and KpiSnapshot.objects.exists():
             return
