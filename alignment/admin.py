@@ -1,12 +1,114 @@
+"""Admin of the alignment app. Writes go through the services, so the admin obeys the same
+rules as the API: drafts change (clearing approvals), approved versions are read-only, only a
+head approves, goals of a finished period are final."""
+
 from __future__ import annotations
 
-from django.contrib import admin
+import json
+from typing import Any
 
-from alignment.models import ServiceLevelAgreement
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from alignment import services
+from alignment.models import (
+    Goal,
+    LeadDefinition,
+    PayoutCurve,
+    RescoreJob,
+    RevenueForecast,
+    RoundRobinMember,
+    SalPaceAlert,
+    ServiceLevelAgreement,
+    SlaBreach,
+    TeamHead,
+)
+
+APPROVAL_FIELDS = [
+    "status",
+    "marketing_approved_by",
+    "marketing_approved_at",
+    "sales_approved_by",
+    "sales_approved_at",
+    "approved_at",
+    "applied_at",
+    "version",
+    "created_by",
+    "created_at",
+    "updated_at",
+]
+
+
+def _report(request: HttpRequest, exc: Exception) -> None:
+    text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+    messages.error(request, text)
+
+
+class _ServiceCheckedForm(forms.ModelForm):
+    """Runs the service's own checks in `clean`, so bad input is a form error, never a 500."""
+
+    def service_check(self, values: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                self.service_check(dict(cleaned))
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, errors in exc.message_dict.items():
+                        self.add_error(field if field in self.fields else None, errors)
+                else:
+                    self.add_error(None, exc.messages)
+        return cleaned
+
+
+class SlaForm(_ServiceCheckedForm):
+    class Meta:
+        model = ServiceLevelAgreement
+        fields = list(services.SLA_FIELDS)
+
+    def service_check(self, values: dict[str, Any]) -> None:
+        services.sla_clean(values=values)
+
+
+class _VersionAdmin(admin.ModelAdmin):
+    """Shared by the SLA and the lead definition: drafts edit, approved versions are history."""
+
+    list_filter = ["status"]
+    actions = ["approve_for_my_team"]
+    editable: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is not None and obj.is_approved:
+            return [*APPROVAL_FIELDS, *self.editable]
+        return APPROVAL_FIELDS
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or not obj.is_approved
+
+    @admin.action(description="Approve for the team I head")
+    def approve_for_my_team(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for version in queryset:
+            try:
+                self.approve(version=version, by=request.user)
+            except (PermissionDenied, ValidationError) as exc:
+                _report(request, exc)
+                return
+        messages.success(request, "Approved.")
+
+    def approve(self, *, version: Any, by: Any) -> None:
+        raise NotImplementedError
 
 
 @admin.register(ServiceLevelAgreement)
-class ServiceLevelAgreementAdmin(admin.ModelAdmin):
+class ServiceLevelAgreementAdmin(_VersionAdmin):
+    form = SlaForm
     list_display = [
         "version",
         "status",
@@ -15,5 +117,231 @@ class ServiceLevelAgreementAdmin(admin.ModelAdmin):
         "attempts",
         "attempt_spacing_days",
         "monthly_sal_commitment",
+        "marketing_approved_by",
+        "sales_approved_by",
     ]
+    editable = services.SLA_FIELDS
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
+    ) -> None:
+        values = {name: form.cleaned_data.get(name) for name in self.editable}
+        if change:
+            saved = services.sla_update(sla=obj, by=request.user, **values)
+        else:
+            saved = services.sla_create(by=request.user, **values)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def approve(self, *, version: Any, by: Any) -> None:
+        services.sla_approve(sla=version, by=by)
+
+
+class LeadDefinitionForm(_ServiceCheckedForm):
+    rules_json = forms.CharField(
+        label="Scoring rules",
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 90}),
+        required=False,
+        help_text='A JSON list, e.g. [{"field": "company.size", "operator": "gte", '
+        '"value": 200, "points": 30}]. Operators: equals, contains, in, gte, lte, exists.',
+    )
+
+    class Meta:
+        model = LeadDefinition
+        fields = ["effective_from", "criteria", "mql_threshold", "notes"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            rules = [
+                {"field": r.field, "operator": r.operator, "value": r.value, "points": r.points}
+                for r in self.instance.rules.order_by("position")
+            ]
+            self.initial["rules_json"] = json.dumps(rules, indent=2)
+
+    def clean_rules_json(self) -> list[dict[str, Any]]:
+        text = self.cleaned_data.get("rules_json") or "[]"
+        try:
+            rules = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
+        if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+            raise forms.ValidationError("Give a list of rule objects.")
+        return rules
+
+    def service_check(self, values: dict[str, Any]) -> None:
+        rules = values.pop("rules_json", [])
+        services.lead_definition_clean(values=values)
+        try:
+            services.scoring_rules_clean(rules=rules)
+        except ValidationError as exc:
+            raise ValidationError({"rules_json": exc.message_dict["rules"]}) from None
+
+
+@admin.register(LeadDefinition)
+class LeadDefinitionAdmin(_VersionAdmin):
+    form = LeadDefinitionForm
+    list_display = [
+        "version",
+        "status",
+        "effective_from",
+        "mql_threshold",
+        "marketing_approved_by",
+        "sales_approved_by",
+    ]
+    editable = ("effective_from", "criteria", "mql_threshold", "notes")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = [*self.editable, *APPROVAL_FIELDS]
+        if obj is None or not obj.is_approved:
+            fields.insert(len(self.editable), "rules_json")
+        else:
+            fields.append("rules_display")
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "rules_display"] if obj is not None and obj.is_approved else fields
+
+    @admin.display(description="Scoring rules")
+    def rules_display(self, obj: LeadDefinition) -> str:
+        return "\n".join(str(rule) for rule in obj.rules.order_by("position"))
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
+    ) -> None:
+        values = {name: form.cleaned_data.get(name) for name in self.editable}
+        rules = form.cleaned_data.get("rules_json") or []
+        if change:
+            saved = services.lead_definition_update(
+                definition=obj, by=request.user, rules=rules, **values
+            )
+        else:
+            saved = services.lead_definition_create(by=request.user, rules=rules, **values)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def approve(self, *, version: Any, by: Any) -> None:
+        services.lead_definition_approve(definition=version, by=by)
+
+
+@admin.register(TeamHead)
+class TeamHeadAdmin(admin.ModelAdmin):
+    list_display = ["team", "user", "appointed_at", "appointed_by"]
+    readonly_fields = ["appointed_at", "appointed_by"]
+    raw_id_fields = ["user"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
+    ) -> None:
+        saved = services.team_head_set(team=obj.team, user=obj.user, by=request.user)
+        obj.pk = saved.pk
+
+
+@admin.register(RoundRobinMember)
+class RoundRobinMemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "position", "active", "assigned_count", "last_turn"]
+    list_editable = ["position", "active"]
+    readonly_fields = ["assigned_count", "last_turn"]
+    raw_id_fields = ["user"]
+
+
+class GoalForm(_ServiceCheckedForm):
+    class Meta:
+        model = Goal
+        fields = list(services.GOAL_FIELDS)
+
+    def service_check(self, values: dict[str, Any]) -> None:
+        services.goal_clean(values=values, now=timezone.now())
+
+
+@admin.register(Goal)
+class GoalAdmin(admin.ModelAdmin):
+    form = GoalForm
+    list_display = ["name", "metric", "target", "direction", "period", "period_start", "weight"]
+    list_filter = ["period", "metric"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
+    ) -> None:
+        values = {name: form.cleaned_data.get(name) for name in services.GOAL_FIELDS}
+        if change:
+            saved = services.goal_update(goal=obj, by=request.user, **values)
+        else:
+            saved = services.goal_create(by=request.user, **values)
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        services.goal_delete(goal=obj, by=request.user)
+
+
+@admin.register(RevenueForecast)
+class RevenueForecastAdmin(admin.ModelAdmin):
+    list_display = ["period", "period_start", "amount", "entered_by", "entered_at"]
+    list_filter = ["period"]
+    readonly_fields = ["entered_by", "entered_at"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
+    ) -> None:
+        saved = services.revenue_forecast_set(
+            period=obj.period,
+            period_start=obj.period_start,
+            amount=obj.amount,
+            note=obj.note,
+            by=request.user,
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(PayoutCurve)
+class PayoutCurveAdmin(admin.ModelAdmin):
+    list_display = [
+        "effective_from",
+        "threshold",
+        "threshold_payout",
+        "target",
+        "cap",
+        "cap_payout",
+    ]
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
+    ) -> None:
+        saved = services.payout_curve_set(
+            effective_from=obj.effective_from,
+            by=request.user,
+            threshold=obj.threshold,
+            threshold_payout=obj.threshold_payout,
+            target=obj.target,
+            cap=obj.cap,
+            cap_payout=obj.cap_payout,
+        )
+        obj.pk = saved.pk
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SlaBreach)
+class SlaBreachAdmin(_ReadOnlyAdmin):
+    list_display = ["handoff", "kind", "attempt", "due_at", "detected_at", "notified_at"]
+    list_filter = ["kind"]
+    list_select_related = ["handoff__lead"]
+
+
+@admin.register(SalPaceAlert)
+class SalPaceAlertAdmin(_ReadOnlyAdmin):
+    list_display = ["month", "sals", "commitment", "projected", "sent_at"]
+
+
+@admin.register(RescoreJob)
+class RescoreJobAdmin(_ReadOnlyAdmin):
+    list_display = ["definition", "status", "done", "total", "handed_off", "created_at"]
     list_filter = ["status"]

@@ -1,22 +1,127 @@
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from alignment.roles import Team
 
-class ServiceLevelAgreement(models.Model):
-    """What each team promises the other. Metrics read the version in effect at a handoff."""
+_PERIODS = [("week", "Week"), ("month", "Month"), ("quarter", "Quarter")]
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        APPROVED = "approved", "Approved"
+
+class TeamHead(models.Model):
+    """Who heads each team: the person who signs the SLA and the lead definition for it."""
+
+    team = models.CharField(max_length=16, choices=[(t.value, t.value.title()) for t in Team])
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="headed_teams"
+    )
+    appointed_at = models.DateTimeField()
+    appointed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["team"]
+        constraints = [
+            models.UniqueConstraint(fields=["team"], name="team_head_one_per_team"),
+            models.UniqueConstraint(fields=["user"], name="team_head_heads_one_team"),
+            models.CheckConstraint(
+                condition=Q(team__in=[t.value for t in Team]), name="team_head_team_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Head of {self.team}: {self.user}"
+
+
+# --- dual-signed versions -------------------------------------------------------------------
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    APPROVED = "approved", "Approved"
+
+
+class DualSigned(models.Model):
+    """A version both heads sign. It is in effect once approved and from `effective_from` on.
+
+    Each head's approval records who and when; changing a draft clears both. `status` turns
+    `approved` when the second signature lands (`approved_at`); approved versions are history
+    and never change.
+    """
+
+    Status = VersionStatus
 
     version = models.PositiveIntegerField(unique=True)
     effective_from = models.DateTimeField(
-        help_text="The version applies to handoffs made from this moment on."
+        help_text="The version applies from this moment on (once both heads approved it)."
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(max_length=16, choices=VersionStatus.choices, default="draft")
+    marketing_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    marketing_approved_at = models.DateTimeField(null=True, blank=True)
+    sales_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sales_approved_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the second approval made the version binding."
+    )
+    applied_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the records the version governs were re-derived after its approval.",
+    )
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == VersionStatus.APPROVED
+
+    def approval_of(self, team: Team) -> tuple[object | None, object | None]:
+        """(approved_by, approved_at) of one team."""
+        return getattr(self, f"{team}_approved_by"), getattr(self, f"{team}_approved_at")
+
+
+def _dual_signed_constraints(prefix: str) -> list[models.BaseConstraint]:
+    return [
+        models.CheckConstraint(
+            condition=Q(status__in=VersionStatus.values), name=f"{prefix}_status_valid"
+        ),
+        models.CheckConstraint(
+            condition=Q(marketing_approved_by__isnull=True)
+            | Q(marketing_approved_at__isnull=False),
+            name=f"{prefix}_marketing_approval_has_time",
+        ),
+        models.CheckConstraint(
+            condition=Q(sales_approved_by__isnull=True) | Q(sales_approved_at__isnull=False),
+            name=f"{prefix}_sales_approval_has_time",
+        ),
+        models.CheckConstraint(
+            condition=Q(marketing_approved_at__isnull=True)
+            | Q(sales_approved_at__isnull=True)
+            | Q(status=VersionStatus.APPROVED),
+            name=f"{prefix}_signed_by_both_is_approved",
+        ),
+    ]
+
+
+class ServiceLevelAgreement(DualSigned):
+    """What each team promises the other. Metrics read the version in effect at a handoff."""
+
     first_contact_hours = models.DecimalField(
         "first contact within (hours), X",
         max_digits=6,
@@ -43,8 +148,6 @@ class ServiceLevelAgreement(models.Model):
     business_start = models.TimeField(null=True, blank=True)
     business_end = models.TimeField(null=True, blank=True)
     business_timezone = models.CharField(max_length=64, blank=True)
-    notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-version"]
@@ -59,6 +162,13 @@ class ServiceLevelAgreement(models.Model):
                 | (Q(business_start__isnull=False) & Q(business_end__isnull=False)),
                 name="sla_business_hours_complete",
             ),
+            models.CheckConstraint(
+                condition=Q(attempt_spacing_days__gte=0), name="sla_attempt_spacing_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_sal_commitment__gte=1), name="sla_sal_commitment_gte_1"
+            ),
+            *_dual_signed_constraints("sla"),
         ]
 
     def __str__(self) -> str:
@@ -67,3 +177,297 @@ class ServiceLevelAgreement(models.Model):
     @property
     def uses_business_hours(self) -> bool:
         return bool(self.business_days)
+
+
+class LeadDefinition(DualSigned):
+    """What makes a lead an MQL: prose criteria and executable scoring rules."""
+
+    criteria = models.TextField(help_text="The definition in words, as both teams read it.")
+    mql_threshold = models.PositiveIntegerField(
+        "MQL threshold (points)", validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mql_threshold__gte=1), name="lead_definition_threshold_gte_1"
+            ),
+            *_dual_signed_constraints("lead_definition"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lead definition v{self.version} ({self.get_status_display()})"
+
+
+class ScoringRule(models.Model):
+    """One rule of a lead definition: `field` `operator` `value` gives `points`."""
+
+    class Operator(models.TextChoices):
+        EQUALS = "equals", "equals"
+        CONTAINS = "contains", "contains"
+        IN = "in", "is one of"
+        GTE = "gte", "≥"
+        LTE = "lte", "≤"
+        EXISTS = "exists", "exists"
+
+    definition = models.ForeignKey(LeadDefinition, on_delete=models.CASCADE, related_name="rules")
+    position = models.PositiveSmallIntegerField()
+    field = models.CharField(
+        max_length=200, help_text="A lead field or an attribute path, e.g. company.size."
+    )
+    operator = models.CharField(max_length=8, choices=Operator.choices)
+    value = models.JSONField(null=True, blank=True)
+    points = models.IntegerField()
+
+    class Meta:
+        ordering = ["definition", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["definition", "position"], name="scoring_rule_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(operator__in=["equals", "contains", "in", "gte", "lte", "exists"]),
+                name="scoring_rule_operator_valid",
+            ),
+            models.CheckConstraint(condition=~Q(field=""), name="scoring_rule_has_field"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.operator} {self.value!r}: {self.points:+d}"
+
+
+class RescoreJob(models.Model):
+    """Re-scoring every lead under a lead definition that took effect; reports progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    definition = models.ForeignKey(
+        LeadDefinition, on_delete=models.CASCADE, related_name="rescore_jobs"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    handed_off = models.PositiveIntegerField(default=0)
+    last_lead_id = models.BigIntegerField(default=0, help_text="Resume point: leads are by id.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Rescore under v{self.definition.version} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        if self.status == self.Status.DONE:
+            return 1.0
+        return min(self.done / self.total, 1.0) if self.total else 0.0
+
+
+class RoundRobinMember(models.Model):
+    """A sales rep in the rotation that owns automatic handoffs (least recent turn first)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="round_robin"
+    )
+    position = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    last_turn = models.PositiveBigIntegerField(default=0)
+    assigned_count = models.PositiveIntegerField(default=0)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} (#{self.position}{'' if self.active else ', paused'})"
+
+
+# --- goals, forecasts, the scorecard ----------------------------------------------------------
+
+
+class Goal(models.Model):
+    """A shared SMART goal of both teams on one metric of the catalog, for one period."""
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", "Higher is better"
+        LOWER = "lower", "Lower is better"
+
+    name = models.CharField(max_length=200)
+    metric = models.CharField(max_length=48, help_text="A key of the metric catalog.")
+    dimension = models.CharField(max_length=16, blank=True, help_text="empty for the total")
+    key = models.CharField(max_length=150, blank=True, help_text="the dimension's member")
+    model = models.CharField(max_length=16, blank=True, help_text="attribution model, if any")
+    target = models.DecimalField(max_digits=18, decimal_places=6)
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    period = models.CharField(max_length=8, choices=_PERIODS)
+    period_start = models.DateField()
+    weight = models.DecimalField(max_digits=8, decimal_places=4, default=1)
+    specific = models.TextField(blank=True, help_text="What exactly both teams will achieve.")
+    measurable = models.TextField(blank=True, help_text="How progress is measured.")
+    achievable = models.TextField(blank=True, help_text="Why the target is realistic.")
+    relevant = models.TextField(blank=True, help_text="Why it matters to both teams.")
+    time_bound = models.TextField(blank=True, help_text="The deadline in words.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    OWNER_TEAMS = (Team.MARKETING, Team.SALES)  # every goal is owned by both teams
+
+    class Meta:
+        ordering = ["period", "period_start", "name", "id"]
+        indexes = [models.Index(fields=["period", "period_start"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(target__gt=0), name="goal_target_gt_0"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="goal_weight_gt_0"),
+            models.CheckConstraint(condition=~Q(metric=""), name="goal_has_metric"),
+            models.CheckConstraint(
+                condition=Q(period__in=["week", "month", "quarter"]), name="goal_period_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=["higher", "lower"]), name="goal_direction_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(dimension="") & Q(key="")) | (~Q(dimension="") & ~Q(key="")),
+                name="goal_dimension_has_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.period} {self.period_start})"
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == self.Direction.HIGHER
+
+    @property
+    def owner_teams(self) -> list[str]:
+        return [t.value for t in self.OWNER_TEAMS]
+
+
+class PayoutCurve(models.Model):
+    """The shared bonus curve from `effective_from` on (see alignment.scorecard)."""
+
+    effective_from = models.DateField(unique=True)
+    threshold = models.DecimalField(max_digits=6, decimal_places=4, default=0.5)
+    threshold_payout = models.DecimalField(max_digits=6, decimal_places=4, default=0.5)
+    target = models.DecimalField(max_digits=6, decimal_places=4, default=1)
+    cap = models.DecimalField(max_digits=6, decimal_places=4, default=1.5)
+    cap_payout = models.DecimalField(max_digits=6, decimal_places=4, default=1.5)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold__gte=0, threshold__lt=models.F("target")),
+                name="payout_threshold_below_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(cap__gt=models.F("target")), name="payout_cap_above_target"
+            ),
+            models.CheckConstraint(
+                condition=Q(threshold_payout__gte=0, threshold_payout__lte=1),
+                name="payout_threshold_payout_0_to_1",
+            ),
+            models.CheckConstraint(condition=Q(cap_payout__gte=1), name="payout_cap_payout_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payout curve from {self.effective_from}"
+
+
+class RevenueForecast(models.Model):
+    """Revenue expected in a period, entered before the period starts."""
+
+    period = models.CharField(max_length=8, choices=_PERIODS)
+    period_start = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    note = models.TextField(blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["period", "-period_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "period_start"], name="revenue_forecast_one_per_period"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="revenue_forecast_gte_0"),
+            models.CheckConstraint(
+                condition=Q(period__in=["week", "month", "quarter"]),
+                name="revenue_forecast_period_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Forecast {self.period} {self.period_start}: {self.amount}"
+
+
+# --- SLA alerts -----------------------------------------------------------------------------
+
+
+class SlaBreach(models.Model):
+    """A deadline of a pending handoff that passed: recorded once, e-mailed once."""
+
+    class Kind(models.TextChoices):
+        FIRST_CONTACT = "first_contact", "First contact"
+        NEXT_ATTEMPT = "next_attempt", "Next attempt"
+
+    handoff = models.ForeignKey("leads.Handoff", on_delete=models.CASCADE, related_name="breaches")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    attempt = models.PositiveSmallIntegerField(help_text="The number of the attempt that was due.")
+    due_at = models.DateTimeField()
+    detected_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-due_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["handoff", "kind", "attempt"], name="sla_breach_once_per_deadline"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["first_contact", "next_attempt"]),
+                name="sla_breach_kind_valid",
+            ),
+            models.CheckConstraint(condition=Q(attempt__gte=1), name="sla_breach_attempt_gte_1"),
+        ]
+        indexes = [models.Index(fields=["notified_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} missed on handoff {self.handoff_id}"
+
+
+class SalPaceAlert(models.Model):
+    """Marketing managers were told that the month's SAL commitment is off pace (once a month)."""
+
+    month = models.DateField(unique=True)
+    sals = models.PositiveIntegerField()
+    commitment = models.PositiveIntegerField()
+    projected = models.DecimalField(max_digits=12, decimal_places=2)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"SAL pace alert {self.month:%Y-%m}"

@@ -146,6 +146,18 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "kpis.tasks.kpis_recompute_all_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    "alignment-sla-breaches": {
+        "task": "alignment.tasks.sla_breaches_notify_task",
+        "schedule": 300.0,
+    },
+    "alignment-sal-commitment-pace": {
+        "task": "alignment.tasks.sal_commitment_check_task",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "alignment-apply-due-versions": {
+        "task": "alignment.tasks.alignment_apply_due_versions_task",
+        "schedule": 60.0,
+    },
 }
 
 # A shared cache in production (debounces KPI recomputes across processes).

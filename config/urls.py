@@ -12,6 +12,7 @@ from kpis import views as kpis_views
 api_v1 = [
     path("", include("leads.urls_api")),
     path("", include("kpis.urls_api")),
+    path("", include("alignment.urls_api")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -39,7 +39,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber, TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
-from alignment.models import ServiceLevelAgreement
+from alignment import scorecard as card
+from alignment.models import Goal, RevenueForecast, ServiceLevelAgreement
+from alignment.selectors import (
+    GOAL_EXCLUDED_METRICS,
+    goal_actual,
+    payout_curve_for,
+    payout_curves,
+)
 from kpis import attribution
 from kpis.periods import local_midnight, next_period, period_start
 from kpis.registry import METRICS
@@ -149,14 +156,28 @@ VIA_LEAD_DIMS = _dimensions("lead__", "lead__owner__")
 def _grouped(
     qs: QuerySet, scope: _Scope, time_field: str, dims: dict[str, str], **aggregates: object
 ) -> Iterator[tuple[Cell, dict]]:
-    """One GROUP BY (period, member) per dimension, plus the totals; yields (cell, aggregates)."""
-    base = qs.filter(scope.in_range(time_field)).annotate(p=scope.trunc(time_field))
-    for dimension, path in [("", None), *dims.items()]:
-        keyed = base.annotate(k=F(path) if path else Value(""))
-        for row in keyed.values("p", "k").annotate(**aggregates).order_by():
-            key = _key(dimension, row.pop("k"))
-            if key is not None:
-                yield (row.pop("p"), dimension, key), row
+    """One GROUP BY over (period, every dimension) rolled up to the totals and each dimension.
+
+    The aggregates must be additive (counts, sums): the database groups the raw rows once at
+    the finest grain, and Python adds up the few grouped rows per member.
+    """
+    columns = {f"d_{dimension}": F(path) for dimension, path in dims.items()}
+    rows = (
+        qs.filter(scope.in_range(time_field))
+        .annotate(p=scope.trunc(time_field), **columns)
+        .values("p", *columns)
+        .annotate(**aggregates)
+        .order_by()
+    )
+    cells: dict[Cell, dict] = {}
+    for row in rows:
+        period = row.pop("p")
+        members = [(dimension, _key(dimension, row.pop(f"d_{dimension}"))) for dimension in dims]
+        for cell in [(period, "", ""), *((period, d, k) for d, k in members if k is not None)]:
+            sums = cells.setdefault(cell, dict.fromkeys(row, 0))
+            for name, value in row.items():
+                sums[name] += value or 0
+    yield from cells.items()
 
 
 def _key(dimension: str, raw: object) -> str | None:
@@ -460,13 +481,57 @@ def _batches(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
         yield batch
 
 
+def _alignment(scope: _Scope, out: _Results) -> None:
+    """Forecast accuracy, then each goal's attainment and the scorecard, from `out`.
+
+    Runs after every other family, so goals read the same computation's values (never stored
+    snapshots). `joint_meetings_per_week` needs meetings, which do not exist yet: it stays in
+    the catalog but is not computed.
+    """
+    for forecast in RevenueForecast.objects.filter(
+        period=scope.kind, period_start__in=scope.periods
+    ):
+        cell = (forecast.period_start, "", "")
+        revenue = out.get("revenue_won", cell)
+        accuracy = card.forecast_accuracy(revenue[0] if revenue else ZERO, forecast.amount)
+        out.put("forecast_accuracy", cell, accuracy.numerator, accuracy.denominator)
+
+    goals: dict[date, list[Goal]] = defaultdict(list)
+    for goal in Goal.objects.filter(period=scope.kind, period_start__in=scope.periods).order_by(
+        "id"
+    ):
+        goals[goal.period_start].append(goal)
+    curves = payout_curves() if goals else []
+    for start, period_goals in goals.items():
+        cap = payout_curve_for(period_start=start, curves=curves).cap
+        weighted = []
+        for goal in period_goals:
+            definition = METRICS.get(goal.metric)
+            if definition is None or goal.metric in GOAL_EXCLUDED_METRICS:
+                continue
+            found = out.get(goal.metric, (start, goal.dimension, goal.key), goal.model)
+            actual = goal_actual(metric=definition, cell=tuple(found) if found else None)
+            ratio = card.attainment(
+                actual, goal.target, higher_is_better=goal.higher_is_better, cap=cap
+            )
+            if ratio is not None:
+                out.put("goal_attainment", (start, "goal", str(goal.pk)), *_ratio(ratio))
+            weighted.append((ratio.value if ratio else None, goal.weight))
+        total = card.scorecard_attainment(weighted, cap=cap)
+        out.put("scorecard_attainment", (start, "", ""), *_ratio(total))
+
+
+def _ratio(ratio: card.Ratio) -> tuple[Decimal, Decimal]:
+    return ratio.numerator, ratio.denominator
+
+
 # --- entry point ----------------------------------------------------------------------------
 
 _COUNT_METRICS = [m.key for m in METRICS.values() if m.family != "alignment"]
 
 
 def compute(*, kind: str, periods: Iterable[date], now: datetime | None = None) -> list[Value_]:
-    """Every metric of SPEC §4–5 (but the alignment family) for these periods of one kind."""
+    """Every metric of SPEC §4–5 for these periods of one kind (but joint meetings)."""
     starts = tuple(sorted(set(periods)))
     if not starts:
         return []
@@ -484,6 +549,7 @@ def compute(*, kind: str, periods: Iterable[date], now: datetime | None = None) 
     _marketing(scope, out, costs)
     _attribution(scope, out, costs)
     _fill_totals(scope, out)
+    _alignment(scope, out)
     return [v for v in out.values() if v.period_start in starts]
 
 

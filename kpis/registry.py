@@ -100,17 +100,20 @@ _METRICS = [
            dimensions=("campaign", "channel"), by_model=True, is_ratio=True),
     # --- alignment (computed from goals, forecasts and meetings) ---
     Metric("goal_attainment", "Goal attainment", "ratio", "higher", "alignment",
-           "Per shared goal: actual ÷ target (target ÷ actual for lower-is-better goals).",
+           "Per shared goal: actual ÷ target (target ÷ actual for lower-is-better goals; a "
+           "lower-is-better actual of zero attains the payout cap).",
            dimensions=("goal",), is_ratio=True),
     Metric("scorecard_attainment", "Scorecard attainment", "ratio", "higher", "alignment",
-           "Weighted mean of the period's goal attainments, each capped at the payout cap.",
+           "Weighted mean of the period's goal attainments, each capped at the payout cap "
+           "(goals without a value yet are left out).",
            dimensions=(), is_ratio=True),
     Metric("forecast_accuracy", "Forecast accuracy", "ratio", "higher", "alignment",
            "1 − |actual − forecast| ÷ actual, for a revenue forecast entered before the period.",
            dimensions=(), is_ratio=True),
     Metric("joint_meetings_per_week", "Joint meetings per week", "count", "higher", "alignment",
            "Meetings attended by both teams per week, 4-week rolling average (Aberdeen 2011: "
-           "1.89 at high performers vs 1.12).", dimensions=(), is_ratio=True),
+           "1.89 at high performers vs 1.12). Not computed until meetings are recorded.",
+           dimensions=(), is_ratio=True),
 ]  # fmt: skip
 
 METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}

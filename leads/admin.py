@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
+
 from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
 
 from leads.models import (
     Campaign,
@@ -12,17 +18,63 @@ from leads.models import (
     StageEvent,
     Touch,
 )
+from leads.services import funnel_record_change
+
+
+class KeepsMetricsTrue(admin.ModelAdmin):
+    """Admin edits of funnel records replay the leads they touch and mark their periods dirty."""
+
+    def lead_ids(self, obj: Model) -> set[int]:
+        return {obj.lead_id}
+
+    def spans(self, obj: Model) -> list[tuple[date, date]]:
+        return []
+
+    def _before(self, obj: Model) -> tuple[set[int], list[tuple[date, date]]]:
+        if obj.pk is None:
+            return set(), []
+        old = type(obj).objects.get(pk=obj.pk)
+        return self.lead_ids(old), self.spans(old)
+
+    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
+        ids, spans = self._before(obj)
+        funnel_record_change(
+            change=lambda: super(KeepsMetricsTrue, self).save_model(request, obj, form, change),
+            lead_ids=ids | self.lead_ids(obj),
+            spans=spans + self.spans(obj),
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        funnel_record_change(
+            change=lambda: super(KeepsMetricsTrue, self).delete_model(request, obj),
+            lead_ids=self.lead_ids(obj),
+            spans=self.spans(obj),
+        )
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        objs: Iterable[Model] = list(queryset)
+        funnel_record_change(
+            change=lambda: super(KeepsMetricsTrue, self).delete_queryset(request, queryset),
+            lead_ids={pk for obj in objs for pk in self.lead_ids(obj)},
+            spans=[span for obj in objs for span in self.spans(obj)],
+        )
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(KeepsMetricsTrue):
     list_display = ["name", "channel", "starts_on", "ends_on", "cost", "external_id"]
     list_filter = ["channel"]
     search_fields = ["name", "external_id"]
 
+    def lead_ids(self, obj: Campaign) -> set[int]:
+        return set()
+
+    def spans(self, obj: Campaign) -> list[tuple[date, date]]:
+        return [(obj.starts_on, obj.ends_on)]
+
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(KeepsMetricsTrue):
     list_display = ["external_id", "name", "company", "stage", "owner", "created_at"]
     list_filter = ["stage", "segment"]
     search_fields = ["external_id", "email", "name", "company"]
@@ -30,9 +82,15 @@ class LeadAdmin(admin.ModelAdmin):
     readonly_fields = ["stage", "stage_changed_at"]
     list_select_related = ["owner"]
 
+    def lead_ids(self, obj: Lead) -> set[int]:
+        return {obj.pk} if obj.pk else set()
+
+    def spans(self, obj: Lead) -> list[tuple[date, date]]:
+        return [(obj.created_at, obj.created_at)]  # a new lead has no id yet
+
 
 @admin.register(Touch)
-class TouchAdmin(admin.ModelAdmin):
+class TouchAdmin(KeepsMetricsTrue):
     list_display = ["external_id", "lead", "campaign", "kind", "occurred_at"]
     raw_id_fields = ["lead", "campaign"]
     list_select_related = ["lead", "campaign"]
@@ -72,7 +130,7 @@ class RejectionReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactAttempt)
-class ContactAttemptAdmin(admin.ModelAdmin):
+class ContactAttemptAdmin(KeepsMetricsTrue):
     list_display = ["lead", "occurred_at", "channel", "outcome", "actor"]
     list_filter = ["channel", "outcome"]
     raw_id_fields = ["lead", "actor"]
@@ -80,7 +138,7 @@ class ContactAttemptAdmin(admin.ModelAdmin):
 
 
 @admin.register(Deal)
-class DealAdmin(admin.ModelAdmin):
+class DealAdmin(KeepsMetricsTrue):
     list_display = ["external_id", "lead", "amount", "status", "created_at", "closed_at"]
     list_filter = ["status"]
     raw_id_fields = ["lead"]

@@ -45,8 +45,9 @@ from django.db.models import Max
 from django.utils import timezone
 from tqdm import tqdm
 
-from alignment.roles import Role
-from alignment.services import user_set_role
+from alignment.models import TeamHead
+from alignment.roles import Role, Team
+from alignment.services import team_head_set, user_set_role
 from leads.models import (
     AttemptChannel,
     AttemptOutcome,
@@ -61,7 +62,13 @@ from leads.models import (
     StageEvent,
     Touch,
 )
-from leads.services import _apply_sla, _DerivedHandoff, _sla_versions, derive_handoffs
+from leads.services import (
+    DerivedHandoff,
+    derive_handoffs,
+    handoff_apply_sla,
+    handoff_note_attempts,
+    sla_versions,
+)
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -133,6 +140,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("david", "David", "Kim", Role.SALES_REP, "Enterprise AE", ENTERPRISE, 1.6),
     DemoUser("sofia", "Sofia", "Rossi", Role.SALES_REP, "Enterprise AE", ENTERPRISE, 0.9),
 )
+HEAD_OF_MARKETING, HEAD_OF_SALES = "maria", "tom"  # they sign the SLA and the lead definition
 # What `make run` prints: every demo user logs in with DEMO_PASSWORD.
 DEMO_LOGINS: list[tuple[str, str]] = [(u.username, u.role.label) for u in DEMO_USERS]
 
@@ -960,10 +968,10 @@ HANDOFFS = Table(
     (
         "id", "lead_id", "handed_at", "owner_id", "status", "decided_at", "decided_by_id",
         "reason_id", "feedback", "rating", "sla_id", "first_contact_due_at", "cadence_due_at",
-        "first_attempt_at", "responded_at", "speed_to_lead_hours",
+        "next_attempt_due_at", "first_attempt_at", "responded_at", "speed_to_lead_hours",
     ),
 )  # fmt: skip
-SLA_FACTS = HANDOFFS.columns[-6:]
+SLA_FACTS = HANDOFFS.columns[-7:]
 ATTEMPTS = Table(
     ContactAttempt,
     ("id", "external_id", "lead_id", "occurred_at", "channel", "outcome", "actor_id", "note"),
@@ -993,7 +1001,7 @@ class RowFactory:
         }
         self.next_ids = dict(self.first_ids)
         self.reasons = dict(RejectionReason.objects.values_list("code", "pk"))
-        self.sla_versions = _sla_versions()
+        self.sla_versions = sla_versions()
 
     def _take(self, table: Table) -> tuple[int, int]:
         row_id = self.next_ids[table]
@@ -1062,7 +1070,7 @@ class RowFactory:
         lead_id: int,
         story: Story,
         events: list[dict[str, Any]],
-        attempts: list[datetime],
+        attempts: list[tuple[datetime, str]],
         out: list[tuple],
     ) -> None:
         """The app's own replay of the events decides the handoffs; the story adds notes."""
@@ -1077,19 +1085,19 @@ class RowFactory:
                 )
             )  # fmt: skip
 
-    def _sla_facts(self, derived: _DerivedHandoff, attempts: list[datetime]) -> tuple:
+    def _sla_facts(self, derived: DerivedHandoff, attempts: list[tuple[datetime, str]]) -> tuple:
         """Deadlines and speed to lead, by the same code as `handoffs_refresh_sla`."""
         handoff = Handoff(handed_at=derived.handed_at, decided_at=derived.decided_at)
-        handoff.first_attempt = min((a for a in attempts if a >= derived.handed_at), default=None)
-        _apply_sla(handoff, *self.sla_versions)
+        handoff_note_attempts(handoff, attempts)
+        handoff_apply_sla(handoff, *self.sla_versions)
         return tuple(getattr(handoff, column) for column in SLA_FACTS)
 
-    def _attempts(self, lead_id: int, story: Story, out: list[tuple]) -> list[datetime]:
+    def _attempts(self, lead_id: int, story: Story, out: list[tuple]) -> list[tuple[datetime, str]]:
         times = []
         for at, channel, outcome, actor in story.attempts:
             row_id, number = self._take(ATTEMPTS)
             occurred = _dt(at)
-            times.append(occurred)
+            times.append((occurred, outcome))
             out.append((row_id, f"att-{number}", lead_id, occurred, channel, outcome, actor, ""))
         return times
 
@@ -1263,6 +1271,10 @@ def ensure_demo_users() -> dict[str, int]:
         )
         user_set_role(user=user, role=spec.role)
         ids[spec.username] = user.pk
+    heads = user_model.objects.in_bulk([ids[HEAD_OF_MARKETING], ids[HEAD_OF_SALES]])
+    if not TeamHead.objects.exists():
+        team_head_set(team=Team.MARKETING, user=heads[ids[HEAD_OF_MARKETING]])
+        team_head_set(team=Team.SALES, user=heads[ids[HEAD_OF_SALES]])
     return ids
 
 

@@ -81,6 +81,8 @@ class Lead(models.Model):
     )
     segment = models.CharField(max_length=64, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
+    # Points under the lead definition in effect when the lead was last scored (null: never).
+    score = models.IntegerField(null=True, blank=True, editable=False)
     # Derived from the latest StageEvent; stored for speed, never the source of truth.
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.INQUIRY)
     stage_changed_at = models.DateTimeField(null=True, blank=True)
@@ -210,6 +212,9 @@ class Handoff(models.Model):
     )
     first_contact_due_at = models.DateTimeField(null=True, blank=True)
     cadence_due_at = models.DateTimeField(null=True, blank=True)
+    # While pending: when the next contact attempt is due (the first contact deadline before
+    # any attempt, then Z days after the latest attempt, until Y attempts); else null.
+    next_attempt_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     first_attempt_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
     speed_to_lead_hours = models.FloatField(null=True, blank=True)

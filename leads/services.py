@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -20,16 +20,20 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Case, Count, Exists, Max, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
+from alignment import scoring
 from alignment.business_time import (
     SlaTerms,
+    add_business_days,
     business_hours_between,
     cadence_window_end,
     first_contact_deadline,
 )
-from alignment.models import ServiceLevelAgreement
+from alignment.models import LeadDefinition, ServiceLevelAgreement
+from alignment.selectors import lead_definition_in_effect
+from alignment.services import round_robin_next_owners
 from config.db import update_rows
 from kpis.services import kpis_mark_dirty
 from leads.errors import RowError, RowsInvalid
@@ -210,6 +214,17 @@ def leads_upsert(*, rows: Sequence[dict]) -> UpsertResult:
             ],
         )
     kpis_mark_dirty(instants=[o.created_at for o in objs])
+    definition = lead_definition_in_effect(at=timezone.now())
+    if definition is not None:
+        keys = [o.external_id for o in objs]
+        ids = [
+            pk
+            for start in range(0, len(keys), 5000)
+            for pk in Lead.objects.filter(external_id__in=keys[start : start + 5000]).values_list(
+                "pk", flat=True
+            )
+        ]
+        leads_score(lead_ids=ids, definition=definition)
     return result
 
 
@@ -370,11 +385,130 @@ def deals_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         )
 
 
+# --- scoring and automatic handoff ------------------------------------------------------------
+
+
+def leads_score(
+    *,
+    lead_ids: Iterable[int],
+    definition: LeadDefinition | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Score these leads under `definition` (default: the one in effect now) and hand off
+    every lead that reaches the MQL threshold while still an `inquiry`. Returns how many
+    handoffs were opened.
+
+    The handoff is an `mql` stage event (source `system`) at `now` (or the lead's creation, if
+    later), so it is replayed like any other; a lead without an owner gets the next sales rep
+    of the round robin; the matched rules are kept on the handoff. A lead handed off once is
+    an MQL from then on, so scoring it again never opens a second handoff.
+    """
+    now = now or timezone.now()
+    definition = definition or lead_definition_in_effect(at=now)
+    if definition is None:
+        return 0
+    rules = [
+        scoring.Rule(r.field, r.operator, r.value, r.points)
+        for r in sorted(definition.rules.all(), key=lambda r: r.position)
+    ]
+    ids = sorted(set(lead_ids))
+    opened = 0
+    for start in range(0, len(ids), 2000):
+        opened += _score_chunk(ids[start : start + 2000], definition, rules, now)
+    return opened
+
+
+def _score_chunk(
+    lead_ids: list[int], definition: LeadDefinition, rules: list[scoring.Rule], now: datetime
+) -> int:
+    pending = Handoff.objects.filter(lead=OuterRef("pk"), status=Handoff.Status.PENDING)
+    rows = (
+        Lead.objects.filter(pk__in=lead_ids)
+        .annotate(has_pending=Exists(pending))
+        .values(
+            "id", "email", "name", "company", "segment", "attributes", "stage", "score",
+            "owner_id", "created_at", "has_pending", "campaign__external_id",
+            "campaign__channel",
+        )
+        .order_by("id")
+    )  # fmt: skip
+    rescored: list[Lead] = []
+    crossing: list[tuple[dict, scoring.Score]] = []
+    for row in rows:
+        result = scoring.score(
+            rules,
+            {
+                "email": row["email"],
+                "name": row["name"],
+                "company": row["company"],
+                "segment": row["segment"],
+                "campaign": row["campaign__external_id"] or "",
+                "channel": row["campaign__channel"] or "",
+                "attributes": row["attributes"] or {},
+            },
+        )
+        if result.points != row["score"]:
+            rescored.append(Lead(pk=row["id"], score=result.points))
+        if (
+            row["stage"] == Stage.INQUIRY
+            and not row["has_pending"]
+            and result.reaches(definition.mql_threshold)
+        ):
+            crossing.append((row, result))
+    if rescored:
+        Lead.objects.bulk_update(rescored, ["score"], batch_size=BATCH_SIZE)
+    if crossing:
+        _hand_off(crossing, definition, now)
+    return len(crossing)
+
+
+def _hand_off(
+    crossing: list[tuple[dict, scoring.Score]], definition: LeadDefinition, now: datetime
+) -> None:
+    lead_ids = [row["id"] for row, _ in crossing]
+    unowned = [row["id"] for row, _ in crossing if row["owner_id"] is None]
+    owners = round_robin_next_owners(count=len(unowned))
+    assigned = [
+        Lead(pk=lead_id, owner_id=owner)
+        for lead_id, owner in zip(unowned, owners, strict=True)
+        if owner is not None
+    ]
+    with _kpis_follow(lead_ids):
+        if assigned:
+            Lead.objects.bulk_update(assigned, ["owner"], batch_size=BATCH_SIZE)
+        StageEvent.objects.bulk_create(
+            [
+                StageEvent(
+                    lead_id=row["id"],
+                    stage=Stage.MQL,
+                    occurred_at=max(now, row["created_at"]),
+                    reason="",
+                    note=(
+                        f"Score {result.points} reached the MQL threshold "
+                        f"{definition.mql_threshold} of lead definition v{definition.version}."
+                    ),
+                    source=StageEvent.Source.SYSTEM,
+                )
+                for row, result in crossing
+            ],
+            batch_size=BATCH_SIZE,
+        )
+        leads_sync_stages(lead_ids=lead_ids)
+    matched = {row["id"]: result for row, result in crossing}
+    handoffs = list(Handoff.objects.filter(lead_id__in=lead_ids, status=Handoff.Status.PENDING))
+    for handoff in handoffs:
+        handoff.matched_rules = [
+            {**m.as_dict(), "definition_version": definition.version}
+            for m in matched[handoff.lead_id].matched
+        ]
+    Handoff.objects.bulk_update(handoffs, ["matched_rules"], batch_size=BATCH_SIZE)
+
+
 # --- stage replay ---------------------------------------------------------------------------
 
 
 @dataclass
-class _DerivedHandoff:
+class DerivedHandoff:
     handed_at: datetime
     status: str = Handoff.Status.PENDING
     decided_at: datetime | None = None
@@ -383,20 +517,20 @@ class _DerivedHandoff:
     note: str = ""
 
 
-def derive_handoffs(events: Iterable[dict[str, Any]]) -> list[_DerivedHandoff]:
+def derive_handoffs(events: Iterable[dict[str, Any]]) -> list[DerivedHandoff]:
     """Replay a lead's stage events (in time order) into its handoffs.
 
     `mql` opens a handoff unless one is pending; `sal` (or a later sales stage) accepts the
     pending one; `rejected` rejects it. Pure: events are dicts with stage, occurred_at,
     actor_id, reason, note.
     """
-    handoffs: list[_DerivedHandoff] = []
-    pending: _DerivedHandoff | None = None
+    handoffs: list[DerivedHandoff] = []
+    pending: DerivedHandoff | None = None
     for event in events:
         stage = event["stage"]
         if stage == Stage.MQL:
             if pending is None:
-                pending = _DerivedHandoff(handed_at=event["occurred_at"])
+                pending = DerivedHandoff(handed_at=event["occurred_at"])
                 handoffs.append(pending)
         elif pending is not None and (stage in _ACCEPTING_STAGES or stage == Stage.REJECTED):
             pending.status = (
@@ -486,7 +620,7 @@ def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
     handoffs_refresh_sla(lead_ids=lead_ids)
 
 
-def _handoff_matches(handoff: Handoff, wanted: _DerivedHandoff, reasons: dict[str, int]) -> bool:
+def _handoff_matches(handoff: Handoff, wanted: DerivedHandoff, reasons: dict[str, int]) -> bool:
     return (
         handoff.handed_at == wanted.handed_at
         and handoff.status == wanted.status
@@ -499,7 +633,7 @@ def _handoff_matches(handoff: Handoff, wanted: _DerivedHandoff, reasons: dict[st
 # --- SLA facts of handoffs --------------------------------------------------------------------
 
 
-def _sla_versions() -> tuple[list[datetime], list[tuple[int, SlaTerms]]]:
+def sla_versions() -> tuple[list[datetime], list[tuple[int, SlaTerms]]]:
     versions = ServiceLevelAgreement.objects.filter(
         status=ServiceLevelAgreement.Status.APPROVED
     ).order_by("effective_from", "version")
@@ -510,31 +644,62 @@ def _sla_versions() -> tuple[list[datetime], list[tuple[int, SlaTerms]]]:
     return starts, terms
 
 
-def handoffs_refresh_sla(*, lead_ids: Iterable[int] | None = None) -> int:
-    """Re-derive the SLA facts of these leads' handoffs (all handoffs when `lead_ids` is None).
+def handoffs_refresh_sla(
+    *, lead_ids: Iterable[int] | None = None, handed_since: datetime | None = None
+) -> int:
+    """Re-derive the SLA facts of these leads' handoffs (all handoffs when `lead_ids` is None;
+    only those handed at or after `handed_since` when given).
 
-    The SLA in effect at handed_at sets the first-contact deadline and the cadence window
-    (business time when it sets business hours); the first attempt at or after handed_at
-    gives speed to lead. Returns how many handoffs changed.
+    The SLA in effect at handed_at sets the first-contact deadline, the cadence window and,
+    while the handoff is pending, the next attempt's due date (business time when it sets
+    business hours); the first attempt at or after handed_at gives speed to lead. Returns how
+    many handoffs changed.
     """
-    starts, terms = _sla_versions()
-    first_attempt = (
-        ContactAttempt.objects.filter(
-            lead=OuterRef("lead_id"), occurred_at__gte=OuterRef("handed_at")
-        )
-        .order_by("occurred_at")
-        .values("occurred_at")[:1]
+    starts, terms = sla_versions()
+    since_handoff = ContactAttempt.objects.filter(
+        lead=OuterRef("lead_id"), occurred_at__gte=OuterRef("handed_at")
     )
+    first_attempt = since_handoff.order_by("occurred_at").values("occurred_at")[:1]
+    tally = since_handoff.order_by().values("lead")
+    pending = Q(decided_at__isnull=True)
     handoffs = (
         Handoff.objects.all()
         if lead_ids is None
         else Handoff.objects.filter(lead_id__in=list(lead_ids))
     )
-    handoffs = handoffs.annotate(first_attempt=Subquery(first_attempt)).order_by("pk")
+    if handed_since is not None:
+        handoffs = handoffs.filter(handed_at__gte=handed_since)
+    handoffs = handoffs.annotate(
+        first_attempt=Subquery(first_attempt),
+        # Only pending handoffs have a next attempt due: the database skips the others.
+        attempt_count=Case(
+            When(pending, then=Subquery(tally.annotate(n=Count("id")).values("n"))),
+            default=Value(None),
+        ),
+        last_attempt=Case(
+            When(pending, then=Subquery(tally.annotate(m=Max("occurred_at")).values("m"))),
+            default=Value(None),
+        ),
+        closed_out=Case(
+            When(
+                pending,
+                then=Exists(
+                    since_handoff.filter(
+                        outcome__in=[
+                            ContactAttempt.Outcome.CONNECTED,
+                            ContactAttempt.Outcome.MEETING_BOOKED,
+                        ]
+                    )
+                ),
+            ),
+            default=Value(False),
+        ),
+    ).order_by("pk")
     fields = [
         "sla",
         "first_contact_due_at",
         "cadence_due_at",
+        "next_attempt_due_at",
         "first_attempt_at",
         "responded_at",
         "speed_to_lead_hours",
@@ -543,7 +708,7 @@ def handoffs_refresh_sla(*, lead_ids: Iterable[int] | None = None) -> int:
     count = 0
     for handoff in handoffs.iterator(chunk_size=2000):
         before = [getattr(handoff, f if f != "sla" else "sla_id") for f in fields]
-        _apply_sla(handoff, starts, terms)
+        handoff_apply_sla(handoff, starts, terms)
         if [getattr(handoff, f if f != "sla" else "sla_id") for f in fields] != before:
             changed.append(handoff)
         if len(changed) >= 2000:
@@ -555,18 +720,21 @@ def handoffs_refresh_sla(*, lead_ids: Iterable[int] | None = None) -> int:
     return count + len(changed)
 
 
-def _apply_sla(handoff: Handoff, starts: list[datetime], terms: list[tuple[int, SlaTerms]]) -> None:
+def handoff_apply_sla(
+    handoff: Handoff, starts: list[datetime], terms: list[tuple[int, SlaTerms]]
+) -> None:
     position = bisect.bisect_right(starts, handoff.handed_at) - 1
     handoff.first_attempt_at = handoff.first_attempt
     moments = [m for m in (handoff.first_attempt_at, handoff.decided_at) if m is not None]
     handoff.responded_at = min(moments) if moments else None
     if position < 0:
         handoff.sla_id = handoff.first_contact_due_at = handoff.cadence_due_at = None
-        handoff.speed_to_lead_hours = None
+        handoff.next_attempt_due_at = handoff.speed_to_lead_hours = None
         return
     handoff.sla_id, sla_terms = terms[position]
     handoff.first_contact_due_at = first_contact_deadline(handoff.handed_at, sla_terms)
     handoff.cadence_due_at = cadence_window_end(handoff.handed_at, sla_terms)
+    handoff.next_attempt_due_at = _next_attempt_due(handoff, sla_terms)
     handoff.speed_to_lead_hours = (
         round(
             business_hours_between(handoff.handed_at, handoff.first_attempt_at, sla_terms.calendar),
@@ -575,6 +743,41 @@ def _apply_sla(handoff: Handoff, starts: list[datetime], terms: list[tuple[int, 
         if handoff.first_attempt_at
         else None
     )
+
+
+def handoff_note_attempts(handoff: Handoff, attempts: Iterable[tuple[datetime, str]]) -> Handoff:
+    """Set on an in-memory handoff what `handoffs_refresh_sla` annotates from the database,
+    from its lead's (occurred_at, outcome) attempts, so that `handoff_apply_sla` derives the same
+    facts (for writers that build handoffs without the database, such as the demo data)."""
+    since = sorted((at, outcome) for at, outcome in attempts if at >= handoff.handed_at)
+    pending = handoff.decided_at is None
+    handoff.first_attempt = since[0][0] if since else None
+    handoff.attempt_count = len(since) if pending else None
+    handoff.last_attempt = since[-1][0] if pending and since else None
+    handoff.closed_out = pending and any(
+        outcome in {ContactAttempt.Outcome.CONNECTED, ContactAttempt.Outcome.MEETING_BOOKED}
+        for _, outcome in since
+    )
+    return handoff
+
+
+def _next_attempt_due(handoff: Handoff, terms: SlaTerms) -> datetime | None:
+    """While pending: the first contact deadline before any attempt, then Z (business) days
+    after the latest attempt, until Y attempts were made or one connected or booked a meeting.
+    """
+    if handoff.decided_at is not None:
+        return None
+    count = getattr(handoff, "attempt_count", None)
+    last = getattr(handoff, "last_attempt", None)
+    if count is None:  # not annotated: all that is known is the first attempt
+        count, last = (
+            (0, None) if handoff.first_attempt_at is None else (1, handoff.first_attempt_at)
+        )
+    if getattr(handoff, "closed_out", False) or count >= terms.attempts:
+        return None
+    if count == 0 or last is None:
+        return handoff.first_contact_due_at
+    return add_business_days(last, terms.attempt_spacing_days, terms.calendar)
 
 
 # --- decisions from the app and the API -----------------------------------------------------
@@ -639,3 +842,26 @@ def handoff_reject(
     handoff.rating = rating
     handoff.save(update_fields=["feedback", "rating"])
     return handoff
+
+
+# --- edits from the admin -------------------------------------------------------------------
+
+
+@transaction.atomic
+def funnel_record_change(
+    *,
+    change: Callable[[], object],
+    lead_ids: Iterable[int] = (),
+    spans: Iterable[tuple[date, date]] = (),
+) -> None:
+    """Apply an edit made outside the ingest services (the admin) and keep derived data true.
+
+    The leads' stages, handoffs and SLA facts are replayed, and every period the edit touched
+    (before and after) is marked dirty for the KPIs.
+    """
+    ids = {pk for pk in lead_ids if pk is not None}
+    with _kpis_follow(ids):
+        change()
+        leads_sync_stages(lead_ids=ids)
+    kpis_mark_dirty(spans=spans)
+    leads_score(lead_ids=ids)  # an edited lead may now reach the MQL threshold

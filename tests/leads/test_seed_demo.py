@@ -158,6 +158,14 @@ def test_it_creates_named_users_of_both_teams_who_log_in_with_demo() -> None:
     assert [(spec.username, spec.role.label) for spec in DEMO_USERS] == DEMO_LOGINS
 
 
+def test_the_heads_of_marketing_and_sales_are_appointed() -> None:
+    from alignment.models import TeamHead
+
+    seed(leads=20)
+    heads = dict(TeamHead.objects.values_list("team", "user__username"))
+    assert heads == {"marketing": "maria", "sales": "tom"}
+
+
 def test_it_builds_a_believable_funnel() -> None:
     seed()
 

@@ -1,0 +1,177 @@
+"""The joint scorecard's arithmetic (SPEC §4 alignment rows), pure Python on Decimals.
+
+* **Goal attainment**: actual ÷ target for higher-is-better goals, target ÷ actual for
+  lower-is-better ones. A lower-is-better goal whose actual is zero (or below) cannot do
+  better: it attains the payout curve's cap.
+* **Pace**: where a goal is heading by the end of its period. Amounts that accumulate over a
+  period (counts and sums of events) are projected linearly: projected = actual ÷ elapsed
+  share of the period. Everything else (rates, medians, stocks such as open pipeline) is
+  taken at its current value. The projection's attainment says the pace: **on track** at
+  ≥ 100 %, **at risk** at ≥ 90 %, **off track** below.
+* **Scorecard attainment**: the weighted mean of the goals' attainments, each clamped to
+  [0, cap]; goals without a value yet (a rate with nothing to divide) are left out.
+* **Payout curve**: the shared bonus multiplier of an attainment ``a``. Below ``threshold``
+  nothing; at ``threshold`` the multiplier is ``threshold_payout``, rising linearly to 1 at
+  ``target``, then linearly to ``cap_payout`` at ``cap``, and flat beyond. The defaults —
+  0 below 50 %, 50 % at 50 %, 100 % at target, capped at 150 % — make the multiplier equal
+  to the attainment between 50 % and 150 %.
+* **Forecast accuracy**: 1 − |actual − forecast| ÷ actual; no value when actual is zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+__all__ = [
+    "AT_RISK_SHARE",
+    "CURVE_POINTS",
+    "DEFAULT_CURVE",
+    "Pace",
+    "PayoutCurve",
+    "Ratio",
+    "attainment",
+    "curve_errors",
+    "forecast_accuracy",
+    "pace",
+    "project",
+    "scorecard_attainment",
+]
+
+ZERO, ONE = Decimal(0), Decimal(1)
+AT_RISK_SHARE = Decimal("0.9")
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """A value kept as numerator and denominator, as the KPI snapshots store it."""
+
+    numerator: Decimal
+    denominator: Decimal
+
+    @property
+    def value(self) -> Decimal | None:
+        return None if self.denominator == 0 else self.numerator / self.denominator
+
+
+class Pace(StrEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+
+    @property
+    def label(self) -> str:
+        return {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}[self]
+
+
+CURVE_POINTS = ("threshold", "threshold_payout", "target", "cap", "cap_payout")
+
+
+def curve_errors(
+    *,
+    threshold: Decimal,
+    threshold_payout: Decimal,
+    target: Decimal,
+    cap: Decimal,
+    cap_payout: Decimal,
+) -> list[str]:
+    """What makes a payout curve unusable (empty when it is fine)."""
+    found = []
+    if not ZERO <= threshold < target:
+        found.append("The threshold must be at least 0 and below the target.")
+    if not target < cap:
+        found.append("The cap must be above the target.")
+    if not ZERO <= threshold_payout <= ONE:
+        found.append("The payout at the threshold must be between 0 and 1.")
+    if cap_payout < ONE:
+        found.append("The payout at the cap must be at least 1.")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutCurve:
+    threshold: Decimal = Decimal("0.5")
+    threshold_payout: Decimal = Decimal("0.5")
+    target: Decimal = ONE
+    cap: Decimal = Decimal("1.5")
+    cap_payout: Decimal = Decimal("1.5")
+
+    def __post_init__(self) -> None:
+        for name in CURVE_POINTS:
+            object.__setattr__(self, name, Decimal(getattr(self, name)))
+        problems = curve_errors(**{name: getattr(self, name) for name in CURVE_POINTS})
+        if problems:
+            raise ValueError(" ".join(problems))
+
+    def payout(self, attainment: Decimal | None) -> Decimal:
+        """The bonus multiplier for an attainment (0 for none)."""
+        if attainment is None or attainment < self.threshold:
+            return ZERO
+        if attainment < self.target:
+            share = (attainment - self.threshold) / (self.target - self.threshold)
+            return self.threshold_payout + (ONE - self.threshold_payout) * share
+        if attainment < self.cap:
+            share = (attainment - self.target) / (self.cap - self.target)
+            return ONE + (self.cap_payout - ONE) * share
+        return self.cap_payout
+
+
+DEFAULT_CURVE = PayoutCurve()
+
+
+def attainment(
+    actual: Decimal | None, target: Decimal, *, higher_is_better: bool, cap: Decimal
+) -> Ratio | None:
+    """Goal attainment as a ratio (``None`` when there is no actual value)."""
+    if actual is None:
+        return None
+    if target <= 0:
+        raise ValueError("a goal's target must be above zero")
+    if higher_is_better:
+        return Ratio(Decimal(actual), Decimal(target))
+    if actual <= 0:
+        return Ratio(Decimal(cap), ONE)
+    return Ratio(Decimal(target), Decimal(actual))
+
+
+def project(actual: Decimal | None, *, elapsed: Decimal, accumulates: bool) -> Decimal | None:
+    """The value expected at the period's end, from the value so far.
+
+    ``elapsed`` is the share of the period gone by (0..1). Nothing is projected before the
+    period starts.
+    """
+    if actual is None or elapsed <= 0:
+        return None
+    if not accumulates or elapsed >= 1:
+        return Decimal(actual)
+    return Decimal(actual) / Decimal(elapsed)
+
+
+def pace(attained: Decimal | None) -> Pace | None:
+    """The pace for a projected attainment."""
+    if attained is None:
+        return None
+    if attained >= ONE:
+        return Pace.ON_TRACK
+    if attained >= AT_RISK_SHARE:
+        return Pace.AT_RISK
+    return Pace.OFF_TRACK
+
+
+def scorecard_attainment(goals: Iterable[tuple[Decimal | None, Decimal]], *, cap: Decimal) -> Ratio:
+    """Weighted mean of (attainment, weight) pairs, each attainment clamped to [0, cap]."""
+    numerator = denominator = ZERO
+    for attained, weight in goals:
+        if attained is None:
+            continue
+        numerator += min(max(Decimal(attained), ZERO), Decimal(cap)) * Decimal(weight)
+        denominator += Decimal(weight)
+    return Ratio(numerator, denominator)
+
+
+def forecast_accuracy(actual: Decimal, forecast: Decimal) -> Ratio:
+    """1 − |actual − forecast| ÷ actual, kept as (actual − |actual − forecast|) ÷ actual."""
+    actual, forecast = Decimal(actual), Decimal(forecast)
+    return Ratio(actual - abs(actual - forecast), actual)

@@ -1,0 +1,66 @@
+"""Celery entry points of the alignment app: ids in, the service does the work."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.exceptions import MaxRetriesExceededError
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=30)
+def sla_apply_task(self, sla_id: int) -> int:  # noqa: ANN001
+    """Re-derive the deadlines of the handoffs an approved SLA version governs."""
+    from alignment.services import sla_apply
+
+    try:
+        return sla_apply(sla_id=sla_id)
+    except Exception as exc:
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=30)
+def leads_rescore_task(self, job_id: str) -> int:  # noqa: ANN001
+    """Run (or resume) a rescore job; returns the handoffs it opened."""
+    from alignment.services import lead_definition_rescore_run, rescore_job_fail
+
+    try:
+        return lead_definition_rescore_run(job_id=job_id).handed_off
+    except Exception as exc:
+        try:
+            raise self.retry(exc=exc) from exc
+        except MaxRetriesExceededError:
+            rescore_job_fail(job_id=job_id, error=str(exc))
+            raise exc from None
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=60)
+def sla_breaches_notify_task(self) -> int:  # noqa: ANN001
+    """Beat: record the SLA deadlines that passed, then e-mail the breaches not yet sent."""
+    from alignment.services import sla_breaches_detect, sla_breaches_notify
+
+    try:
+        sla_breaches_detect()
+        return sla_breaches_notify()
+    except Exception as exc:
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=300)
+def sal_commitment_check_task(self) -> bool:  # noqa: ANN001
+    """Beat: warn the marketing managers once a month when SALs are off pace."""
+    from alignment.services import sal_commitment_check
+
+    try:
+        return sal_commitment_check() is not None
+    except Exception as exc:
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=60)
+def alignment_apply_due_versions_task(self) -> int:  # noqa: ANN001
+    """Beat: apply approved SLA versions and lead definitions that have come into effect."""
+    from alignment.services import alignment_apply_due_versions
+
+    try:
+        return alignment_apply_due_versions()
+    except Exception as exc:
+        raise self.retry(exc=exc) from exc

@@ -1,0 +1,87 @@
+"""The alignment admin writes through the services: same rules as the API."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from alignment.models import Goal, LeadDefinition, ServiceLevelAgreement
+
+pytestmark = pytest.mark.django_db
+
+SLA_FORM = {
+    "effective_from_0": "2026-01-01",
+    "effective_from_1": "00:00:00",
+    "first_contact_hours": "2",
+    "attempts": "3",
+    "attempt_spacing_days": "1",
+    "monthly_sal_commitment": "50",
+    "business_days": "",
+    "business_timezone": "",
+    "notes": "",
+}
+
+
+@pytest.fixture
+def staff(client: Client, admin_user: object) -> Client:
+    admin_user.is_staff = True
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["servicelevelagreement", "leaddefinition", "goal", "teamhead", "roundrobinmember",
+     "revenueforecast", "payoutcurve", "slabreach", "salpacealert", "rescorejob"],
+)  # fmt: skip
+def test_every_alignment_admin_page_opens(staff: Client, model: str) -> None:
+    assert staff.get(f"/admin/alignment/{model}/").status_code == 200
+
+
+def test_an_sla_added_in_the_admin_is_a_new_draft_version(staff: Client) -> None:
+    response = staff.post("/admin/alignment/servicelevelagreement/add/", SLA_FORM)
+    assert response.status_code == 302, response.content[:3000]
+    sla = ServiceLevelAgreement.objects.get(version=2)
+    assert (sla.status, sla.attempts, sla.created_by.username) == ("draft", 3, "ada")
+
+
+def test_the_admin_shows_service_errors_on_the_form(staff: Client) -> None:
+    bad = {**SLA_FORM, "business_days": "1,2,3", "business_timezone": "Mars/Base"}
+    response = staff.post("/admin/alignment/servicelevelagreement/add/", bad)
+    assert response.status_code == 200
+    assert "Business hours are not usable" in response.content.decode()
+    assert ServiceLevelAgreement.objects.count() == 1
+
+
+def test_an_approved_version_is_read_only_in_the_admin(staff: Client) -> None:
+    response = staff.get("/admin/alignment/servicelevelagreement/1/change/")
+    assert 'name="attempts"' not in response.content.decode()
+
+
+def test_a_lead_definition_added_in_the_admin_keeps_its_rules(staff: Client) -> None:
+    response = staff.post(
+        "/admin/alignment/leaddefinition/add/",
+        {
+            "effective_from_0": "2026-01-01", "effective_from_1": "00:00:00",
+            "criteria": "Fit.", "mql_threshold": "10", "notes": "",
+            "rules_json": '[{"field": "company.size", "operator": "gte", "value": 10, "points": 10}]',
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.content[:3000]
+    assert LeadDefinition.objects.get().rules.get().field == "company.size"
+
+
+def test_a_goal_for_a_finished_period_is_refused_in_the_admin(staff: Client) -> None:
+    response = staff.post(
+        "/admin/alignment/goal/add/",
+        {
+            "name": "Old", "metric": "sals", "target": "5", "direction": "higher",
+            "period": "month", "period_start": "2020-01-01", "weight": "1",
+            "dimension": "", "key": "", "model": "",
+        },
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "over" in response.content.decode()
+    assert not Goal.objects.exists()

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from django.test import Client
+
+from kpis.models import DirtyPeriod
+from leads.models import Deal, Handoff, Lead
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_(client: Client, admin_user: object) -> Client:
+    admin_user.is_staff = True
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    return client
+
+
+def test_changing_a_deal_in_the_admin_marks_its_periods_dirty(
+    admin_client_: Client, world: World
+) -> None:
+    lead = world.lead("2026-03-02T09:00:00+00:00", external_id="L1")
+    world.stage(lead, "mql", "2026-03-03T09:00:00+00:00")
+    world.deal(lead, 100, "2026-03-05T09:00:00+00:00", external_id="D1")
+    DirtyPeriod.objects.all().delete()
+    deal = Deal.objects.get()
+    response = admin_client_.post(
+        f"/admin/leads/deal/{deal.pk}/change/",
+        {
+            "external_id": "D1", "lead": deal.lead_id, "amount": "250", "status": "won",
+            "created_at_0": "2026-03-05", "created_at_1": "09:00:00",
+            "closed_at_0": "2026-05-10", "closed_at_1": "09:00:00", "lost_reason": "",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.content[:2000]
+    months = set(DirtyPeriod.objects.filter(period="month").values_list("period_start", flat=True))
+    assert {date(2026, 3, 1), date(2026, 5, 1)} <= months  # the cohort and the close
+
+
+def test_deleting_a_lead_in_the_admin_marks_its_periods_dirty(
+    admin_client_: Client, world: World
+) -> None:
+    world.lead("2026-03-02T09:00:00+00:00")
+    DirtyPeriod.objects.all().delete()
+    lead = Lead.objects.get()
+    response = admin_client_.post(f"/admin/leads/lead/{lead.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Lead.objects.exists()
+    assert DirtyPeriod.objects.filter(period="month", period_start=date(2026, 3, 1)).exists()
+
+
+def test_stage_events_cannot_be_edited_in_the_admin(admin_client_: Client, world: World) -> None:
+    lead = world.lead("2026-03-02T09:00:00+00:00")
+    world.stage(lead, "mql", "2026-03-03T09:00:00+00:00")
+    handoff = Handoff.objects.get()
+    assert handoff.handed_at == datetime(2026, 3, 3, 9, tzinfo=UTC)
+    event = handoff.lead.stage_events.get()
+    response = admin_client_.post(f"/admin/leads/stageevent/{event.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
