@@ -7,7 +7,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from alignment import views as alignment_views
-from kpis import views as kpis_views
 
 api_v1 = [
     path("", include("leads.urls_api")),
@@ -18,9 +17,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", kpis_views.home, name="home"),
+    path("", include("kpis.urls")),
+    path("leads/", include("leads.urls")),
     path("profile/", alignment_views.profile, name="profile"),
-    path("definitions/", kpis_views.definitions, name="definitions"),
     path(
         "login/",
         login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)),

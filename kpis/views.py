@@ -1,23 +1,184 @@
+"""The KPI pages: joint dashboard, meeting view, campaigns, definitions. They read snapshots."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import csv
+from decimal import Decimal
 
-from leads.selectors import funnel_counts
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from alignment.roles import user_is_manager
+from kpis import attribution, meeting
+from kpis.forms import KpiFilterForm
+from kpis.models import RecomputeJob
+from kpis.selectors import (
+    DASHBOARD_DATASETS,
+    Dataset,
+    KpiFilter,
+    campaign_detail,
+    campaign_rows,
+    campaigns_dataset,
+    dashboard,
+    dashboard_dataset,
+)
+from kpis.services import recompute_job_start
+from leads.models import Campaign
+from leads.selectors import campaign_feedback
+
+MODELS = [(m, attribution.MODEL_LABELS[m]) for m in attribution.MODELS]
+
+
+def _cell(value: object) -> object:
+    """CSV cells: plain decimals, and text that a spreadsheet won't run as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return int(value)
+        return f"{value.quantize(Decimal('0.000001')).normalize():f}"
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return f"'{value}"
+    return value
+
+
+def csv_response(ds: Dataset, filename: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    writer = csv.writer(response)
+    writer.writerow([c.label for c in ds.columns])
+    writer.writerows([_cell(v) for v in row] for row in ds.rows)
+    return response
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "kpis/home.html", {"funnel": funnel_counts()})
+    """The joint dashboard: the same numbers for marketing and sales."""
+    form = KpiFilterForm(request.GET or None)
+    data = dashboard(form.kpi_filter())
+    job = RecomputeJob.objects.filter(pk=request.GET["job"]).first() if _is_uuid(request) else None
+    return render(
+        request, "kpis/home.html", {"form": form, "d": data, "models": MODELS, "job": job}
+    )
+
+
+def _is_uuid(request: HttpRequest) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(request.GET.get("job", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def dashboard_csv(request: HttpRequest, dataset: str) -> HttpResponse:
+    if dataset not in DASHBOARD_DATASETS:
+        raise Http404("No such chart.")
+    form = KpiFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
+    f = form.kpi_filter()
+    return csv_response(dashboard_dataset(f, dataset), f"tandem-{dataset}-{f.period}-{f.end}")
+
+
+@require_POST
+def recompute(request: HttpRequest) -> HttpResponse:
+    """Managers start a full recompute; the dashboard follows its progress."""
+    if not user_is_manager(request.user):
+        raise PermissionDenied("Only managers start a recompute.")
+    job = recompute_job_start(by=request.user)
+    params = request.POST.get("next_query", "").lstrip("?")
+    params = "&".join(p for p in params.split("&") if p and not p.startswith("job="))
+    return redirect(f"{reverse('home')}?{params}{'&' if params else ''}job={job.pk}")
+
+
+def meeting_view(request: HttpRequest) -> HttpResponse:
+    """The weekly alignment meeting on a shared screen: one slide per section."""
+    sections = [(s, s.build()) for s in meeting.SECTIONS]
+    return render(request, "kpis/meeting.html", {"sections": sections})
+
+
+def meeting_section(request: HttpRequest, slug: str) -> HttpResponse:
+    """One section's body, fetched by the meeting view to refresh itself."""
+    section = meeting.section(slug)
+    if section is None:
+        raise Http404("No such section.")
+    return render(request, section.template, {"section": section, "data": section.build()})
+
+
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    form = KpiFilterForm(request.GET or None, slices=("channel",))
+    f = form.kpi_filter()
+    rows = campaign_rows(
+        period=f.period,
+        start=f.start,
+        end=f.end,
+        model=f.model,
+        channel=f.key,
+        include_idle=True,
+    )
+    if request.GET.get("format") == "csv":
+        return csv_response(campaigns_dataset(rows, model=f.model), f"tandem-campaigns-{f.end}")
+    context = {"form": form, "f": f, "rows": rows, "models": MODELS}
+    return render(request, "kpis/campaign_list.html", context)
+
+
+def _campaign_filter(request: HttpRequest, campaign: Campaign) -> tuple[KpiFilterForm, KpiFilter]:
+    """By default a campaign is shown from its first month to today."""
+    from dataclasses import replace
+
+    from django.utils import timezone
+
+    from kpis.periods import period_start
+
+    form = KpiFilterForm(request.GET or None, slices=())
+    f = form.kpi_filter()
+    if not (form.is_valid() and form.cleaned_data.get("start")):
+        first = min(campaign.starts_on, timezone.localdate(), f.end)
+        f = replace(f, start=period_start(f.period, first))
+    return form, f
+
+
+def campaign_detail_view(request: HttpRequest, external_id: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, external_id=external_id)
+    form, f = _campaign_filter(request, campaign)
+    feedback, ratings = campaign_feedback(campaign_id=campaign.pk)
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "c": campaign_detail(key=campaign.external_id, f=f),
+        "feedback": feedback,
+        "ratings": ratings,
+        "stars": [(n, ratings[f"stars_{n}"]) for n in range(5, 0, -1)],
+        "models": MODELS,
+    }
+    return render(request, "kpis/campaign_detail.html", context)
+
+
+def campaign_csv(request: HttpRequest, external_id: str, dataset: str) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, external_id=external_id)
+    _, f = _campaign_filter(request, campaign)
+    detail = campaign_detail(key=campaign.external_id, f=f)
+    datasets = {"funnel": detail.funnel, "trend": detail.trend, "models": detail.models_data}
+    if dataset not in datasets:
+        raise Http404("No such chart.")
+    return csv_response(datasets[dataset], f"tandem-{campaign.external_id}-{dataset}-{f.end}")
 
 
 def definitions(request: HttpRequest) -> HttpResponse:
     """The metric catalog and the attribution models, in the words both teams read."""
-    from kpis import attribution
     from kpis.registry import METRICS
+    from kpis.selectors import team_of
 
-    families = {}
+    labels = {"flow": "Flow", "cohort": "Cohort", "sla": "SLA", "marketing": "Marketing and cost",
+              "attribution": "Attribution", "alignment": "Alignment"}  # fmt: skip
+    families: dict[tuple[str, str], list] = {}
     for m in METRICS.values():
-        families.setdefault(m.family, []).append(m)
+        family = (m.family, labels.get(m.family, m.family.capitalize()))
+        families.setdefault(family, []).append((m, team_of(m.key)))
     models = [
         (key, attribution.MODEL_LABELS[key], attribution.MODEL_DEFINITIONS[key])
         for key in attribution.MODELS

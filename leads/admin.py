@@ -38,11 +38,12 @@ class KeepsMetricsTrue(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
         ids, spans = self._before(obj)
-        funnel_record_change(
-            change=lambda: super(KeepsMetricsTrue, self).save_model(request, obj, form, change),
-            lead_ids=ids | self.lead_ids(obj),
-            spans=spans + self.spans(obj),
-        )
+
+        def save() -> set[int]:
+            super(KeepsMetricsTrue, self).save_model(request, obj, form, change)
+            return self.lead_ids(obj)
+
+        funnel_record_change(change=save, lead_ids=ids, spans=spans + self.spans(obj))
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
         funnel_record_change(
@@ -84,9 +85,6 @@ class LeadAdmin(KeepsMetricsTrue):
 
     def lead_ids(self, obj: Lead) -> set[int]:
         return {obj.pk} if obj.pk else set()
-
-    def spans(self, obj: Lead) -> list[tuple[date, date]]:
-        return [(obj.created_at, obj.created_at)]  # a new lead has no id yet
 
 
 @admin.register(Touch)

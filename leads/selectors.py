@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from leads.models import Handoff
 
@@ -77,3 +77,167 @@ def lead_activity(*, lead_ids: Iterable[int]) -> tuple[set[date], list[tuple[dat
         )
         spans.append((deals["first"].astimezone(tz).date(), last))
     return days, spans
+
+
+# --- pages: the inbox, SLA breaches, sales feedback -----------------------------------------
+
+
+def _breached() -> Q:
+    """Pending handoffs whose first-contact deadline passed without a contact attempt in time."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    return Q(status=Handoff.Status.PENDING, first_contact_due_at__lt=timezone.now()) & (
+        Q(first_attempt_at__isnull=True) | Q(first_attempt_at__gt=F("first_contact_due_at"))
+    )
+
+
+_MISSING_KEYS = {"(unassigned)", "(no campaign)", "(no channel)"}
+_SLICE_LOOKUPS = {
+    "owner": "owner__username",
+    "channel": "lead__campaign__channel",
+    "campaign": "lead__campaign__external_id",
+    "segment": "lead__segment",
+}
+
+
+def handoffs_breached_count(*, dimension: str | None = None, key: str | None = None) -> int:
+    """How many handoffs breach the first-contact SLA right now (one COUNT), in one slice."""
+    qs = Handoff.objects.filter(_breached())
+    if dimension in _SLICE_LOOKUPS and key:
+        lookup = _SLICE_LOOKUPS[dimension]
+        if key in _MISSING_KEYS:  # "(unassigned)", "(no campaign)", "(no channel)"
+            qs = qs.filter(**{f"{lookup.rsplit('__', 1)[0]}__isnull": True})
+        else:
+            qs = qs.filter(**{lookup: key})
+    return qs.count()
+
+
+def sla_breaches_by_owner() -> list[dict]:
+    """Current breaches per owner, most first: username, name, count, oldest deadline."""
+    from django.db.models import Count, Min
+
+    rows = (
+        Handoff.objects.filter(_breached())
+        .values("owner__username", "owner__first_name", "owner__last_name")
+        .annotate(n=Count("id"), oldest=Min("first_contact_due_at"))
+        .order_by("-n", "oldest")
+    )
+    return [
+        {
+            "username": r["owner__username"] or "",
+            "name": " ".join(filter(None, [r["owner__first_name"], r["owner__last_name"]]))
+            or r["owner__username"]
+            or "Unassigned",
+            "count": r["n"],
+            "oldest": r["oldest"],
+        }
+        for r in rows
+    ]
+
+
+def inbox_handoffs(*, owner: str | None = None) -> QuerySet[Handoff]:
+    """Pending handoffs, the nearest first-contact deadline first, with what a rep needs to
+    decide: the lead, its campaign, its touches (with campaigns) and its attempts."""
+    from django.db.models import F, Prefetch
+
+    from leads.models import ContactAttempt, Touch
+
+    qs = (
+        Handoff.objects.filter(status=Handoff.Status.PENDING)
+        .select_related("lead", "lead__campaign", "owner")
+        .prefetch_related(
+            Prefetch(
+                "lead__touches",
+                queryset=Touch.objects.select_related("campaign").order_by("-occurred_at", "-id"),
+            ),
+            Prefetch(
+                "lead__attempts",
+                queryset=ContactAttempt.objects.order_by("-occurred_at", "-id"),
+            ),
+        )
+        .order_by(F("first_contact_due_at").asc(nulls_last=True), "handed_at", "id")
+    )
+    if owner == "(unassigned)":
+        qs = qs.filter(owner__isnull=True)
+    elif owner:
+        qs = qs.filter(owner__username=owner)
+    return qs
+
+
+def inbox_counts(*, owner: str | None = None) -> dict[str, int]:
+    """Pending and breaching handoffs of one owner (all when None), in one query."""
+    from django.db.models import Count
+
+    qs = Handoff.objects.filter(status=Handoff.Status.PENDING)
+    if owner == "(unassigned)":
+        qs = qs.filter(owner__isnull=True)
+    elif owner:
+        qs = qs.filter(owner__username=owner)
+    return qs.aggregate(pending=Count("id"), overdue=Count("id", filter=_breached()))
+
+
+def sales_people() -> list[tuple[str, str]]:
+    """(username, name) of the sales reps and managers, by name (one query)."""
+    from django.contrib.auth import get_user_model
+
+    from alignment.roles import Role
+
+    users = (
+        get_user_model()
+        .objects.filter(groups__name__in=[Role.SALES_REP, Role.SALES_MANAGER])
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+        .values_list("username", "first_name", "last_name")
+    )
+    return [(u, " ".join(filter(None, [f, last])) or u) for u, f, last in users]
+
+
+def rejection_quotes(
+    *,
+    since: datetime,
+    reasons: Sequence[str],
+    until: datetime | None = None,
+    per_reason: int = 2,
+) -> dict[str, list[Handoff]]:
+    """The latest rejection feedback per reason code in [since, until) (one query)."""
+    found: dict[str, list[Handoff]] = {code: [] for code in reasons}
+    if not reasons:
+        return found
+    rows = (
+        Handoff.objects.filter(
+            status=Handoff.Status.REJECTED, decided_at__gte=since, reason__code__in=list(reasons)
+        )
+        .filter(**({"decided_at__lt": until} if until else {}))
+        .exclude(feedback="")
+        .select_related("reason", "owner", "lead")
+        .order_by("-decided_at", "-id")[: per_reason * len(reasons) * 5]
+    )
+    for handoff in rows:
+        bucket = found[handoff.reason.code]
+        if len(bucket) < per_reason:
+            bucket.append(handoff)
+    return found
+
+
+def campaign_feedback(*, campaign_id: int, limit: int = 20) -> tuple[list[Handoff], dict]:
+    """Sales' ratings and feedback on the handoffs of a campaign's leads (two queries)."""
+    from django.db.models import Avg, Count, Q
+
+    decided = Handoff.objects.filter(lead__campaign_id=campaign_id).exclude(
+        status=Handoff.Status.PENDING
+    )
+    stats = decided.aggregate(
+        decided=Count("id"),
+        accepted=Count("id", filter=Q(status=Handoff.Status.ACCEPTED)),
+        rejected=Count("id", filter=Q(status=Handoff.Status.REJECTED)),
+        rated=Count("rating"),
+        average=Avg("rating"),
+        **{f"stars_{n}": Count("id", filter=Q(rating=n)) for n in range(1, 6)},
+    )
+    recent = list(
+        decided.filter(~Q(feedback="") | Q(rating__isnull=False))
+        .select_related("lead", "owner", "reason")
+        .order_by("-decided_at", "-id")[:limit]
+    )
+    return recent, stats

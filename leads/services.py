@@ -850,18 +850,21 @@ def handoff_reject(
 @transaction.atomic
 def funnel_record_change(
     *,
-    change: Callable[[], object],
+    change: Callable[[], Iterable[int] | None],
     lead_ids: Iterable[int] = (),
     spans: Iterable[tuple[date, date]] = (),
 ) -> None:
     """Apply an edit made outside the ingest services (the admin) and keep derived data true.
 
-    The leads' stages, handoffs and SLA facts are replayed, and every period the edit touched
-    (before and after) is marked dirty for the KPIs.
+    `change` writes and returns the ids of the leads it touched as they are after the write
+    (a new lead has its id only then); `lead_ids` are those it touched before. The leads are
+    replayed (stages, handoffs, SLA facts) and re-scored, and every period the edit touched,
+    before and after, is marked dirty for the KPIs.
     """
     ids = {pk for pk in lead_ids if pk is not None}
-    with _kpis_follow(ids):
-        change()
-        leads_sync_stages(lead_ids=ids)
-    kpis_mark_dirty(spans=spans)
+    days_before, spans_before = lead_activity(lead_ids=ids)
+    ids |= {pk for pk in change() or () if pk is not None}
+    leads_sync_stages(lead_ids=ids)
     leads_score(lead_ids=ids)  # an edited lead may now reach the MQL threshold
+    days_after, spans_after = lead_activity(lead_ids=ids)
+    kpis_mark_dirty(instants=days_before | days_after, spans=[*spans_before, *spans_after, *spans])

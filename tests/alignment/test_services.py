@@ -41,8 +41,7 @@ from alignment.services import (
 from kpis.models import DirtyPeriod
 from kpis.services import kpis_recompute
 from leads.models import Handoff
-from tests.alignment.conftest import SLA_TERMS
-from tests.conftest import World
+from tests.conftest import SLA_TERMS, World
 
 pytestmark = pytest.mark.django_db
 

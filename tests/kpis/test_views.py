@@ -1,19 +1,120 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import csv
+import io
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from leads.models import Lead
+from alignment.roles import Role
+from kpis.models import RecomputeJob
+from kpis.periods import KINDS, period_start, previous_period
+from kpis.selectors import KpiTable, tile
+from kpis.services import kpis_recompute
+from leads.models import Handoff
+from leads.services import handoff_reject
+from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_home_page_needs_a_login(client: Client) -> None:
-    response = client.get("/")
+def ago(**delta: float) -> str:
+    return (timezone.now() - timedelta(**delta)).isoformat()
+
+
+def recompute_recent() -> None:
+    """Snapshots for the last four periods of every kind, as the engine would write them."""
+    today = timezone.localdate()
+    for kind in KINDS:
+        periods = [period_start(kind, today)]
+        for _ in range(3):
+            periods.insert(0, previous_period(kind, periods[0]))
+        kpis_recompute(kind=kind, periods=periods)
+
+
+@pytest.fixture
+def numbers(world: World, sales_rep: object, make_user: Callable[..., object]) -> World:
+    """Two campaigns, four handoffs (won, rejected, pending past its SLA, pending fresh)."""
+    make_user("rita", Role.SALES_REP, first_name="Rita", last_name="Rep")
+    begin = (timezone.localdate() - timedelta(days=90)).isoformat()
+    end = (timezone.localdate() + timedelta(days=30)).isoformat()
+    world.campaign("web", channel="webinar", starts_on=begin, ends_on=end, cost=1200)
+    world.campaign("search", channel="paid_search", starts_on=begin, ends_on=end, cost=600)
+
+    won = world.lead(ago(days=12), campaign="web", owner="sam", external_id="won")
+    world.touch(won, "search", ago(days=12))
+    world.touch(won, "web", ago(days=11))
+    world.stage(won, "mql", ago(days=10))
+    world.stage(won, "sal", ago(days=9), actor="sam")
+    world.stage(won, "sql", ago(days=8))
+    world.deal(won, 9000, ago(days=7), status="won", closed_at=ago(days=2))
+
+    rejected = world.lead(ago(days=6), campaign="search", owner="rita", external_id="nobudget")
+    world.stage(rejected, "mql", ago(days=5))
+    handoff_reject(
+        handoff=Handoff.objects.get(lead__external_id=rejected),
+        by=make_user("rex", Role.SALES_MANAGER),
+        reason="no_budget",
+        feedback="Budget frozen until next year",
+        rating=2,
+    )
+
+    late = world.lead(ago(days=3), campaign="web", owner="sam", external_id="late")
+    world.stage(late, "mql", ago(days=2))
+    fresh = world.lead(ago(hours=3), campaign="web", owner="sam", external_id="fresh")
+    world.stage(fresh, "mql", ago(hours=1))
+    recompute_recent()
+    return world
+
+
+@pytest.fixture
+def as_user(client: Client, make_user: Callable[..., object]) -> Callable[[Role | None], Client]:
+    def login(role: Role | None) -> Client:
+        from django.contrib.auth import get_user_model
+
+        username = f"user-{role or 'none'}"
+        user = get_user_model().objects.filter(username=username).first()
+        client.force_login(user or make_user(username, role))
+        return client
+
+    return login
+
+
+# --- who sees what (SPEC §8) ----------------------------------------------------------------
+
+PAGES = ["/", "/meeting/", "/campaigns/", "/campaigns/web/", "/definitions/", "/leads/inbox/"]
+ALLOWED = {
+    Role.MARKETING_REP: {"/leads/inbox/": 403},
+    Role.MARKETING_MANAGER: {"/leads/inbox/": 403},
+    Role.SALES_REP: {},
+    Role.SALES_MANAGER: {},
+    Role.ADMIN: {},
+    None: {"/leads/inbox/": 403},
+}
+
+
+def test_every_page_answers_each_role_as_the_spec_says(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    """The page-role matrix: everyone reads the shared pages; the inbox is for sales."""
+    matrix = {
+        str(role): {page: as_user(role).get(page).status_code for page in PAGES} for role in ALLOWED
+    }
+    assert matrix == {
+        str(role): {page: ALLOWED[role].get(page, 200) for page in PAGES} for role in ALLOWED
+    }
+
+
+@pytest.mark.parametrize("page", [*PAGES, "/csv/funnel/", "/meeting/section/week/"])
+def test_every_page_needs_a_login(client: Client, numbers: World, page: str) -> None:
+    response = client.get(page)
     assert response.status_code == 302
-    assert response["Location"] == "/login/?next=/"
+    assert response["Location"].startswith("/login/?next=")
 
 
 def test_the_login_page_is_open_and_logs_a_user_in(client: Client, sales_rep: object) -> None:
@@ -29,14 +130,442 @@ def test_a_wrong_password_is_refused_with_a_message(client: Client, sales_rep: o
     assert "didn't match" in response.content.decode()
 
 
-def test_the_home_page_shows_leads_by_stage(client: Client, sales_rep: object) -> None:
-    for n, stage in enumerate(["mql", "mql", "won"]):
-        Lead.objects.create(
-            external_id=f"L-{n}", created_at=datetime(2026, 1, 1, tzinfo=UTC), stage=stage
+def test_the_navigation_marks_the_current_page_and_shows_the_inbox_to_sales_only(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    marketing = as_user(Role.MARKETING_REP).get("/campaigns/").content.decode()
+    assert '<a href="/campaigns/" aria-current="page">Campaigns</a>' in marketing
+    assert 'href="/leads/inbox/"' not in marketing
+    sales = as_user(Role.SALES_REP).get("/").content.decode()
+    assert 'href="/leads/inbox/"' in sales
+    assert '<a href="/" aria-current="page">Dashboard</a>' in sales
+
+
+# --- the joint dashboard ------------------------------------------------------------------
+
+
+def test_the_dashboard_draws_its_charts_from_local_plotly_with_a_table_and_csv_for_each(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    html = as_user(Role.MARKETING_REP).get("/").content.decode()
+    assert "/static/vendor/plotly.min.js" in html
+    assert "cdn" not in html.lower()
+    charts = html.count('class="chart" data-figure=')
+    assert charts >= 6  # funnel, SLA, three trends, reasons
+    assert html.count("Show the data") >= charts
+    assert html.count('href="/csv/') >= charts
+
+
+def test_every_chart_is_a_valid_plotly_figure(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    import plotly.graph_objects as go
+
+    from kpis.charts import figure
+
+    client = as_user(Role.MARKETING_REP)
+    d = client.get("/?period=week").context["d"]
+    c = client.get("/campaigns/web/").context["c"]
+    datasets = [d.funnel, d.sla_trend, d.reasons, *d.trends, c.funnel, c.trend, c.models_data]
+    figures = [figure(ds) for ds in datasets]
+    assert all(figures)
+    for fig in figures:
+        go.Figure(fig)  # raises on any property plotly.js would not know
+
+
+def test_the_tiles_show_ratios_as_x_of_y_in_the_team_colours(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    response = as_user(Role.SALES_MANAGER).get("/?period=quarter")
+    tiles = {t.metric: t for t in response.context["d"].tiles}
+    acceptance = tiles["acceptance_rate"].current
+    assert acceptance.denominator is not None
+    shown = f"{int(acceptance.numerator)} of {int(acceptance.denominator)}"
+    assert shown in response.content.decode()
+    assert {t.team for t in tiles.values()} == {"marketing", "joint", "sales"}
+    assert 'class="card tile tile-marketing"' in response.content.decode()
+
+
+def _table(cells: dict[tuple[str, date], tuple[str, str | None]]) -> KpiTable:
+    rows = [
+        SimpleNamespace(
+            metric=metric,
+            period_start=period,
+            numerator=Decimal(n),
+            denominator=None if d is None else Decimal(d),
+            value=Decimal(n) if d is None else Decimal(n) / Decimal(d),
+            computed_at=timezone.now(),
         )
-    client.force_login(sales_rep)
-    response = client.get("/")
+        for (metric, period), (n, d) in cells.items()
+    ]
+    periods = sorted({p for _, p in cells})
+    return KpiTable(metrics=[m for m, _ in cells], periods=periods, dimension=None, rows=rows)
+
+
+def test_a_period_in_progress_compares_counts_with_the_previous_period_pro_rated() -> None:
+    before, now = date(2026, 10, 1), date(2026, 11, 1)
+    table = _table(
+        {
+            ("mqls", before): ("100", None),
+            ("mqls", now): ("60", None),
+            ("acceptance_rate", before): ("40", "100"),
+            ("acceptance_rate", now): ("30", "60"),
+            ("cost_per_lead", before): ("1000", "100"),
+            ("cost_per_lead", now): ("600", "50"),
+        }
+    )
+    half = Decimal("0.5")
+    mqls = tile(table, "mqls", now, before, half)  # 60 so far vs 50 at the same pace
+    assert (mqls.basis, round(mqls.change, 1), mqls.change_unit, mqls.verdict) == (
+        Decimal(50),
+        Decimal("20.0"),
+        "%",
+        "good",
+    )
+    rate = tile(table, "acceptance_rate", now, before, half)  # rates are not pro-rated
+    assert (rate.change, rate.change_unit, rate.verdict) == (Decimal(10), "pts", "good")
+    cost = tile(table, "cost_per_lead", now, before, half)  # 12 vs 10: up, and lower is better
+    assert (cost.prorated, round(cost.change), cost.verdict) == (False, 20, "bad")
+    assert tile(table, "mqls", now, before).verdict == "bad"  # a period that is over: 60 < 100
+
+
+def test_a_channel_filter_changes_the_numbers(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.MARKETING_MANAGER)
+
+    def funnel(query: str) -> dict[str, object]:
+        return {row[0]: row[1] for row in client.get(f"/{query}").context["d"].funnel.rows}
+
+    assert (funnel("")["Leads"], funnel("")["MQLs"]) == (4, 4)
+    assert (funnel("?channel=webinar")["Leads"], funnel("?channel=webinar")["MQLs"]) == (3, 3)
+    assert funnel("?channel=paid_search")["MQLs"] == 1
+    assert funnel("?campaign=search")["Leads"] == 1
+    assert funnel("?owner=sam")["MQLs"] == 3
+
+
+def test_the_filters_live_in_the_query_string_and_reach_every_link(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    html = as_user(Role.MARKETING_REP).get("/?period=week&channel=webinar").content.decode()
+    assert 'href="/csv/funnel/?period=week&amp;channel=webinar"' in html
+    assert "period=week&amp;channel=webinar&amp;model=first_touch#campaigns" in html
+
+
+def test_filtering_by_two_slices_at_once_is_explained_and_falls_back_to_the_totals(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    response = as_user(Role.MARKETING_REP).get("/?channel=webinar&owner=sam")
     assert response.status_code == 200
-    funnel = dict(response.context["funnel"])
-    assert (funnel["MQL"], funnel["Won"], funnel["Inquiry"]) == (2, 1, 0)
-    assert b"Sales rep" in response.content
+    assert "one of channel, campaign or owner at a time" in response.content.decode()
+    assert response.context["d"].filter.dimension is None
+
+
+def test_a_range_that_ends_before_it_starts_is_refused_in_words(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.MARKETING_REP)
+    response = client.get("/?start=2026-05-01&end=2026-01-01")
+    assert "The range starts after it ends." in response.content.decode()
+    assert client.get("/csv/funnel/?start=2026-05-01&end=2026-01-01").status_code == 400
+
+
+def test_a_shorter_range_gives_fewer_periods_in_the_trends(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.SALES_REP)
+    default = client.get("/").context["d"]
+    end = timezone.localdate()
+    start = previous_period("month", period_start("month", end))
+    short = client.get(f"/?start={start}&end={end}").context["d"]
+    assert len(default.trends[0].rows) == 12
+    assert len(short.trends[0].rows) == 2
+
+
+def test_the_sla_panel_counts_breaches_live_and_leaves_contacted_handoffs_out(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.SALES_MANAGER)
+    assert client.get("/").context["d"].sla.breaches == 1  # "late": 2 days, no attempt
+    numbers.attempt("late", ago(days=1), actor="sam")  # contacted, but after the deadline
+    assert client.get("/").context["d"].sla.breaches == 1
+    numbers.attempt("fresh", ago(minutes=30), actor="sam")
+    numbers.stage("late", "sal", ago(minutes=5), actor="sam")
+    assert client.get("/").context["d"].sla.breaches == 0
+    assert client.get("/?owner=rita").context["d"].sla.breaches == 0
+
+
+def test_the_rejection_reasons_come_from_the_snapshots(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    reasons = as_user(Role.MARKETING_REP).get("/").context["d"].reasons
+    assert [(label, count) for label, count, _ in reasons.rows] == [("No budget", 1)]
+
+
+def test_the_campaign_table_switches_the_attribution_model(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.MARKETING_MANAGER)
+
+    def revenue(model: str) -> dict[str, object]:
+        rows = client.get(f"/?model={model}").context["d"].campaign_rows
+        return {r.key: r.values["attributed_revenue"].value for r in rows}
+
+    assert revenue("first_touch") == {"search": 9000, "web": 0}
+    assert revenue("last_touch") == {"search": 0, "web": 9000}
+    assert revenue("linear") == {"search": 4500, "web": 4500}
+
+
+def test_the_page_says_when_the_numbers_were_computed(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    html = as_user(Role.SALES_REP).get("/").content.decode()
+    assert "data-freshness=" in html
+    assert " s ago" in html or " min ago" in html
+
+
+def test_without_shared_goals_the_dashboard_says_so(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    assert "No shared goals yet" in as_user(Role.SALES_REP).get("/").content.decode()
+
+
+def test_running_goals_show_their_progress_and_pace(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    goal_create = pytest.importorskip("alignment.services").goal_create
+    goal_create(
+        by=None,
+        name="Joint MQL goal",
+        metric="mqls",
+        target=100,
+        period="quarter",
+        period_start=period_start("quarter", timezone.localdate()),
+    )
+    recompute_recent()
+    html = as_user(Role.MARKETING_REP).get("/").content.decode()
+    assert "Joint MQL goal" in html
+    assert "No shared goals yet" not in html
+    assert "of 100" in html
+
+
+# --- recompute now -------------------------------------------------------------------------
+
+
+def test_a_manager_starts_a_recompute_and_the_dashboard_follows_it(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.MARKETING_MANAGER)
+    assert "Recompute now" in client.get("/").content.decode()
+    response = client.post("/recompute/", {"next_query": "period=week"})
+    job = RecomputeJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/?period=week&job={job.pk}"
+    page = client.get(response["Location"]).content.decode()
+    assert f'data-job-url="/api/v1/recompute/{job.pk}/"' in page
+    assert job.requested_by.username == "user-marketing_manager"
+    # In a test transaction the fan-out waits for a commit; the browser test sees it finish.
+    assert client.get(f"/api/v1/recompute/{job.pk}/").json()["total_units"] == job.total_units > 0
+
+
+def test_reps_neither_see_nor_use_the_recompute_button(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.SALES_REP)
+    assert "Recompute now" not in client.get("/").content.decode()
+    assert client.post("/recompute/").status_code == 403
+    assert not RecomputeJob.objects.exists()
+
+
+# --- CSV downloads --------------------------------------------------------------------------
+
+
+def _csv(response: object) -> list[list[str]]:
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith("attachment;")
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_every_dashboard_chart_downloads_its_data_as_csv(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.MARKETING_REP)
+    for dataset in ["tiles", "funnel", "volume", "rates", "revenue", "sla", "reasons", "campaigns"]:
+        rows = _csv(client.get(f"/csv/{dataset}/?period=week"))
+        assert len(rows) >= 2, dataset
+        assert len({len(r) for r in rows}) == 1, dataset  # a header, rows of the same width
+
+
+def test_the_funnel_csv_holds_counts_conversion_and_drop_off(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    rows = _csv(as_user(Role.MARKETING_REP).get("/csv/funnel/?channel=webinar"))
+    assert rows[0] == ["Stage", "Count", "From previous stage", "Drop-off"]
+    assert rows[1:4] == [
+        ["Leads", "3", "", ""],
+        ["MQLs", "3", "1", "0"],
+        ["SALs", "1", "0.333333", "2"],
+    ]
+
+
+def test_an_unknown_chart_has_no_csv(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    assert as_user(Role.MARKETING_REP).get("/csv/nothing/").status_code == 404
+
+
+def test_csv_cells_never_start_a_spreadsheet_formula(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    numbers.campaign("=HYPERLINK(1)", external_id="evil", channel="email", cost=10)
+    recompute_recent()
+    rows = _csv(as_user(Role.MARKETING_REP).get("/campaigns/?format=csv"))
+    assert [r[0] for r in rows if "HYPERLINK" in r[0]] == ["'=HYPERLINK(1)"]
+
+
+# --- the meeting view ---------------------------------------------------------------------
+
+
+def test_the_meeting_view_shows_each_section_from_its_own_template(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.MARKETING_REP)
+    html = client.get("/meeting/").content.decode()
+    for slug in ["week", "goals", "sla", "reasons"]:
+        assert f'data-section="{slug}"' in html
+        assert f'data-url="/meeting/section/{slug}/"' in html
+    assert "/static/js/meeting.js" in html
+    partial = client.get("/meeting/section/sla/")
+    assert partial.status_code == 200
+    assert "<html" not in partial.content.decode()
+    assert client.get("/meeting/section/nothing/").status_code == 404
+
+
+def test_the_meeting_lists_sla_breaches_by_owner(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    data = as_user(Role.SALES_MANAGER).get("/meeting/section/sla/").context["data"]
+    assert data.total_breaches == 1
+    assert [(r.name, r.breaches) for r in data.rows if r.breaches] == [("Sam Rep", 1)]
+
+
+def test_the_meeting_quotes_sales_feedback_for_the_top_rejection_reasons(
+    as_user: Callable[[Role | None], Client], world: World, sales_rep: object
+) -> None:
+    last_week = previous_period("week", period_start("week", timezone.localdate()))
+    moment = timezone.make_aware(
+        timezone.datetime.combine(last_week + timedelta(days=2), timezone.datetime.min.time())
+    ).isoformat()
+    lead = world.lead(moment, owner="sam")
+    world.stage(lead, "mql", moment)
+    handoff_reject(
+        handoff=Handoff.objects.get(lead__external_id=lead),
+        by=sales_rep,
+        reason="bad_fit",
+        feedback="A student project, not a company",
+    )
+    Handoff.objects.filter(lead__external_id=lead).update(
+        decided_at=timezone.datetime.fromisoformat(moment) + timedelta(hours=2)
+    )
+    recompute_recent()
+    html = as_user(Role.MARKETING_REP).get("/meeting/section/reasons/").content.decode()
+    assert "Bad fit" in html
+    assert "A student project, not a company" in html
+
+
+def test_the_meeting_compares_last_week_with_the_week_before_and_the_4_week_average(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    data = as_user(Role.MARKETING_REP).get("/meeting/section/week/").context["data"]
+    mqls = next(r for r in data.rows if r.metric == "mqls")
+    weeks = [mqls.last.value, mqls.before.value]
+    assert mqls.average.value is not None
+    assert all(v is not None for v in weeks)
+    assert data.label  # e.g. "9–15 Nov 2026"
+
+
+# --- campaigns and definitions --------------------------------------------------------------
+
+
+def test_the_campaign_list_shows_every_campaign_with_its_closed_loop(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    numbers.campaign("Idle", external_id="idle", channel="email", cost=0)
+    response = as_user(Role.SALES_REP).get("/campaigns/?model=first_touch")
+    rows = {r.key: r for r in response.context["rows"]}
+    assert set(rows) == {"web", "search", "idle"}
+    assert rows["search"].values["attributed_revenue"].value == 9000
+    assert as_user(Role.SALES_REP).get("/campaigns/?channel=webinar").context["rows"][0].key == (
+        "web"
+    )
+
+
+def test_a_campaign_page_shows_its_numbers_per_model_and_sales_feedback(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.MARKETING_REP)
+    response = client.get("/campaigns/search/")
+    detail = response.context["c"]
+    assert {m.model: m.revenue.value for m in detail.models}["first_touch"] == 9000
+    assert dict((row[0], row[1]) for row in detail.funnel.rows)["MQLs"] == 1
+    html = response.content.decode()
+    assert "Budget frozen until next year" in html
+    assert response.context["ratings"]["rated"] == 1
+    rows = _csv(client.get("/campaigns/search/csv/models/"))
+    assert rows[0] == ["Model", "Attributed revenue", "ROI"]
+    assert client.get("/campaigns/search/csv/nothing/").status_code == 404
+    assert client.get("/campaigns/missing/").status_code == 404
+
+
+def test_the_definitions_page_lists_every_metric_and_model(
+    as_user: Callable[[Role | None], Client],
+) -> None:
+    from kpis.attribution import MODELS
+    from kpis.registry import METRICS
+
+    html = as_user(Role.MARKETING_REP).get("/definitions/").content.decode()
+    assert all(f'id="{key}"' in html for key in METRICS)
+    assert all(f'id="model-{key}"' in html for key in MODELS)
+
+
+# --- query counts ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def many(world: World, sales_rep: object) -> World:
+    """Thirty handoffs over ten campaigns: enough to reveal a query per row."""
+    begin = (timezone.localdate() - timedelta(days=90)).isoformat()
+    for n in range(10):
+        world.campaign(f"c{n}", channel="webinar" if n % 2 else "email", starts_on=begin)
+    for n in range(30):
+        lead = world.lead(ago(days=n % 20 + 1), campaign=f"c{n % 10}", owner="sam")
+        world.touch(lead, f"c{(n + 1) % 10}", ago(days=n % 20 + 1))
+        world.stage(lead, "mql", ago(days=n % 20, hours=1))
+        if n % 3 == 0:
+            world.stage(lead, "rejected", ago(days=n % 20), reason="bad_fit", note="no fit")
+    recompute_recent()
+    return world
+
+
+QUERY_LIMITS = {
+    "/": 16,
+    "/?owner=sam": 16,
+    "/?model=u_shaped&channel=email": 16,
+    "/meeting/": 16,
+    "/meeting/section/reasons/": 8,
+    "/campaigns/": 10,
+    "/campaigns/c1/": 12,
+    "/definitions/": 6,
+    "/csv/campaigns/": 8,
+}
+
+
+def test_every_page_reads_a_bounded_number_of_queries(
+    as_user: Callable[[Role | None], Client],
+    many: World,
+    django_assert_max_num_queries: Callable,
+) -> None:
+    client = as_user(Role.SALES_MANAGER)
+    for page, limit in QUERY_LIMITS.items():
+        with django_assert_max_num_queries(limit):
+            assert client.get(page).status_code == 200, page

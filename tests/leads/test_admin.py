@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
@@ -62,3 +63,19 @@ def test_stage_events_cannot_be_edited_in_the_admin(admin_client_: Client, world
     event = handoff.lead.stage_events.get()
     response = admin_client_.post(f"/admin/leads/stageevent/{event.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
+
+
+def test_a_lead_added_in_the_admin_counts_and_is_scored(
+    admin_client_: Client, signed_definition: Callable[..., object], sales_rep: object
+) -> None:
+    signed_definition([{"field": "name", "operator": "exists", "value": None, "points": 60}])
+    response = admin_client_.post(
+        "/admin/leads/lead/add/",
+        {"external_id": "L-new", "email": "", "name": "New", "company": "", "segment": "",
+         "attributes": "{}", "created_at_0": "2026-03-02", "created_at_1": "09:00:00"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content[:2000]
+    lead = Lead.objects.get(external_id="L-new")
+    assert lead.score == 60
+    assert Handoff.objects.get(lead=lead).owner == sales_rep  # handed off by the round robin
+    assert DirtyPeriod.objects.filter(period="month", period_start=date(2026, 3, 1)).exists()

@@ -1,0 +1,211 @@
+"""Plotly figures of the pages, built in Python from the same `Dataset` the table and CSV show.
+
+Each figure is a Plotly figure dict, handed to the page as JSON; static/js/tandem.js draws every `[data-figure]` with
+the plotly.js served from our static files. Colours follow the teams: marketing, sales, joint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import plotly.io as pio
+
+from kpis.selectors import Dataset
+
+COLOURS = {"marketing": "#6d48c8", "sales": "#0d7a5f", "joint": "#2356c7"}
+TINTS = {"marketing": "#b9a4ea", "sales": "#7cc4ad", "joint": "#93b1ee"}
+INK, MUTED, GRID = "#1b2230", "#5a6476", "#e8ebf0"
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+
+
+def _float(value: object) -> float | None:
+    if value is None:
+        return None
+    return float(value) if isinstance(value, Decimal | int | float) else None
+
+
+def _layout(height: int = 280, **extra: object) -> dict:
+    layout = {
+        "height": height,
+        "margin": {"l": 44, "r": 12, "t": 36, "b": 32},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"family": FONT, "size": 13, "color": INK},
+        "hoverlabel": {"font": {"family": FONT}},
+        "showlegend": True,
+        "legend": {
+            "orientation": "h",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "x": 0,
+            "font": {"color": MUTED, "size": 12},
+        },
+        "xaxis": {"gridcolor": GRID, "linecolor": GRID, "tickfont": {"color": MUTED}},
+        "yaxis": {
+            "gridcolor": GRID,
+            "zerolinecolor": GRID,
+            "tickfont": {"color": MUTED},
+            "rangemode": "tozero",
+        },
+        "hovermode": "x unified",
+    }
+    layout.update(extra)
+    return layout
+
+
+HOVER_FORMAT = {"week": "Week of %-d %b %Y", "month": "%B %Y", "quarter": "Q%q %Y"}
+
+
+def _x(ds: Dataset) -> tuple[list, dict]:
+    """The time axis: period starts on a date axis when known, else the row labels."""
+    if ds.x:
+        axis = {"type": "date", "hoverformat": HOVER_FORMAT.get(ds.period, "%d %b %Y")}
+        if ds.period == "quarter":
+            axis["tickformat"] = "Q%q %Y"
+        return [d.isoformat() for d in ds.x], axis
+    return [row[0] for row in ds.rows], {}
+
+
+def _axis_format(unit: str) -> dict:
+    if unit == "ratio":
+        return {"tickformat": ".0%"}
+    if unit == "hours":
+        return {"ticksuffix": " h"}
+    return {"tickformat": "~s"}
+
+
+def _series_styles(teams: Sequence[str]) -> list[tuple[str, str]]:
+    """(colour, dash) per series: a team's second series is its tint, dotted."""
+    seen: dict[str, int] = {}
+    styles = []
+    for team in teams:
+        n = seen.get(team, 0)
+        seen[team] = n + 1
+        colour = COLOURS.get(team, COLOURS["joint"]) if n == 0 else TINTS.get(team, MUTED)
+        styles.append((colour, "solid" if n == 0 else "dot"))
+    return styles
+
+
+def _lines(ds: Dataset) -> dict:
+    x, xaxis = _x(ds)
+    units = {c.unit for c in ds.columns[1:]}
+    styles = _series_styles(ds.teams)
+    # An SLA panel mixes rates and hours: draw the rates only, the table holds the hours.
+    only_rates = "ratio" in units and len(units) > 1
+    traces = []
+    for i, column in enumerate(ds.columns[1:]):
+        if only_rates and column.unit != "ratio":
+            continue
+        colour, dash = styles[i] if i < len(styles) else (MUTED, "solid")
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": [_float(row[i + 1]) for row in ds.rows],
+                "name": column.label,
+                "mode": "lines+markers",
+                "line": {"color": colour, "width": 2.5, "dash": dash, "shape": "linear"},
+                "marker": {"size": 5},
+                "connectgaps": False,
+                "hovertemplate": "%{y:.1%}<extra></extra>"
+                if column.unit == "ratio"
+                else "%{y:,.1f}<extra></extra>",
+            }
+        )
+    if only_rates or units == {"ratio"}:
+        unit = "ratio"
+    else:
+        unit = next(iter(units)) if len(units) == 1 else "count"
+    layout = _layout()
+    layout["yaxis"].update(_axis_format(unit))
+    layout["xaxis"].update(xaxis)
+    return {"data": traces, "layout": layout}
+
+
+def _revenue(ds: Dataset) -> dict:
+    x, xaxis = _x(ds)
+    traces = []
+    for i, column in enumerate(ds.columns[1:]):
+        y = [_float(row[i + 1]) for row in ds.rows]
+        if i == 0:
+            trace = {"type": "bar", "marker": {"color": COLOURS["sales"]}}
+        else:
+            trace = {
+                "type": "scatter",
+                "mode": "lines",
+                "line": {"color": TINTS["sales"], "width": 2.5, "dash": "dot"},
+            }
+        trace.update(x=x, y=y, name=column.label, hovertemplate="%{y:,.0f}<extra></extra>")
+        traces.append(trace)
+    layout = _layout(bargap=0.35)
+    layout["yaxis"].update(_axis_format("currency"))
+    layout["xaxis"].update(xaxis)
+    return {"data": traces, "layout": layout}
+
+
+def _funnel(ds: Dataset) -> dict:
+    labels = [row[0] for row in ds.rows]
+    counts = [_float(row[1]) or 0 for row in ds.rows]
+    trace = {
+        "type": "funnel",
+        "y": labels,
+        "x": counts,
+        "texttemplate": ["%{value:,}"]
+        + ["%{value:,} · %{percentPrevious:.0%}"] * (len(counts) - 1),
+        "textposition": "outside",
+        "outsidetextfont": {"color": INK, "size": 13},
+        "marker": {"color": [COLOURS.get(t, COLOURS["joint"]) for t in ds.teams]},
+        "connector": {"fillcolor": "#eef0f4", "line": {"width": 0}},
+        "cliponaxis": False,
+        "hovertemplate": "%{label}: %{value:,}<br>%{percentPrevious:.1%} of the previous stage"
+        "<extra></extra>",
+    }
+    layout = _layout(height=300, showlegend=False, hovermode="closest")
+    layout["margin"] = {"l": 100, "r": 90, "t": 4, "b": 4}
+    layout["yaxis"] = {"tickfont": {"color": INK, "size": 13}}
+    return {"data": [trace], "layout": layout}
+
+
+def _hbar(ds: Dataset) -> dict:
+    rows = list(reversed(ds.rows))
+    trace = {
+        "type": "bar",
+        "y": [row[0] for row in rows],
+        "x": [_float(row[1]) for row in rows],
+        "orientation": "h",
+        "marker": {"color": COLOURS.get(ds.teams[0] if ds.teams else "joint", COLOURS["joint"])},
+        "text": [f"{float(row[2]):.0%}" if row[2] is not None else "" for row in rows],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "hovertemplate": "%{y}: %{x:,}<extra></extra>",
+    }
+    layout = _layout(
+        height=max(180, 34 * len(rows) + 40), showlegend=False, hovermode="closest", bargap=0.3
+    )
+    layout["margin"] = {"l": 150, "r": 40, "t": 4, "b": 28}
+    layout["xaxis"].update({"tickformat": "~s", "rangemode": "tozero"})
+    layout["yaxis"] = {"tickfont": {"color": INK}, "automargin": True}
+    return {"data": [trace], "layout": layout}
+
+
+_BUILDERS = {"lines": _lines, "revenue": _revenue, "funnel": _funnel, "hbar": _hbar}
+
+
+def figure(ds: Dataset) -> dict | None:
+    """The dataset's Plotly figure (a figure dict: data and layout), None without a chart."""
+    builder = _BUILDERS.get(ds.chart)
+    if builder is None or ds.is_empty:
+        return None
+    return builder(ds)
+
+
+def figure_json(ds: Dataset) -> str:
+    """The figure as Plotly JSON for plotly.js, or "" when the dataset draws no chart.
+
+    Built as plain dicts and serialised without validation: building `plotly.graph_objects`
+    validates every property and costs ~25 ms a figure. The tests validate every figure with
+    `go.Figure(figure(ds))` instead.
+    """
+    fig = figure(ds)
+    return "" if fig is None else pio.to_json(fig, validate=False)

@@ -1,0 +1,210 @@
+"""Formatting for the pages: KPI values by unit, changes, time left, sparklines, charts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django import template
+from django.http import HttpRequest, QueryDict
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from kpis.charts import figure_json
+from kpis.selectors import Dataset
+
+register = template.Library()
+
+MINUS = "−"
+
+
+def _compact(value: Decimal | float) -> str:
+    number = float(value)
+    size = abs(number)
+    for limit, unit, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if size >= limit:
+            text = f"{number / unit:,.1f}".rstrip("0").rstrip(".")
+            return f"{text}{suffix}".replace("-", MINUS)
+    return f"{number:,.0f}".replace("-", MINUS)
+
+
+@register.filter
+def kpi(value: Decimal | float | int | None, unit: str = "count") -> str:
+    """A value in its unit: 1,234 · 48.2k · 42.1 % · 3.5 h · 41 d; — when there is none."""
+    if value is None or value == "":
+        return "—"
+    if not isinstance(value, Decimal | float | int):
+        return str(value)
+    if unit == "ratio":
+        return f"{float(value) * 100:.1f} %".replace("-", MINUS)
+    if unit == "currency":
+        return _compact(value)
+    if unit == "hours":
+        return f"{float(value):.1f} h"
+    if unit == "days":
+        return f"{float(value):.0f} d"
+    if unit == "count":
+        number = float(value)
+        return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
+    return str(value)
+
+
+@register.filter
+def whole(value: Decimal | float | None) -> str:
+    return "0" if value is None else f"{float(value):,.0f}"
+
+
+@register.filter
+def change(value: Decimal | None, unit: str) -> str:
+    """+12.3 % / −3.1 pts; empty without a change."""
+    if value is None:
+        return ""
+    sign = "+" if value > 0 else MINUS if value < 0 else "±"
+    return f"{sign}{abs(float(value)):.1f} {unit}"
+
+
+@register.filter
+def sparkline(values: tuple[float | None, ...], team: str = "joint") -> SafeString:
+    """A small inline SVG line of a metric's periods (gaps where there is no value)."""
+    points = [v for v in values if v is not None]
+    if len(points) < 2:
+        return mark_safe("")
+    width, height, pad = 120, 32, 3
+    low, high = min(points), max(points)
+    span = (high - low) or 1
+    step = (width - 2 * pad) / max(len(values) - 1, 1)
+    segments, current = [], []
+    for i, v in enumerate(values):
+        if v is None:
+            if current:
+                segments.append(current)
+            current = []
+            continue
+        y = height - pad - (v - low) / span * (height - 2 * pad)
+        current.append(f"{pad + i * step:.1f},{y:.1f}")
+    if current:
+        segments.append(current)
+    lines = "".join(f'<polyline points="{" ".join(s)}"/>' for s in segments)
+    last = segments[-1][-1].split(",")
+    return format_html(
+        '<svg class="spark spark-{}" viewBox="0 0 {} {}" aria-hidden="true" focusable="false">'
+        '{}<circle cx="{}" cy="{}" r="2.5"/></svg>',
+        team,
+        width,
+        height,
+        mark_safe(lines),  # only numbers, formatted above
+        last[0],
+        last[1],
+    )
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 60 * 24)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours and days < 3 else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes and hours < 4 else f"{hours} h"
+    return f"{minutes} min"
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """'40 s ago', '3 min ago', '2 h ago', '3 d ago'."""
+    if moment is None:
+        return "never"
+    seconds = int((timezone.now() - moment).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} s ago"
+    return f"{_duration(timedelta(seconds=seconds))} ago"
+
+
+@register.filter
+def duration(delta: timedelta | None) -> str:
+    return "" if delta is None else _duration(delta)
+
+
+@register.simple_tag
+def due(handoff: object) -> dict:
+    """Where a pending handoff stands against its first-contact deadline."""
+    deadline = getattr(handoff, "first_contact_due_at", None)
+    first = getattr(handoff, "first_attempt_at", None)
+    if deadline is None:
+        return {"state": "none", "label": "No SLA deadline"}
+    if first is not None and first <= deadline:
+        return {"state": "contacted", "label": "Contacted in time"}
+    left = deadline - timezone.now()
+    if left.total_seconds() < 0:
+        return {"state": "overdue", "label": f"Overdue by {_duration(left)}"}
+    state = "soon" if left < timedelta(hours=1) else "ok"
+    return {"state": state, "label": f"{_duration(left)} left"}
+
+
+_OPERATOR_WORDS = {
+    "equals": "is",
+    "contains": "contains",
+    "in": "is one of",
+    "gte": "≥",
+    "lte": "≤",
+    "exists": "is set",
+}
+
+
+@register.filter
+def rule(item: object) -> str:
+    """A matched scoring rule in words: 'segment is enterprise (+30)'."""
+    if not isinstance(item, dict):
+        return str(item)
+    if item.get("label"):
+        text = str(item["label"])
+    else:
+        field = str(item.get("field", "")).removeprefix("attributes.").replace("_", " ")
+        operator = item.get("operator", "")
+        value = item.get("value")
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+        words = [field, _OPERATOR_WORDS.get(operator, operator)]
+        if operator != "exists" and value not in (None, ""):
+            words.append(str(value))
+        text = " ".join(w for w in words if w)
+    points = item.get("points")
+    return f"{text} (+{points})" if points not in (None, "") else text
+
+
+@register.simple_tag(takes_context=True)
+def query(context: dict, **changes: object) -> str:
+    """The current query string with some parameters changed (empty ones dropped)."""
+    request: HttpRequest = context["request"]
+    params: QueryDict = request.GET.copy()
+    for name, value in changes.items():
+        if value in (None, ""):
+            params.pop(name, None)
+        else:
+            params[name] = str(value)
+    for name in [k for k, v in params.items() if v == ""]:
+        params.pop(name)
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.inclusion_tag("kpis/partials/chart.html", takes_context=True)
+def chart(context: dict, ds: Dataset, route: str, *args: object) -> dict:
+    """A chart: its Plotly figure, a text summary, its data table and a CSV link."""
+    request: HttpRequest = context["request"]
+    encoded = request.GET.urlencode()
+    csv_url = reverse(route, args=[*args, ds.slug]) + (f"?{encoded}" if encoded else "")
+    return {"ds": ds, "figure": figure_json(ds), "csv_url": csv_url}
+
+
+@register.filter
+def get(mapping: dict, key: str) -> object:
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def zip_columns(row: tuple, columns: tuple) -> list[tuple]:
+    """(column, value) pairs of a dataset row, for tables that format by column unit."""
+    return list(zip(columns, row, strict=False))

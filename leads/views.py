@@ -1,0 +1,139 @@
+"""The rep inbox: pending handoffs by SLA deadline; accept, reject with a reason, log attempts.
+
+Every action is a plain form POST that redirects back; with htmx it answers with the card
+instead, so the inbox updates in place.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from alignment.roles import Role, user_role
+from leads.forms import AttemptForm, InboxFilterForm, RejectForm
+from leads.models import AttemptChannel, AttemptOutcome, Handoff, RejectionReason
+from leads.selectors import inbox_counts, inbox_handoffs
+from leads.services import attempts_upsert, handoff_accept, handoff_can_decide, handoff_reject
+
+INBOX_ROLES = {Role.SALES_REP, Role.SALES_MANAGER, Role.ADMIN}
+PAGE_SIZE = 50
+
+
+def _choices() -> dict:
+    """What every card's forms offer (read once per page, not once per card)."""
+    return {
+        "reasons": list(RejectionReason.objects.filter(active=True).values_list("code", "label")),
+        "channels": AttemptChannel.choices,
+        "outcomes": AttemptOutcome.choices,
+    }
+
+
+def inbox(request: HttpRequest) -> HttpResponse:
+    """A rep's own pending handoffs; sales managers see everyone's, by owner."""
+    role = user_role(request.user)
+    if role not in INBOX_ROLES:
+        return render(request, "leads/inbox_forbidden.html", status=403)
+    form = None if role == Role.SALES_REP else InboxFilterForm(request.GET or None)
+    owner = request.user.get_username() if form is None else form.chosen_owner()
+    page = Paginator(inbox_handoffs(owner=owner), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "form": form, "counts": inbox_counts(owner=owner), **_choices()}
+    return render(request, "leads/inbox.html", context)
+
+
+def _decidable(request: HttpRequest, pk: int) -> Handoff:
+    handoff = get_object_or_404(Handoff.objects.select_related("lead"), pk=pk)
+    if not handoff_can_decide(handoff=handoff, user=request.user):
+        raise PermissionDenied("This handoff is not yours to decide.")
+    return handoff
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        target = reverse("inbox")
+    return redirect(target)
+
+
+def _scope_owner(request: HttpRequest) -> str | None:
+    """Whose counts the inbox header shows: the rep's own, or the manager's filter."""
+    if user_role(request.user) == Role.SALES_REP:
+        return request.user.get_username()
+    url = request.htmx.current_url if request.htmx else request.POST.get("next", "")
+    return parse_qs(urlparse(url or "").query).get("owner", [None])[0] or None
+
+
+def _card(request: HttpRequest, pk: int, **extra: object) -> HttpResponse:
+    """The handoff's card again (pending), or the note that it was decided."""
+    handoff = inbox_handoffs().filter(pk=pk).first()
+    if handoff is None:
+        handoff = get_object_or_404(Handoff.objects.select_related("lead", "reason"), pk=pk)
+        return _decided(request, handoff)
+    context = {"h": handoff, "next": request.htmx.current_url or "", **_choices(), **extra}
+    return render(request, "leads/partials/handoff_card.html", context)
+
+
+def _decided(request: HttpRequest, handoff: Handoff, note: str = "") -> HttpResponse:
+    if not request.htmx:
+        verb = "Accepted" if handoff.status == Handoff.Status.ACCEPTED else "Rejected"
+        messages.success(request, note or f"{verb} {handoff.lead}.")
+        return _back(request)
+    context = {"h": handoff, "note": note, "counts": inbox_counts(owner=_scope_owner(request))}
+    return render(request, "leads/partials/handoff_decided.html", context)
+
+
+@require_POST
+def accept(request: HttpRequest, pk: int) -> HttpResponse:
+    handoff = _decidable(request, pk)
+    try:
+        handoff_accept(handoff=handoff, by=request.user)
+    except ValidationError as exc:
+        return _decided(request, handoff, note=" ".join(exc.messages))
+    return _decided(request, handoff)
+
+
+@require_http_methods(["GET", "POST"])
+def reject(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reject with a reason, feedback and a rating; without JavaScript a page of its own."""
+    handoff = _decidable(request, pk)
+    form = RejectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            handoff_reject(
+                handoff=handoff,
+                by=request.user,
+                reason=form.cleaned_data["reason"].code,
+                feedback=form.cleaned_data["feedback"],
+                rating=form.cleaned_data["rating"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return _decided(request, handoff)
+    if request.htmx:
+        return _card(request, pk, reject_form=form)
+    return render(request, "leads/handoff_reject.html", {"h": handoff, "form": form})
+
+
+@require_POST
+def attempt(request: HttpRequest, pk: int) -> HttpResponse:
+    """Log a contact attempt made now; the SLA facts and KPIs follow."""
+    handoff = _decidable(request, pk)
+    form = AttemptForm(request.POST)
+    if form.is_valid():
+        attempts_upsert(rows=[form.row(handoff=handoff, actor=request.user)])
+        if not request.htmx:
+            messages.success(request, f"Attempt logged for {handoff.lead}.")
+            return _back(request)
+        return _card(request, pk, flash="Attempt logged.")
+    if request.htmx:
+        return _card(request, pk, attempt_form=form)
+    messages.error(request, "Choose a channel and an outcome for the attempt.")
+    return _back(request)

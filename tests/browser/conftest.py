@@ -1,0 +1,112 @@
+"""Browser tests: Playwright drives Debian's chromium against pytest-django's live server.
+
+Run them with `pytest -m browser`; without /usr/bin/chromium they skip (and fail under CI).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+SKIPPED_MODELS = {"contenttypes.contenttype", "auth.permission", "sessions.session"}
+
+
+@pytest.fixture(scope="session")
+def base_data(django_db_setup: None, django_db_blocker: object) -> str:
+    """What the migrations wrote (roles, rejection reasons, the default SLA), as JSON.
+
+    Live-server tests flush the database after each test; `restore_base_data` writes this back.
+    (serialized_rollback cannot do it here: once Playwright runs, the test sees another
+    connection object than the one the snapshot was taken on.) Content types and permissions
+    are left out: the flush's post_migrate signal recreates them.
+    """
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+    from django.core import serializers
+
+    with django_db_blocker.unblock():
+        if not Group.objects.exists():
+            pytest.fail("The test database lost its migration data before the browser tests.")
+        objects = [
+            obj
+            for model in apps.get_models()
+            if model._meta.label_lower not in SKIPPED_MODELS and model._meta.managed
+            for obj in model._base_manager.order_by("pk")
+        ]
+        return serializers.serialize("json", objects)
+
+
+@pytest.fixture
+def restore_base_data(transactional_db: None, base_data: str) -> None:
+    from django.contrib.auth.models import Group
+    from django.core import serializers
+    from django.db import connection, transaction
+
+    if Group.objects.exists():
+        return
+    with transaction.atomic(), connection.constraint_checks_disabled():
+        for obj in serializers.deserialize("json", base_data):
+            obj.save()
+
+
+@pytest.fixture(scope="module")
+def async_unsafe_allowed() -> Iterator[None]:
+    """The sync Playwright API runs an event loop in the test's thread; Django's ORM refuses to
+    run inside one unless told that this is fine (it is: the loop only drives the browser).
+    Set for the browser modules only: `check --deploy` in other tests warns about it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="module")
+def browser(base_data: str, async_unsafe_allowed: None) -> Iterator[object]:
+    if not shutil.which(CHROMIUM):
+        message = f"no {CHROMIUM}: install it with `apt-get install chromium` to run browser tests"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def login(live_server: object) -> Callable[[object, str], None]:
+    def log_in(page: object, username: str, password: str = "pw") -> None:
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+
+    return log_in

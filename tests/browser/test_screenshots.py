@@ -1,0 +1,64 @@
+"""Screenshots of the demo company for the docs: `TANDEM_SCREENSHOTS=1 pytest -m browser -k screenshots`.
+
+Loads `seed_demo` (2,000 leads) plus goals and fresh handoffs, recomputes, and saves
+docs/screenshots/dashboard.png, meeting.png and inbox.png. Opt-in: it takes half a minute.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests.browser.demo_extras import add_demo_extras
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("restore_base_data"),
+    pytest.mark.skipif(
+        not os.environ.get("TANDEM_SCREENSHOTS"),
+        reason="set TANDEM_SCREENSHOTS=1 to refresh docs/screenshots/ from demo data",
+    ),
+]
+OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def test_screenshots_of_the_demo_company(
+    browser: object, login: Callable, live_server: object
+) -> None:
+    call_command("seed_demo", leads=2000, no_progress=True)
+    add_demo_extras(rep="jonas")
+    call_command("recompute_kpis", no_progress=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    desktop = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
+    page = desktop.new_page()
+    login(page, "tom", "demo")
+    page.goto(f"{live_server.url}/")
+    page.wait_for_selector(".js-plotly-plot")
+    page.wait_for_timeout(500)
+    page.screenshot(path=OUT / "dashboard.png", full_page=True)
+    page.goto(f"{live_server.url}/meeting/")
+    page.wait_for_timeout(300)
+    page.screenshot(path=OUT / "meeting.png")
+    desktop.close()
+
+    # A phone's width; taller than one screen so that the picture shows a whole card.
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 1400}, device_scale_factor=2, is_mobile=True
+    )
+    page = phone.new_page()
+    login(page, "jonas", "demo")
+    page.goto(f"{live_server.url}/leads/inbox/")
+    page.locator("summary[data-action=reject]").first.click()
+    page.select_option("select[name=reason] >> nth=0", "not_ready")
+    page.locator("textarea[name=feedback]").first.fill("Budget review in Q1; call back in January")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=OUT / "inbox.png")
+    phone.close()
+    for name in ("dashboard.png", "meeting.png", "inbox.png"):
+        assert (OUT / name).stat().st_size > 10_000, name

@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from alignment.roles import Role
+from leads.models import ContactAttempt, Handoff, RejectionReason
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/leads/inbox/"}
+
+
+def ago(**delta: float) -> str:
+    return (timezone.now() - timedelta(**delta)).isoformat()
+
+
+def handoff(lead: str) -> Handoff:
+    return Handoff.objects.get(lead__external_id=lead)
+
+
+@pytest.fixture
+def inbox(world: World, sales_rep: object, make_user: Callable[..., object]) -> World:
+    """Sam has three pending handoffs (due in various orders), Rita one."""
+    make_user("rita", Role.SALES_REP, first_name="Rita")
+    world.campaign("Webinar", external_id="web")
+    for name, owner, handed in [
+        ("soon", "sam", ago(hours=3)),  # due in 1 h (SLA: 4 h)
+        ("overdue", "sam", ago(hours=30)),
+        ("later", "sam", ago(minutes=10)),
+        ("ritas", "rita", ago(hours=1)),
+    ]:
+        world.lead(ago(days=2), external_id=name, owner=owner, campaign="web")
+        world.touch(name, "web", ago(days=1), kind="webinar")
+        world.stage(name, "mql", handed)
+    Handoff.objects.filter(lead__external_id="soon").update(
+        matched_rules=[
+            {"field": "segment", "operator": "equals", "value": "enterprise", "points": 30}
+        ]
+    )
+    return world
+
+
+def test_a_rep_sees_their_own_pending_handoffs_nearest_deadline_first(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    client.force_login(sales_rep)
+    response = client.get("/leads/inbox/")
+    assert [h.lead.external_id for h in response.context["page"]] == ["overdue", "soon", "later"]
+    html = response.content.decode()
+    assert "Overdue by 1 d 2 h" in html
+    assert "1 h left" in html or "59 min left" in html
+    assert "segment is enterprise (+30)" in html  # why it is an MQL
+    assert "Webinar" in html and "· webinar" in html  # its touches, with campaign names
+    assert response.context["counts"] == {"pending": 3, "overdue": 1}
+
+
+def test_a_sales_manager_sees_every_pending_handoff_and_filters_by_owner(
+    client: Client, sales_manager: object, inbox: World
+) -> None:
+    client.force_login(sales_manager)
+    assert len(client.get("/leads/inbox/").context["page"].object_list) == 4
+    ritas = client.get("/leads/inbox/?owner=rita").context["page"].object_list
+    assert [h.lead.external_id for h in ritas] == ["ritas"]
+
+
+@pytest.mark.parametrize("role", [Role.MARKETING_REP, Role.MARKETING_MANAGER, None])
+def test_the_inbox_turns_away_everyone_outside_sales_with_an_explanation(
+    client: Client, make_user: Callable[..., object], inbox: World, role: Role | None
+) -> None:
+    client.force_login(make_user("someone", role))
+    response = client.get("/leads/inbox/")
+    assert response.status_code == 403
+    assert "The inbox is sales' workbench" in response.content.decode()
+    assert client.post(f"/leads/inbox/{handoff('soon').pk}/accept/").status_code == 403
+    assert handoff("soon").status == Handoff.Status.PENDING
+
+
+def test_a_rep_accepts_a_lead_in_one_click(client: Client, sales_rep: object, inbox: World) -> None:
+    client.force_login(sales_rep)
+    response = client.post(f"/leads/inbox/{handoff('soon').pk}/accept/", {"next": "/leads/inbox/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/leads/inbox/"
+    accepted = handoff("soon")
+    assert (accepted.status, accepted.decided_by) == (Handoff.Status.ACCEPTED, sales_rep)
+    assert "Accepted" in client.get("/leads/inbox/").content.decode()
+
+
+def test_with_htmx_an_accepted_card_is_replaced_in_place_with_fresh_counts(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    client.force_login(sales_rep)
+    response = client.post(f"/leads/inbox/{handoff('later').pk}/accept/", **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="handoff-{handoff("later").pk}"' in html
+    assert "Accepted" in html
+    assert 'id="inbox-counts" hx-swap-oob="true"' in html
+    assert "2 pending" in html
+
+
+def test_a_rep_rejects_a_lead_with_a_reason_feedback_and_a_rating(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    client.force_login(sales_rep)
+    response = client.post(
+        f"/leads/inbox/{handoff('overdue').pk}/reject/",
+        {"reason": "wrong_contact", "feedback": "Intern, not the buyer", "rating": "2"},
+        **HTMX,
+    )
+    assert "Rejected" in response.content.decode()
+    rejected = handoff("overdue")
+    assert (rejected.status, rejected.reason.code, rejected.feedback, rejected.rating) == (
+        Handoff.Status.REJECTED,
+        "wrong_contact",
+        "Intern, not the buyer",
+        2,
+    )
+
+
+def test_a_rejection_without_a_reason_is_refused_and_the_form_keeps_the_feedback(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    client.force_login(sales_rep)
+    pk = handoff("soon").pk
+    response = client.post(
+        f"/leads/inbox/{pk}/reject/", {"reason": "", "feedback": "Too small"}, **HTMX
+    )
+    html = response.content.decode()
+    assert "Choose why you reject this lead." in html
+    assert "Too small</textarea>" in html
+    assert "<details open>" in html
+    assert handoff("soon").status == Handoff.Status.PENDING
+    # Without JavaScript the same form is a page of its own.
+    page = client.post(f"/leads/inbox/{pk}/reject/", {"reason": ""})
+    assert page.status_code == 200
+    assert "Choose why you reject this lead." in page.content.decode()
+
+
+def test_an_inactive_reason_is_not_offered_nor_accepted(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    RejectionReason.objects.filter(code="duplicate").update(active=False)
+    client.force_login(sales_rep)
+    assert 'value="duplicate"' not in client.get("/leads/inbox/").content.decode()
+    client.post(f"/leads/inbox/{handoff('soon').pk}/reject/", {"reason": "duplicate"})
+    assert handoff("soon").status == Handoff.Status.PENDING
+
+
+def test_a_rep_cannot_decide_another_reps_handoff(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    client.force_login(sales_rep)
+    pk = handoff("ritas").pk
+    assert client.post(f"/leads/inbox/{pk}/accept/").status_code == 403
+    assert client.post(f"/leads/inbox/{pk}/reject/", {"reason": "bad_fit"}).status_code == 403
+    assert client.post(f"/leads/inbox/{pk}/attempt/", {"channel": "call"}).status_code == 403
+    assert handoff("ritas").status == Handoff.Status.PENDING
+
+
+def test_a_sales_manager_decides_any_handoff(
+    client: Client, sales_manager: object, inbox: World
+) -> None:
+    client.force_login(sales_manager)
+    client.post(f"/leads/inbox/{handoff('ritas').pk}/accept/")
+    assert handoff("ritas").status == Handoff.Status.ACCEPTED
+
+
+def test_deciding_a_handoff_twice_says_it_was_already_decided(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    client.force_login(sales_rep)
+    pk = handoff("soon").pk
+    client.post(f"/leads/inbox/{pk}/accept/")
+    response = client.post(f"/leads/inbox/{pk}/accept/", **HTMX)
+    assert "already decided" in response.content.decode()
+
+
+def test_a_rep_logs_a_contact_attempt_and_the_sla_facts_follow(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    client.force_login(sales_rep)
+    pk = handoff("soon").pk
+    response = client.post(
+        f"/leads/inbox/{pk}/attempt/",
+        {"channel": "email", "outcome": "replied", "note": "Asked for a demo"},
+        **HTMX,
+    )
+    html = response.content.decode()
+    assert "Attempt logged." in html
+    assert "Contacted in time" in html
+    attempt = ContactAttempt.objects.get(lead__external_id="soon")
+    assert (attempt.channel, attempt.outcome, attempt.actor, attempt.note) == (
+        "email",
+        "replied",
+        sales_rep,
+        "Asked for a demo",
+    )
+    assert handoff("soon").first_attempt_at == attempt.occurred_at
+    assert handoff("soon").status == Handoff.Status.PENDING
+
+
+def test_an_attempt_without_a_known_channel_is_refused(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    client.force_login(sales_rep)
+    response = client.post(
+        f"/leads/inbox/{handoff('soon').pk}/attempt/", {"channel": "pigeon", "outcome": "replied"}
+    )
+    assert response.status_code == 302
+    assert not ContactAttempt.objects.exists()
+
+
+def test_a_rep_with_nothing_pending_sees_inbox_zero(client: Client, sales_rep: object) -> None:
+    client.force_login(sales_rep)
+    assert "Inbox zero" in client.get("/leads/inbox/").content.decode()
+
+
+def test_the_inbox_reads_a_bounded_number_of_queries(
+    client: Client,
+    world: World,
+    sales_rep: object,
+    sales_manager: object,
+    django_assert_max_num_queries: Callable,
+) -> None:
+    world.campaign("c1")
+    world.campaign("c2")
+    for n in range(30):
+        lead = world.lead(ago(days=1), owner="sam", campaign="c1")
+        world.touch(lead, "c1", ago(hours=20))
+        world.touch(lead, "c2", ago(hours=10))
+        world.attempt(lead, ago(hours=1), actor="sam")
+        world.stage(lead, "mql", ago(hours=n + 2))
+    for user in (sales_rep, sales_manager):
+        client.force_login(user)
+        with django_assert_max_num_queries(12):
+            response = client.get("/leads/inbox/")
+        assert len(response.context["page"].object_list) == 30
