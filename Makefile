@@ -35,5 +35,12 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Benchmarks print ratios against a baseline measured in the same process; point DATABASE_URL at
+# the database to measure (e.g. one loaded with `manage.py seed_demo --leads 1000000`).
+bench: install
+	$(RUN_ENV) $(BIN)/python bench/recompute.py
+	$(RUN_ENV) $(BIN)/python bench/pages.py
+	$(RUN_ENV) $(BIN)/python bench/ingest.py
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
