@@ -9,9 +9,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 
 from alignment import services
@@ -27,6 +30,7 @@ from alignment.models import (
     SlaBreach,
     TeamHead,
 )
+from alignment.scorecard import CURVE_POINTS
 
 APPROVAL_FIELDS = [
     "status",
@@ -225,8 +229,18 @@ class LeadDefinitionAdmin(_VersionAdmin):
         services.lead_definition_approve(definition=version, by=by)
 
 
+class TeamHeadForm(_ServiceCheckedForm):
+    class Meta:
+        model = TeamHead
+        fields = ["team", "user"]
+
+    def service_check(self, values: dict[str, Any]) -> None:
+        services.team_head_clean(team=values.get("team"), user=values.get("user"))
+
+
 @admin.register(TeamHead)
 class TeamHeadAdmin(admin.ModelAdmin):
+    form = TeamHeadForm
     list_display = ["team", "user", "appointed_at", "appointed_by"]
     readonly_fields = ["appointed_at", "appointed_by"]
     raw_id_fields = ["user"]
@@ -257,9 +271,41 @@ class GoalForm(_ServiceCheckedForm):
 
 @admin.register(Goal)
 class GoalAdmin(admin.ModelAdmin):
+    """Deletes go through the service too: a goal of a finished period is final."""
+
     form = GoalForm
     list_display = ["name", "metric", "target", "direction", "period", "period_start", "weight"]
     list_filter = ["period", "metric"]
+    actions = ["delete_goals"]
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would bypass goal_delete
+        return actions
+
+    @admin.action(description="Delete selected goals (not those of a finished period)")
+    def delete_goals(self, request: HttpRequest, queryset: QuerySet) -> None:
+        try:
+            count = services.goals_delete(goals=list(queryset), by=request.user)
+        except ValidationError as exc:
+            _report(request, exc)
+            return
+        messages.success(request, f"Deleted {count} goal{'s' if count != 1 else ''}.")
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        goal = self.get_object(request, unquote(object_id))
+        if goal is not None:
+            try:
+                services.goal_check_deletable(goal=goal)
+            except ValidationError as exc:
+                _report(request, exc)
+                return redirect(reverse("admin:alignment_goal_change", args=[goal.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        services.goals_delete(goals=list(queryset), by=request.user)
 
     def save_model(
         self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
@@ -275,8 +321,23 @@ class GoalAdmin(admin.ModelAdmin):
         services.goal_delete(goal=obj, by=request.user)
 
 
+class RevenueForecastForm(_ServiceCheckedForm):
+    class Meta:
+        model = RevenueForecast
+        fields = ["period", "period_start", "amount", "note"]
+
+    def service_check(self, values: dict[str, Any]) -> None:
+        services.revenue_forecast_clean(
+            period=values.get("period"),
+            period_start=values.get("period_start"),
+            amount=values.get("amount"),
+            now=timezone.now(),
+        )
+
+
 @admin.register(RevenueForecast)
 class RevenueForecastAdmin(admin.ModelAdmin):
+    form = RevenueForecastForm
     list_display = ["period", "period_start", "amount", "entered_by", "entered_at"]
     list_filter = ["period"]
     readonly_fields = ["entered_by", "entered_at"]
@@ -294,8 +355,22 @@ class RevenueForecastAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
 
 
+class PayoutCurveForm(_ServiceCheckedForm):
+    class Meta:
+        model = PayoutCurve
+        fields = ["effective_from", *CURVE_POINTS]
+
+    def service_check(self, values: dict[str, Any]) -> None:
+        services.payout_curve_clean(
+            effective_from=values.get("effective_from"),
+            now=timezone.now(),
+            **{name: values.get(name) for name in CURVE_POINTS},
+        )
+
+
 @admin.register(PayoutCurve)
 class PayoutCurveAdmin(admin.ModelAdmin):
+    form = PayoutCurveForm
     list_display = [
         "effective_from",
         "threshold",

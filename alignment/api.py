@@ -297,7 +297,9 @@ class LeadDefinitionApprove(APIView):
 
 class RescoreJobOut(serializers.ModelSerializer):
     definition_version = serializers.IntegerField(source="definition.version")
-    status = serializers.CharField(read_only=True, help_text="queued, running, done or failed")
+    status = serializers.CharField(
+        read_only=True, help_text="queued, running, done, superseded or failed"
+    )
     progress = serializers.FloatField()
 
     class Meta:

@@ -47,7 +47,9 @@ class VersionStatus(models.TextChoices):
 
 
 class DualSigned(models.Model):
-    """A version both heads sign. It is in effect once approved and from `effective_from` on.
+    """A version both heads sign. It is in effect once approved and from `effective_from` on;
+    the second approval moves `effective_from` up to the approval time when it lies earlier,
+    so a version never applies retroactively.
 
     Each head's approval records who and when; changing a draft clears both. `status` turns
     `approved` when the second signature lands (`approved_at`); approved versions are history
@@ -244,6 +246,7 @@ class RescoreJob(models.Model):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
+        SUPERSEDED = "superseded", "Superseded"  # another version took effect: stopped
         FAILED = "failed", "Failed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -253,7 +256,7 @@ class RescoreJob(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     handed_off = models.PositiveIntegerField(default=0)
@@ -455,6 +458,26 @@ class SlaBreach(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} missed on handoff {self.handoff_id}"
+
+
+class SlaBreachNotice(models.Model):
+    """One breach was e-mailed to one recipient: recorded right after the e-mail went out, so
+    a run that fails for another recipient (and is retried) never sends this one again."""
+
+    breach = models.ForeignKey(SlaBreach, on_delete=models.CASCADE, related_name="notices")
+    recipient = models.EmailField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["breach", "recipient"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["breach", "recipient"], name="sla_breach_notice_once_per_recipient"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Breach {self.breach_id} sent to {self.recipient}"
 
 
 class SalPaceAlert(models.Model):

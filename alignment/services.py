@@ -37,6 +37,7 @@ from alignment.models import (
     ScoringRule,
     ServiceLevelAgreement,
     SlaBreach,
+    SlaBreachNotice,
     TeamHead,
     VersionStatus,
 )
@@ -91,15 +92,8 @@ def user_set_role(*, user: AbstractBaseUser, role: Role) -> None:
 _HEAD_ROLE = {Team.MARKETING: Role.MARKETING_MANAGER, Team.SALES: Role.SALES_MANAGER}
 
 
-@transaction.atomic
-def team_head_set(
-    *, team: Team | str, user: AbstractBaseUser, by: AbstractBaseUser | None = None
-) -> TeamHead:
-    """Make `user` the head of `team`: the one who approves versions for that team.
-
-    The head of marketing is a marketing manager, the head of sales a sales manager; one
-    person heads one team. Approvals already given by a previous head stay valid.
-    """
+def team_head_clean(*, team: Team | str, user: AbstractBaseUser) -> Team:
+    """Check `user` may head `team` (ValidationError naming the field otherwise)."""
     try:
         team = Team(team)
     except ValueError:
@@ -110,6 +104,19 @@ def team_head_set(
         )
     if TeamHead.objects.filter(user=user).exclude(team=team).exists():
         raise ValidationError({"user": f"{user} already heads the other team."})
+    return team
+
+
+@transaction.atomic
+def team_head_set(
+    *, team: Team | str, user: AbstractBaseUser, by: AbstractBaseUser | None = None
+) -> TeamHead:
+    """Make `user` the head of `team`: the one who approves versions for that team.
+
+    The head of marketing is a marketing manager, the head of sales a sales manager; one
+    person heads one team. Approvals already given by a previous head stay valid.
+    """
+    team = team_head_clean(team=team, user=user)
     head, _ = TeamHead.objects.update_or_create(
         team=team.value,
         defaults={
@@ -166,7 +173,10 @@ def _approve(obj: DualSigned, by: AbstractBaseUser, now: datetime) -> bool:
     """Record the approval of the team `by` heads. Returns whether the version became binding.
 
     Only a team's head approves for it (PermissionDenied otherwise); approving twice for the
-    same team changes nothing.
+    same team changes nothing. A version takes effect only once both heads approved it, never
+    retroactively: when the second approval lands, `effective_from` becomes
+    max(effective_from, approval time), so a version dated in the past governs only what
+    happens from its approval on (earlier handoffs stay under the version then in effect).
     """
     team = user_heads_team(user=by)
     if team is None or user_role(by) != _HEAD_ROLE[team]:
@@ -180,6 +190,7 @@ def _approve(obj: DualSigned, by: AbstractBaseUser, now: datetime) -> bool:
     if binding:
         obj.status = VersionStatus.APPROVED
         obj.approved_at = now
+        obj.effective_from = max(obj.effective_from, now)
     obj.save()
     return binding
 
@@ -276,7 +287,8 @@ def sla_update(
 def sla_approve(
     *, sla: ServiceLevelAgreement, by: AbstractBaseUser, now: datetime | None = None
 ) -> ServiceLevelAgreement:
-    """The head of a team approves a draft for that team; the second approval makes it binding.
+    """The head of a team approves a draft for that team; the second approval makes it binding
+    from max(effective_from, now) on (see `_approve`: never retroactively).
 
     A binding version re-derives the deadlines of the handoffs it now governs (a Celery task,
     after commit) and marks the periods since its start dirty.
@@ -297,19 +309,36 @@ def sla_approve(
     return sla
 
 
-def sla_apply(*, sla_id: int, now: datetime | None = None) -> int:
-    """Re-derive the SLA facts of every handoff from the version's start; mark their periods.
+SLA_APPLY_CHUNK = 2000
 
-    Idempotent: safe to run again (the sweep re-runs versions whose `applied_at` is empty).
+
+def sla_apply(*, sla_id: int, now: datetime | None = None, chunk: int = SLA_APPLY_CHUNK) -> int:
+    """Re-derive the SLA facts of every handoff from the version's start; mark their periods.
+    Returns how many handoffs changed.
+
+    Runs once: a version already applied returns 0 at once. The handoffs are re-derived in
+    chunks by id, each chunk its own transaction, so a large table never sits in one long
+    transaction; re-deriving is idempotent, so a run that stops halfway is simply run again
+    (the sweep queues versions whose `applied_at` is still empty).
     """
+    from leads.models import Handoff
     from leads.services import handoffs_refresh_sla
 
     now = now or timezone.now()
     with transaction.atomic():
         sla = ServiceLevelAgreement.objects.select_for_update().get(pk=sla_id)
-        if sla.status != VersionStatus.APPROVED:
+        if sla.status != VersionStatus.APPROVED or sla.applied_at is not None:
             return 0
-        changed = handoffs_refresh_sla(handed_since=sla.effective_from)
+    governed = Handoff.objects.filter(handed_at__gte=sla.effective_from).order_by("pk")
+    changed, cursor = 0, 0
+    while ids := list(governed.filter(pk__gt=cursor).values_list("pk", flat=True)[:chunk]):
+        with transaction.atomic():
+            changed += handoffs_refresh_sla(handoff_ids=ids)
+        cursor = ids[-1]
+    with transaction.atomic():
+        sla = ServiceLevelAgreement.objects.select_for_update().get(pk=sla_id)
+        if sla.applied_at is not None:  # a concurrent run finished first
+            return changed
         if sla.effective_from <= now:
             kpis_mark_dirty(spans=[(sla.effective_from, now)])
         sla.applied_at = now
@@ -423,27 +452,50 @@ def lead_definition_update(
 def lead_definition_approve(
     *, definition: LeadDefinition, by: AbstractBaseUser, now: datetime | None = None
 ) -> LeadDefinition:
-    """A head approves a draft for their team; the second approval makes it binding.
+    """A head approves a draft for their team; the second approval makes it binding from
+    max(effective_from, now) on (see `_approve`: never retroactively).
 
-    A binding version that is already in effect re-scores every lead (a Celery job with
-    progress); one that starts later is re-scored by the sweep when its time comes.
+    A binding version that is the one in effect now re-scores every lead (a Celery job with
+    progress); one that starts later is re-scored by the sweep when its time comes, and one
+    that an approved version with a later start already supersedes re-scores nothing.
     """
     now = now or timezone.now()
     definition = _locked(definition)
-    if _approve(definition, by, now) and definition.effective_from <= now:
-        lead_definition_rescore_start(definition=definition, by=by)
+    if _approve(definition, by, now) and lead_definition_is_in_effect(
+        definition=definition, at=now
+    ):
+        lead_definition_rescore_start(definition=definition, by=by, now=now)
     return definition
+
+
+def lead_definition_is_in_effect(*, definition: LeadDefinition, at: datetime) -> bool:
+    """Whether `definition` is the version that scores leads at `at` (not merely approved)."""
+    current = lead_definition_in_effect(at=at)
+    return current is not None and current.pk == definition.pk
 
 
 @transaction.atomic
 def lead_definition_rescore_start(
-    *, definition: LeadDefinition, by: AbstractBaseUser | None = None
+    *,
+    definition: LeadDefinition,
+    by: AbstractBaseUser | None = None,
+    now: datetime | None = None,
 ) -> RescoreJob:
-    """Queue a job that re-scores every lead under `definition` (after commit)."""
+    """Queue a job that re-scores every lead under `definition` (after commit).
+
+    Only the version in effect scores leads: a draft, a version that starts later or one a
+    newer version superseded is refused (ValidationError).
+    """
     from leads.models import Lead
 
+    now = now or timezone.now()
     if definition.status != VersionStatus.APPROVED:
         raise ValidationError("Only an approved lead definition scores leads.")
+    if not lead_definition_is_in_effect(definition=definition, at=now):
+        raise ValidationError(
+            f"Lead definition v{definition.version} is not the version in effect; "
+            "only the version in effect scores leads."
+        )
     job = RescoreJob.objects.create(
         definition=definition, requested_by=_actor(by), total=Lead.objects.count()
     )
@@ -458,18 +510,32 @@ def lead_definition_rescore_start(
     return job
 
 
+RESCORE_FINISHED = {
+    RescoreJob.Status.DONE,
+    RescoreJob.Status.SUPERSEDED,
+    RescoreJob.Status.FAILED,
+}
+
+
 def lead_definition_rescore_run(*, job_id: str, chunk: int = RESCORE_CHUNK) -> RescoreJob:
-    """Run (or resume) a rescore job, one committed chunk of leads at a time, by lead id."""
+    """Run (or resume) a rescore job, one committed chunk of leads at a time, by lead id.
+
+    Before each chunk it checks that the job's definition is still the version in effect; when
+    a newer version has taken effect the job stops and finishes as `superseded` (the newer
+    version's own job re-scores the leads).
+    """
     from leads.models import Lead
     from leads.services import leads_score
 
     job = RescoreJob.objects.select_related("definition").get(pk=job_id)
-    if job.status in {RescoreJob.Status.DONE, RescoreJob.Status.FAILED}:
+    if job.status in RESCORE_FINISHED:
         return job
     RescoreJob.objects.filter(pk=job.pk).update(status=RescoreJob.Status.RUNNING)
     definition = LeadDefinition.objects.prefetch_related("rules").get(pk=job.definition_id)
     cursor = job.last_lead_id
     while True:
+        if not lead_definition_is_in_effect(definition=definition, at=timezone.now()):
+            return _rescore_job_finish(job, status=RescoreJob.Status.SUPERSEDED)
         ids = list(
             Lead.objects.filter(pk__gt=cursor).order_by("pk").values_list("pk", flat=True)[:chunk]
         )
@@ -483,14 +549,19 @@ def lead_definition_rescore_run(*, job_id: str, chunk: int = RESCORE_CHUNK) -> R
             )
         job.done += len(ids)
         job.handed_off += opened
+    return _rescore_job_finish(job, status=RescoreJob.Status.DONE)
+
+
+def _rescore_job_finish(job: RescoreJob, *, status: str) -> RescoreJob:
     now = timezone.now()
     with transaction.atomic():
         RescoreJob.objects.filter(pk=job.pk).update(
-            status=RescoreJob.Status.DONE, finished_at=now, total=max(job.total, job.done)
+            status=status, finished_at=now, total=max(job.total, job.done)
         )
-        LeadDefinition.objects.filter(pk=definition.pk, applied_at__isnull=True).update(
-            applied_at=now
-        )
+        if status == RescoreJob.Status.DONE:
+            LeadDefinition.objects.filter(pk=job.definition_id, applied_at__isnull=True).update(
+                applied_at=now
+            )
     job.refresh_from_db()
     return job
 
@@ -502,15 +573,18 @@ def rescore_job_fail(*, job_id: str, error: str) -> None:
 
 
 def alignment_apply_due_versions(*, now: datetime | None = None) -> int:
-    """The sweep: apply approved SLA versions whose handoffs were not re-derived yet, and
-    re-score leads under a lead definition that has come into effect. Returns what it started.
+    """The sweep: queue the application of approved SLA versions whose handoffs were not
+    re-derived yet (a task each, never inline), and re-score leads under a lead definition that
+    has come into effect. Returns what it started.
     """
     now = now or timezone.now()
     started = 0
+    from alignment.tasks import sla_apply_task
+
     for sla_id in ServiceLevelAgreement.objects.filter(
         status=VersionStatus.APPROVED, applied_at__isnull=True
     ).values_list("pk", flat=True):
-        sla_apply(sla_id=sla_id, now=now)
+        sla_apply_task.delay(sla_id)  # a run that finds it applied already does nothing
         started += 1
     definition = lead_definition_in_effect(at=now)
     busy = RescoreJob.objects.filter(
@@ -519,7 +593,7 @@ def alignment_apply_due_versions(*, now: datetime | None = None) -> int:
         | Q(status=RescoreJob.Status.FAILED, created_at__gte=now - timedelta(hours=1))
     )
     if definition is not None and definition.applied_at is None and not busy.exists():
-        lead_definition_rescore_start(definition=definition)
+        lead_definition_rescore_start(definition=definition, now=now)
         started += 1
     return started
 
@@ -704,16 +778,51 @@ def goal_update(
     return goal
 
 
+def goal_check_deletable(*, goal: Goal, now: datetime | None = None) -> None:
+    """A goal of a finished period is final: ValidationError."""
+    if _period_end(goal.period, goal.period_start) <= (now or timezone.now()):
+        raise ValidationError(f"The period of {goal} is over; its scorecard is final.")
+
+
 @transaction.atomic
 def goal_delete(*, goal: Goal, by: AbstractBaseUser | None, now: datetime | None = None) -> None:
-    now = now or timezone.now()
-    if _period_end(goal.period, goal.period_start) <= now:
-        raise ValidationError("That goal's period is over; its scorecard is final.")
+    goal_check_deletable(goal=goal, now=now)
     _goal_mark_dirty(goal)
     goal.delete()
 
 
+@transaction.atomic
+def goals_delete(
+    *, goals: Sequence[Goal], by: AbstractBaseUser | None, now: datetime | None = None
+) -> int:
+    """Delete these goals, all or none: one of a finished period refuses the lot."""
+    now = now or timezone.now()
+    for goal in goals:
+        goal_check_deletable(goal=goal, now=now)
+    for goal in goals:
+        goal_delete(goal=goal, by=by, now=now)
+    return len(goals)
+
+
 # --- forecasts and the payout curve ---------------------------------------------------------
+
+
+def revenue_forecast_clean(
+    *, period: str, period_start: date | None, amount: Decimal | None, now: datetime
+) -> None:
+    """Check a forecast: a period that has not started, an amount of at least 0."""
+    if period not in KINDS:
+        raise ValidationError({"period": "Use week, month or quarter."})
+    if period_start is None:
+        raise ValidationError({"period_start": "Say which period the forecast is for."})
+    if period_start_of(period, period_start) != period_start:
+        raise ValidationError({"period_start": f"{period_start} does not start a {period}."})
+    if local_midnight(period_start, ZoneInfo(settings.TIME_ZONE)) <= now:
+        raise ValidationError(
+            {"period_start": "A forecast is entered before its period starts; this one has begun."}
+        )
+    if amount is None or Decimal(amount) < 0:
+        raise ValidationError({"amount": "The forecast is an amount of at least 0."})
 
 
 @transaction.atomic
@@ -729,16 +838,7 @@ def revenue_forecast_set(
     """Enter (or revise) the revenue forecast of a period, strictly before the period starts."""
     now = now or timezone.now()
     tz = ZoneInfo(settings.TIME_ZONE)
-    if period not in KINDS:
-        raise ValidationError({"period": "Use week, month or quarter."})
-    if period_start_of(period, period_start) != period_start:
-        raise ValidationError({"period_start": f"{period_start} does not start a {period}."})
-    if local_midnight(period_start, tz) <= now:
-        raise ValidationError(
-            {"period_start": "A forecast is entered before its period starts; this one has begun."}
-        )
-    if amount is None or Decimal(amount) < 0:
-        raise ValidationError({"amount": "The forecast is an amount of at least 0."})
+    revenue_forecast_clean(period=period, period_start=period_start, amount=amount, now=now)
     forecast, _ = RevenueForecast.objects.update_or_create(
         period=period,
         period_start=period_start,
@@ -754,6 +854,25 @@ def revenue_forecast_set(
     return forecast
 
 
+def payout_curve_clean(
+    *, effective_from: date | None, now: datetime, **points: Decimal | None
+) -> dict[str, Decimal]:
+    """Check a payout curve (from today on, a usable shape); returns its points."""
+    if effective_from is None:
+        raise ValidationError({"effective_from": "Say from which day the curve applies."})
+    if effective_from < timezone.localdate(now):
+        raise ValidationError({"effective_from": "A payout curve applies from today on, not back."})
+    defaults = {name: getattr(card.DEFAULT_CURVE, name) for name in card.CURVE_POINTS}
+    unknown = set(points) - set(defaults)
+    if unknown:
+        raise ValidationError(f"Unknown curve points: {', '.join(sorted(unknown))}.")
+    values = defaults | {k: Decimal(v) for k, v in points.items() if v is not None}
+    errors = card.curve_errors(**values)
+    if errors:
+        raise ValidationError({"curve": errors})
+    return values
+
+
 @transaction.atomic
 def payout_curve_set(
     *,
@@ -764,17 +883,9 @@ def payout_curve_set(
 ) -> PayoutCurve:
     """Set the payout curve for periods starting on or after `effective_from` (today or later:
     the multiplier of a period that has started is what compensation already references)."""
-    today = timezone.localdate(now or timezone.now())
-    if effective_from < today:
-        raise ValidationError({"effective_from": "A payout curve applies from today on, not back."})
-    defaults = {name: getattr(card.DEFAULT_CURVE, name) for name in card.CURVE_POINTS}
-    unknown = set(points) - set(defaults)
-    if unknown:
-        raise ValidationError(f"Unknown curve points: {', '.join(sorted(unknown))}.")
-    values = defaults | {k: Decimal(v) for k, v in points.items() if v is not None}
-    errors = card.curve_errors(**values)
-    if errors:
-        raise ValidationError({"curve": errors})
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    values = payout_curve_clean(effective_from=effective_from, now=now, **points)
     curve, _ = PayoutCurve.objects.update_or_create(
         effective_from=effective_from, defaults={**values, "created_by": _actor(by)}
     )
@@ -847,19 +958,31 @@ def _recipients_for_sales() -> list[str]:
     return [u.email for u in managers if u.email]
 
 
-@transaction.atomic
+class BreachNoticeError(RuntimeError):
+    """Some breach e-mails could not be sent; the next run sends them (and only them)."""
+
+
 def sla_breaches_notify(*, limit: int = 5000) -> int:
     """E-mail each un-notified breach to the handoff's owner and the sales manager, one digest
-    per recipient, then mark the breaches notified. Returns how many breaches were sent."""
+    per recipient. Returns how many breaches were fully notified.
+
+    Exactly once per (breach, recipient): no transaction or row lock is held while sending;
+    right after each successful send, its own small transaction records who got which
+    breaches (`SlaBreachNotice`), and a breach is marked notified once all its recipients got
+    it. When a send fails the others still go out, then BreachNoticeError is raised (so the
+    task retries); the next run sends only what was not sent.
+    """
     tz = ZoneInfo(settings.TIME_ZONE)
     breaches = list(
-        SlaBreach.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(notified_at__isnull=True)
+        SlaBreach.objects.filter(notified_at__isnull=True)
         .select_related("handoff__lead", "handoff__owner")
         .order_by("due_at", "pk")[:limit]
     )
     if not breaches:
         return 0
+    sent = set(
+        SlaBreachNotice.objects.filter(breach__in=breaches).values_list("breach_id", "recipient")
+    )
     managers = _recipients_for_sales()
     digests: dict[str, list[SlaBreach]] = defaultdict(list)
     for breach in breaches:
@@ -868,22 +991,48 @@ def sla_breaches_notify(*, limit: int = 5000) -> int:
         if owner is not None and owner.is_active and owner.email:
             recipients.add(owner.email)
         for address in recipients:
-            digests[address].append(breach)
+            if (breach.pk, address) not in sent:
+                digests[address].append(breach)
+    failed: set[int] = set()
+    errors: list[Exception] = []
     for address, items in sorted(digests.items()):
-        lines = [_breach_line(b, tz) for b in items[:BREACH_DIGEST_LINES]]
-        if len(items) > BREACH_DIGEST_LINES:
-            lines.append(f"... and {len(items) - BREACH_DIGEST_LINES} more.")
-        count = len(items)
-        send_mail(
-            subject=f"Tandem: {count} handoff deadline{'s' if count != 1 else ''} passed",
-            message="These SLA deadlines passed without the contact they call for:\n\n"
-            + "\n".join(lines)
-            + "\n\nOpen the rep inbox to contact the leads or decide the handoffs.",
-            from_email=None,
-            recipient_list=[address],
-        )
-    SlaBreach.objects.filter(pk__in=[b.pk for b in breaches]).update(notified_at=timezone.now())
-    return len(breaches)
+        try:
+            _send_breach_digest(address, items, tz)
+        except Exception as exc:  # any failure of the mail backend
+            log.exception("Could not e-mail %d SLA breaches to %s", len(items), address)
+            failed.update(b.pk for b in items)
+            errors.append(exc)
+            continue
+        now = timezone.now()
+        with transaction.atomic():
+            SlaBreachNotice.objects.bulk_create(
+                [SlaBreachNotice(breach=b, recipient=address, sent_at=now) for b in items],
+                ignore_conflicts=True,
+            )
+    done = [b.pk for b in breaches if b.pk not in failed]
+    SlaBreach.objects.filter(pk__in=done, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    )
+    if errors:
+        raise BreachNoticeError(
+            f"{len(errors)} breach digest(s) could not be sent; the next run retries them."
+        ) from errors[0]
+    return len(done)
+
+
+def _send_breach_digest(address: str, items: list[SlaBreach], tz: ZoneInfo) -> None:
+    lines = [_breach_line(b, tz) for b in items[:BREACH_DIGEST_LINES]]
+    if len(items) > BREACH_DIGEST_LINES:
+        lines.append(f"... and {len(items) - BREACH_DIGEST_LINES} more.")
+    count = len(items)
+    send_mail(
+        subject=f"Tandem: {count} handoff deadline{'s' if count != 1 else ''} passed",
+        message="These SLA deadlines passed without the contact they call for:\n\n"
+        + "\n".join(lines)
+        + "\n\nOpen the rep inbox to contact the leads or decide the handoffs.",
+        from_email=None,
+        recipient_list=[address],
+    )
 
 
 def _breach_line(breach: SlaBreach, tz: ZoneInfo) -> str:
@@ -902,6 +1051,9 @@ def _breach_line(breach: SlaBreach, tz: ZoneInfo) -> str:
 
 def sal_commitment_check(*, now: datetime | None = None) -> SalPaceAlert | None:
     """Tell the marketing managers once a month when the month's SALs are off pace.
+
+    The alert is recorded right after the e-mail went out, in its own transaction: a failed
+    send records nothing, so the next run (the task's retry, or the next beat) sends it.
 
     Pace: SALs so far ÷ elapsed share of the month, against the commitment N of the SLA in
     effect at the month's start; off pace below 90 % of N (the goals' "off track"). Not in the
@@ -927,19 +1079,8 @@ def sal_commitment_check(*, now: datetime | None = None) -> SalPaceAlert | None:
     projected = card.project(Decimal(sals), elapsed=elapsed, accumulates=True) or Decimal(0)
     if card.pace(projected / sla.monthly_sal_commitment) != card.Pace.OFF_TRACK:
         return None
-    try:
-        with transaction.atomic():
-            alert = SalPaceAlert.objects.create(
-                month=month,
-                sals=sals,
-                commitment=sla.monthly_sal_commitment,
-                projected=projected.quantize(Decimal("0.01")),
-                sent_at=now,
-            )
-    except IntegrityError:  # another run sent it
-        return None
     recipients = [u.email for u in users_in_role(role=Role.MARKETING_MANAGER) if u.email]
-    if recipients:
+    if recipients:  # a failure raises before the alert is recorded: the next run retries
         send_mail(
             subject=f"Tandem: SAL commitment off pace for {month:%B %Y}",
             message=(
@@ -950,4 +1091,15 @@ def sal_commitment_check(*, now: datetime | None = None) -> SalPaceAlert | None:
             from_email=None,
             recipient_list=recipients,
         )
-    return alert
+    try:
+        with transaction.atomic():
+            return SalPaceAlert.objects.create(
+                month=month,
+                sals=sals,
+                commitment=sla.monthly_sal_commitment,
+                projected=projected.quantize(Decimal("0.01")),
+                sent_at=now,
+            )
+    except IntegrityError:  # a concurrent run recorded it first
+        log.warning("SAL pace alert for %s was recorded by another run", month)
+        return None

@@ -1088,8 +1088,9 @@ class RowFactory:
     def _sla_facts(self, derived: DerivedHandoff, attempts: list[tuple[datetime, str]]) -> tuple:
         """Deadlines and speed to lead, by the same code as `handoffs_refresh_sla`."""
         handoff = Handoff(handed_at=derived.handed_at, decided_at=derived.decided_at)
-        handoff_note_attempts(handoff, attempts)
-        handoff_apply_sla(handoff, *self.sla_versions)
+        handoff_note_attempts(handoff=handoff, attempts=attempts)
+        starts, terms = self.sla_versions
+        handoff_apply_sla(handoff=handoff, starts=starts, terms=terms)
         return tuple(getattr(handoff, column) for column in SLA_FACTS)
 
     def _attempts(self, lead_id: int, story: Story, out: list[tuple]) -> list[tuple[datetime, str]]:

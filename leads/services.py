@@ -645,10 +645,13 @@ def sla_versions() -> tuple[list[datetime], list[tuple[int, SlaTerms]]]:
 
 
 def handoffs_refresh_sla(
-    *, lead_ids: Iterable[int] | None = None, handed_since: datetime | None = None
+    *,
+    lead_ids: Iterable[int] | None = None,
+    handed_since: datetime | None = None,
+    handoff_ids: Iterable[int] | None = None,
 ) -> int:
     """Re-derive the SLA facts of these leads' handoffs (all handoffs when `lead_ids` is None;
-    only those handed at or after `handed_since` when given).
+    only those handed at or after `handed_since` when given; only `handoff_ids` when given).
 
     The SLA in effect at handed_at sets the first-contact deadline, the cadence window and,
     while the handoff is pending, the next attempt's due date (business time when it sets
@@ -669,6 +672,8 @@ def handoffs_refresh_sla(
     )
     if handed_since is not None:
         handoffs = handoffs.filter(handed_at__gte=handed_since)
+    if handoff_ids is not None:
+        handoffs = handoffs.filter(pk__in=list(handoff_ids))
     handoffs = handoffs.annotate(
         first_attempt=Subquery(first_attempt),
         # Only pending handoffs have a next attempt due: the database skips the others.
@@ -708,7 +713,7 @@ def handoffs_refresh_sla(
     count = 0
     for handoff in handoffs.iterator(chunk_size=2000):
         before = [getattr(handoff, f if f != "sla" else "sla_id") for f in fields]
-        handoff_apply_sla(handoff, starts, terms)
+        handoff_apply_sla(handoff=handoff, starts=starts, terms=terms)
         if [getattr(handoff, f if f != "sla" else "sla_id") for f in fields] != before:
             changed.append(handoff)
         if len(changed) >= 2000:
@@ -721,7 +726,7 @@ def handoffs_refresh_sla(
 
 
 def handoff_apply_sla(
-    handoff: Handoff, starts: list[datetime], terms: list[tuple[int, SlaTerms]]
+    *, handoff: Handoff, starts: list[datetime], terms: list[tuple[int, SlaTerms]]
 ) -> None:
     position = bisect.bisect_right(starts, handoff.handed_at) - 1
     handoff.first_attempt_at = handoff.first_attempt
@@ -745,7 +750,7 @@ def handoff_apply_sla(
     )
 
 
-def handoff_note_attempts(handoff: Handoff, attempts: Iterable[tuple[datetime, str]]) -> Handoff:
+def handoff_note_attempts(*, handoff: Handoff, attempts: Iterable[tuple[datetime, str]]) -> Handoff:
     """Set on an in-memory handoff what `handoffs_refresh_sla` annotates from the database,
     from its lead's (occurred_at, outcome) attempts, so that `handoff_apply_sla` derives the same
     facts (for writers that build handoffs without the database, such as the demo data)."""

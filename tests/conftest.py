@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from alignment.models import LeadDefinition, ServiceLevelAgreement
@@ -85,13 +86,10 @@ def signed_sla(heads: tuple[object, object]) -> Callable[..., ServiceLevelAgreem
     """Draft an SLA version with the default terms (overridable) and have both heads sign it."""
 
     def make(effective_from: datetime | None = None, **terms: object) -> ServiceLevelAgreement:
-        sla = sla_create(
-            by=heads[0],
-            effective_from=effective_from or datetime(2026, 1, 1, tzinfo=UTC),
-            **{**SLA_TERMS, **terms},
-        )
-        for head in heads:
-            sla = sla_approve(sla=sla, by=head)
+        effective_from = effective_from or datetime(2026, 1, 1, tzinfo=UTC)
+        sla = sla_create(by=heads[0], effective_from=effective_from, **{**SLA_TERMS, **terms})
+        for head in heads:  # signed back then: a version never applies before its approval
+            sla = sla_approve(sla=sla, by=head, now=min(effective_from, timezone.now()))
         return sla
 
     return make
@@ -104,15 +102,18 @@ def signed_definition(heads: tuple[object, object]) -> Callable[..., LeadDefinit
     def make(
         rules: list[dict], threshold: int = 50, effective_from: datetime | None = None
     ) -> LeadDefinition:
+        effective_from = effective_from or datetime(2026, 1, 1, tzinfo=UTC)
         definition = lead_definition_create(
             by=heads[0],
-            effective_from=effective_from or datetime(2026, 1, 1, tzinfo=UTC),
+            effective_from=effective_from,
             criteria="Companies that fit, people who engage.",
             mql_threshold=threshold,
             rules=rules,
         )
-        for head in heads:
-            definition = lead_definition_approve(definition=definition, by=head)
+        for head in heads:  # signed back then: a version never applies before its approval
+            definition = lead_definition_approve(
+                definition=definition, by=head, now=min(effective_from, timezone.now())
+            )
         return definition
 
     return make
@@ -131,6 +132,50 @@ def api(admin_user: object) -> APIClient:
 
 
 pytest_plugins = ["tests.celery_worker"]
+
+
+# --- what the migrations wrote, for tests that flush the database --------------------------
+
+
+SKIPPED_MODELS = {"contenttypes.contenttype", "auth.permission", "sessions.session"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def base_data(django_db_setup: None, django_db_blocker: object) -> str:
+    """What the migrations wrote (roles, rejection reasons, the default SLA), as JSON.
+
+    Live-server tests flush the database after each test; `restore_base_data` writes this back.
+    (serialized_rollback cannot do it here: once Playwright runs, the test sees another
+    connection object than the one the snapshot was taken on.) Content types and permissions
+    are left out: the flush's post_migrate signal recreates them.
+    """
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+    from django.core import serializers
+
+    with django_db_blocker.unblock():
+        if not Group.objects.exists():
+            pytest.fail("The test database lost its migration data before the browser tests.")
+        objects = [
+            obj
+            for model in apps.get_models()
+            if model._meta.label_lower not in SKIPPED_MODELS and model._meta.managed
+            for obj in model._base_manager.order_by("pk")
+        ]
+        return serializers.serialize("json", objects)
+
+
+@pytest.fixture
+def restore_base_data(transactional_db: None, base_data: str) -> None:
+    from django.contrib.auth.models import Group
+    from django.core import serializers
+    from django.db import connection, transaction
+
+    if Group.objects.exists():
+        return
+    with transaction.atomic(), connection.constraint_checks_disabled():
+        for obj in serializers.deserialize("json", base_data):
+            obj.save()
 
 
 class World:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.test import Client
 
-from alignment.models import Goal, LeadDefinition, ServiceLevelAgreement
+from alignment.models import (
+    Goal,
+    LeadDefinition,
+    PayoutCurve,
+    RevenueForecast,
+    ServiceLevelAgreement,
+    TeamHead,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +94,79 @@ def test_a_goal_for_a_finished_period_is_refused_in_the_admin(staff: Client) -> 
     assert response.status_code == 200
     assert "over" in response.content.decode()
     assert not Goal.objects.exists()
+
+
+# --- service errors are form errors, never a 500 --------------------------------------------
+
+
+def test_a_forecast_for_a_period_that_has_begun_is_a_form_error_in_the_admin(
+    staff: Client,
+) -> None:
+    response = staff.post(
+        "/admin/alignment/revenueforecast/add/",
+        {"period": "month", "period_start": "2020-01-01", "amount": "1000", "note": ""},
+    )
+    assert response.status_code == 200
+    assert "this one has begun" in response.content.decode()
+    assert not RevenueForecast.objects.exists()
+
+
+def test_a_backdated_payout_curve_is_a_form_error_in_the_admin(staff: Client) -> None:
+    response = staff.post(
+        "/admin/alignment/payoutcurve/add/",
+        {
+            "effective_from": "2020-01-01", "threshold": "0.5", "threshold_payout": "0.5",
+            "target": "1", "cap": "1.5", "cap_payout": "1.5",
+        },
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "from today on" in response.content.decode()
+    assert not PayoutCurve.objects.exists()
+
+
+def test_a_rep_made_head_of_a_team_is_a_form_error_in_the_admin(
+    staff: Client, sales_rep: object
+) -> None:
+    response = staff.post(
+        "/admin/alignment/teamhead/add/", {"team": "sales", "user": str(sales_rep.pk)}
+    )
+    assert response.status_code == 200
+    assert "must be a sales manager" in response.content.decode()
+    assert not TeamHead.objects.exists()
+
+
+def finished_goal() -> Goal:
+    return Goal.objects.create(
+        name="Old", metric="sals", target=5, direction="higher", period="month",
+        period_start=date(2020, 1, 1),
+    )  # fmt: skip
+
+
+def test_deleting_a_goal_of_a_finished_period_is_refused_in_the_admin(staff: Client) -> None:
+    goal = finished_goal()
+    response = staff.post(f"/admin/alignment/goal/{goal.pk}/delete/", {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert "its scorecard is final" in response.content.decode()
+    assert Goal.objects.filter(pk=goal.pk).exists()
+
+
+def test_bulk_deleting_goals_in_the_admin_goes_through_the_service(staff: Client) -> None:
+    old = finished_goal()
+    current = Goal.objects.create(
+        name="Now", metric="sals", target=5, direction="higher", period="quarter",
+        period_start=date(2099, 1, 1),
+    )  # fmt: skip
+    for action in ("delete_selected", "delete_goals"):
+        response = staff.post(
+            "/admin/alignment/goal/",
+            {"action": action, "_selected_action": [old.pk, current.pk], "post": "yes"},
+            follow=True,
+        )
+        assert response.status_code == 200
+        assert Goal.objects.count() == 2  # all or nothing: the finished goal refuses the lot
+    assert "its scorecard is final" in response.content.decode()
+    staff.post(
+        "/admin/alignment/goal/",
+        {"action": "delete_goals", "_selected_action": [current.pk], "post": "yes"},
+    )
+    assert list(Goal.objects.all()) == [old]

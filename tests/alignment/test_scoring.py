@@ -273,6 +273,7 @@ def test_a_definition_starting_later_scores_nothing_until_it_starts(
     signed_definition: Callable[..., LeadDefinition],
     reps: list[object],
     django_capture_on_commit_callbacks: Callable[..., object],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from alignment.services import alignment_apply_due_versions
 
@@ -281,6 +282,8 @@ def test_a_definition_starting_later_scores_nothing_until_it_starts(
     send(api, lead(1, company={"size": 900}))
     assert not Handoff.objects.exists()
     assert not RescoreJob.objects.exists()
+    # The job checks the version is in effect when it runs: let the clock reach the start.
+    monkeypatch.setattr(timezone, "now", lambda: later + timedelta(minutes=1))
     with django_capture_on_commit_callbacks(execute=True):
         assert alignment_apply_due_versions(now=later + timedelta(minutes=1)) == 1
     assert RescoreJob.objects.get(definition=definition).status == RescoreJob.Status.DONE
@@ -330,3 +333,92 @@ def test_a_rep_who_joins_later_takes_turns_and_a_paused_one_does_not(
     send(api, *[lead(n, company={"size": 900}) for n in range(3, 6)])
     owners = Counter(Handoff.objects.values_list("owner__username", flat=True))
     assert owners == {"rep_a": 2, "rep_b": 2, "rep_new": 1}
+
+
+# --- only the version in effect scores leads ------------------------------------------------
+
+SIZE_RULE = [{"field": "company.size", "operator": "gte", "value": 200, "points": 10}]
+
+
+@pytest.mark.django_db
+def test_approving_a_version_that_another_supersedes_at_that_moment_rescores_nothing(
+    heads: tuple[object, object],
+    django_capture_on_commit_callbacks: Callable[..., object],
+) -> None:
+    moment = datetime(2026, 2, 1, tzinfo=UTC)
+    older = lead_definition_create(
+        by=heads[0], effective_from=moment, criteria="Older", mql_threshold=10, rules=SIZE_RULE
+    )
+    newer = lead_definition_create(
+        by=heads[0], effective_from=moment, criteria="Newer", mql_threshold=10, rules=SIZE_RULE
+    )
+    for head in heads:
+        lead_definition_approve(definition=newer, by=head, now=moment - timedelta(days=5))
+    RescoreJob.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=False):
+        for head in heads:
+            lead_definition_approve(definition=older, by=head, now=moment)
+    older.refresh_from_db()
+    assert older.status == "approved"
+    assert not RescoreJob.objects.filter(definition=older).exists()
+
+
+@pytest.mark.django_db
+def test_a_superseded_version_cannot_be_rescored_over_the_api(
+    api: APIClient,
+    signed_definition: Callable[..., LeadDefinition],
+    django_capture_on_commit_callbacks: Callable[..., object],
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        old = signed_definition(SIZE_RULE, threshold=10)
+        new = signed_definition(
+            SIZE_RULE, threshold=10, effective_from=datetime(2026, 2, 1, tzinfo=UTC)
+        )
+    RescoreJob.objects.all().delete()
+    response = api.post(f"/api/v1/lead-definitions/{old.pk}/rescore/")
+    assert response.status_code == 400, response.json()
+    assert "not the version in effect" in str(response.json())
+    assert not RescoreJob.objects.exists()
+    assert api.post(f"/api/v1/lead-definitions/{new.pk}/rescore/").status_code == 202
+
+
+@pytest.mark.django_db
+def test_a_rescore_job_stops_as_superseded_when_a_newer_version_takes_effect_mid_run(
+    api: APIClient,
+    heads: tuple[object, object],
+    signed_definition: Callable[..., LeadDefinition],
+    reps: list[object],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Callable[..., object],
+) -> None:
+    from alignment.services import lead_definition_rescore_run, lead_definition_rescore_start
+    from leads import services as lead_services
+
+    send(api, *[lead(n, company={"size": 300}) for n in range(1, 4)])
+    with django_capture_on_commit_callbacks(execute=False):
+        old = signed_definition(SIZE_RULE, threshold=10)
+        RescoreJob.objects.all().delete()
+        job = lead_definition_rescore_start(definition=old)
+    newer = lead_definition_create(
+        by=heads[0],
+        effective_from=datetime(2026, 2, 1, tzinfo=UTC),
+        criteria="Stricter",
+        mql_threshold=1000,
+        rules=SIZE_RULE,
+    )
+    score = lead_services.leads_score
+
+    def score_then_newer_takes_effect(**kwargs: object) -> int:
+        opened = score(**kwargs)
+        with django_capture_on_commit_callbacks(execute=False):
+            for head in heads:
+                lead_definition_approve(definition=newer, by=head)
+        return opened
+
+    monkeypatch.setattr(lead_services, "leads_score", score_then_newer_takes_effect)
+    job = lead_definition_rescore_run(job_id=str(job.pk), chunk=1)
+    assert (job.status, job.done, job.handed_off) == ("superseded", 1, 1)
+    assert job.finished_at is not None
+    assert Handoff.objects.count() == 1
+    old.refresh_from_db()
+    assert old.applied_at is None

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import smtplib
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail.backends import locmem
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -48,7 +50,7 @@ pytestmark = pytest.mark.django_db
 
 def draft(by: object, **terms: object) -> ServiceLevelAgreement:
     return sla_create(
-        by=by, effective_from=datetime(2026, 1, 1, tzinfo=UTC), **{**SLA_TERMS, **terms}
+        by=by, **{"effective_from": datetime(2026, 1, 1, tzinfo=UTC), **SLA_TERMS, **terms}
     )
 
 
@@ -226,6 +228,88 @@ def test_approving_an_sla_re_derives_the_deadlines_after_its_start_and_marks_per
     assert sla.applied_at is not None
 
 
+def test_applying_an_sla_version_twice_re_derives_its_handoffs_once(
+    world: World, signed_sla: Callable[..., ServiceLevelAgreement], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alignment.services import sla_apply
+    from leads import services as lead_services
+
+    lead = world.lead("2026-03-01T08:00:00+00:00")
+    world.stage(lead, "mql", "2026-03-20T09:00:00+00:00")
+    sla = signed_sla(effective_from=datetime(2026, 3, 15, tzinfo=UTC))
+    first = datetime(2026, 11, 1, tzinfo=UTC)
+    sla_apply(sla_id=sla.pk, now=first)
+    calls: list[object] = []
+    monkeypatch.setattr(
+        lead_services, "handoffs_refresh_sla", lambda **kwargs: calls.append(kwargs) or 0
+    )
+    assert sla_apply(sla_id=sla.pk, now=first + timedelta(hours=1)) == 0
+    assert calls == []
+    sla.refresh_from_db()
+    assert sla.applied_at == first
+
+
+def test_the_sweep_queues_the_application_of_an_sla_instead_of_running_it_inline(
+    signed_sla: Callable[..., ServiceLevelAgreement], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alignment import tasks
+    from alignment.services import alignment_apply_due_versions
+
+    sla = signed_sla()
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.sla_apply_task, "delay", queued.append)
+    alignment_apply_due_versions()
+    assert queued == [sla.pk]
+    sla.refresh_from_db()
+    assert sla.applied_at is None
+
+
+def test_applying_an_sla_re_derives_the_handoffs_in_chunks_by_id(
+    world: World, signed_sla: Callable[..., ServiceLevelAgreement], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alignment.services import sla_apply
+    from leads import services as lead_services
+
+    for n in range(3):
+        lead = world.lead("2026-03-01T08:00:00+00:00")
+        world.stage(lead, "mql", f"2026-03-2{n}T09:00:00+00:00")
+    sla = signed_sla(effective_from=datetime(2026, 3, 15, tzinfo=UTC), first_contact_hours=1)
+    refresh = lead_services.handoffs_refresh_sla
+    chunks: list[list[int]] = []
+
+    def spy(**kwargs: object) -> int:
+        chunks.append(list(kwargs["handoff_ids"]))
+        return refresh(**kwargs)
+
+    monkeypatch.setattr(lead_services, "handoffs_refresh_sla", spy)
+    assert sla_apply(sla_id=sla.pk, chunk=2) == 3
+    assert chunks == [sorted(Handoff.objects.values_list("pk", flat=True))[:2], chunks[1]]
+    assert len(chunks[1]) == 1
+    assert set(Handoff.objects.values_list("sla", flat=True)) == {sla.pk}
+
+
+def test_approving_today_a_version_dated_last_month_leaves_last_months_handoffs_under_the_old(
+    world: World,
+    heads: tuple[object, object],
+    django_capture_on_commit_callbacks: Callable[..., object],
+) -> None:
+    today = timezone.now()
+    last_month = today - timedelta(days=30)
+    lead = world.lead((last_month - timedelta(days=5)).isoformat())
+    world.stage(lead, "mql", (today - timedelta(days=10)).isoformat())
+    v2 = draft(heads[0], effective_from=last_month, first_contact_hours=Decimal(1))
+    with django_capture_on_commit_callbacks(execute=True):
+        for head in heads:
+            v2 = sla_approve(sla=v2, by=head)
+    v2.refresh_from_db()
+    assert v2.effective_from == v2.approved_at >= today
+    assert sla_in_effect(at=today - timedelta(days=10)).version == 1
+    assert Handoff.objects.get().sla.version == 1
+    later = world.lead(timezone.now().isoformat())
+    world.stage(later, "mql", (timezone.now() + timedelta(seconds=1)).isoformat())
+    assert Handoff.objects.get(lead__external_id=later).sla == v2
+
+
 # --- deadlines ------------------------------------------------------------------------------
 
 
@@ -389,6 +473,64 @@ def test_marketing_managers_hear_once_a_month_when_sals_are_off_pace(
     assert len(mail.outbox) == 1 and SalPaceAlert.objects.count() == 1
 
 
+class FlakyBackend(locmem.EmailBackend):
+    """The test mailbox, except that the mail server refuses the addresses in `FAILING`."""
+
+    FAILING: set[str] = set()
+
+    def send_messages(self, messages: list) -> int:
+        for message in messages:
+            refused = set(message.recipients()) & self.FAILING
+            if refused:
+                raise smtplib.SMTPRecipientsRefused({a: (550, b"no") for a in refused})
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def flaky_mail(settings: object) -> Iterator[set[str]]:
+    settings.EMAIL_BACKEND = "tests.alignment.test_services.FlakyBackend"
+    yield FlakyBackend.FAILING
+    FlakyBackend.FAILING.clear()
+
+
+def test_a_breach_e_mail_that_failed_for_one_recipient_is_retried_without_re_sending_the_others(
+    world: World, sales_floor: tuple[object, object], flaky_mail: set[str]
+) -> None:
+    lead = world.lead("2026-03-01T08:00:00+00:00", owner="rita", external_id="late")
+    world.stage(lead, "mql", "2026-03-02T09:00:00+00:00")
+    assert sla_breaches_detect(now=datetime(2026, 3, 2, 14, tzinfo=UTC)) == 1
+    flaky_mail.add("sally@example.com")
+    with pytest.raises(Exception, match="next run"):
+        sla_breaches_notify()
+    assert [m.to for m in mail.outbox] == [["rita@example.com"]]
+    assert SlaBreach.objects.get().notified_at is None  # sally still has to hear of it
+
+    flaky_mail.clear()
+    assert sla_breaches_notify() == 1
+    assert [m.to for m in mail.outbox] == [["rita@example.com"], ["sally@example.com"]]
+    assert SlaBreach.objects.get().notified_at is not None
+    assert sla_breaches_notify() == 0
+    assert len(mail.outbox) == 2
+
+
+def test_a_sal_alert_whose_e_mail_failed_is_sent_on_the_next_run(
+    world: World, marketing_manager: object, flaky_mail: set[str]
+) -> None:
+    marketing_manager.email = "max@example.com"
+    marketing_manager.save()
+    lead = world.lead("2026-03-01T08:00:00+00:00")
+    world.stage(lead, "mql", "2026-03-02T09:00:00+00:00")
+    flaky_mail.add("max@example.com")
+    with pytest.raises(smtplib.SMTPException):
+        sal_commitment_check(now=datetime(2026, 3, 16, 12, tzinfo=UTC))
+    assert not SalPaceAlert.objects.exists() and mail.outbox == []
+
+    flaky_mail.clear()
+    assert sal_commitment_check(now=datetime(2026, 3, 16, 13, tzinfo=UTC)) is not None
+    assert sal_commitment_check(now=datetime(2026, 3, 16, 14, tzinfo=UTC)) is None
+    assert [m.to for m in mail.outbox] == [["max@example.com"]]
+
+
 def test_no_sal_alert_when_the_month_is_on_pace(
     world: World, signed_sla: Callable[..., ServiceLevelAgreement], marketing_manager: object
 ) -> None:
@@ -525,11 +667,22 @@ def test_handoffs_built_in_memory_get_the_same_deadlines_as_the_database_derives
     world.attempt(lead, "2026-03-10T09:00:00+00:00", outcome="voicemail")
     stored = Handoff.objects.get()
     attempts = ContactAttempt.objects.values_list("occurred_at", "outcome")
-    built = handoff_note_attempts(Handoff(handed_at=stored.handed_at), attempts)
-    handoff_apply_sla(built, *sla_versions())
+    built = handoff_note_attempts(handoff=Handoff(handed_at=stored.handed_at), attempts=attempts)
+    starts, terms = sla_versions()
+    handoff_apply_sla(handoff=built, starts=starts, terms=terms)
     assert (
         built.next_attempt_due_at
         == stored.next_attempt_due_at
         == datetime(2026, 3, 12, 9, tzinfo=UTC)
     )
     assert built.first_attempt_at == stored.first_attempt_at
+
+
+def test_the_sla_fact_helpers_take_keyword_arguments_only() -> None:
+    import inspect
+
+    from leads.services import handoff_apply_sla, handoff_note_attempts, sla_versions
+
+    for function in (handoff_apply_sla, handoff_note_attempts, sla_versions):
+        kinds = {p.kind for p in inspect.signature(function).parameters.values()}
+        assert kinds <= {inspect.Parameter.KEYWORD_ONLY}, function.__name__

@@ -22,47 +22,6 @@ ARGS = [
 ]
 
 
-SKIPPED_MODELS = {"contenttypes.contenttype", "auth.permission", "sessions.session"}
-
-
-@pytest.fixture(scope="session")
-def base_data(django_db_setup: None, django_db_blocker: object) -> str:
-    """What the migrations wrote (roles, rejection reasons, the default SLA), as JSON.
-
-    Live-server tests flush the database after each test; `restore_base_data` writes this back.
-    (serialized_rollback cannot do it here: once Playwright runs, the test sees another
-    connection object than the one the snapshot was taken on.) Content types and permissions
-    are left out: the flush's post_migrate signal recreates them.
-    """
-    from django.apps import apps
-    from django.contrib.auth.models import Group
-    from django.core import serializers
-
-    with django_db_blocker.unblock():
-        if not Group.objects.exists():
-            pytest.fail("The test database lost its migration data before the browser tests.")
-        objects = [
-            obj
-            for model in apps.get_models()
-            if model._meta.label_lower not in SKIPPED_MODELS and model._meta.managed
-            for obj in model._base_manager.order_by("pk")
-        ]
-        return serializers.serialize("json", objects)
-
-
-@pytest.fixture
-def restore_base_data(transactional_db: None, base_data: str) -> None:
-    from django.contrib.auth.models import Group
-    from django.core import serializers
-    from django.db import connection, transaction
-
-    if Group.objects.exists():
-        return
-    with transaction.atomic(), connection.constraint_checks_disabled():
-        for obj in serializers.deserialize("json", base_data):
-            obj.save()
-
-
 @pytest.fixture(scope="module")
 def async_unsafe_allowed() -> Iterator[None]:
     """The sync Playwright API runs an event loop in the test's thread; Django's ORM refuses to

@@ -1,7 +1,9 @@
-"""Screenshots of the demo company for the docs: `TANDEM_SCREENSHOTS=1 pytest -m browser -k screenshots`.
+"""The demo company in a browser: what `make run` shows renders, and the docs' screenshots.
 
-Loads `seed_demo` (2,000 leads) plus goals and fresh handoffs, recomputes, and saves
-docs/screenshots/dashboard.png, meeting.png and inbox.png. Opt-in: it takes half a minute.
+Loads `seed_demo` (2,000 leads) plus goals and fresh handoffs, recomputes, and takes the
+dashboard, meeting view and inbox. With TANDEM_SCREENSHOTS=1 they replace
+docs/screenshots/*.png (`TANDEM_SCREENSHOTS=1 pytest -m browser -k screenshots`); otherwise
+they go to a temporary folder.
 """
 
 from __future__ import annotations
@@ -19,21 +21,18 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("restore_base_data"),
-    pytest.mark.skipif(
-        not os.environ.get("TANDEM_SCREENSHOTS"),
-        reason="set TANDEM_SCREENSHOTS=1 to refresh docs/screenshots/ from demo data",
-    ),
 ]
-OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_screenshots_of_the_demo_company(
-    browser: object, login: Callable, live_server: object
+    browser: object, login: Callable, live_server: object, tmp_path: Path
 ) -> None:
+    out = DOCS if os.environ.get("TANDEM_SCREENSHOTS") else tmp_path
     call_command("seed_demo", leads=2000, no_progress=True)
     add_demo_extras(rep="jonas")
     call_command("recompute_kpis", no_progress=True)
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
 
     desktop = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
     page = desktop.new_page()
@@ -41,10 +40,10 @@ def test_screenshots_of_the_demo_company(
     page.goto(f"{live_server.url}/")
     page.wait_for_selector(".js-plotly-plot")
     page.wait_for_timeout(500)
-    page.screenshot(path=OUT / "dashboard.png", full_page=True)
+    page.screenshot(path=out / "dashboard.png", full_page=True)
     page.goto(f"{live_server.url}/meeting/")
     page.wait_for_timeout(300)
-    page.screenshot(path=OUT / "meeting.png")
+    page.screenshot(path=out / "meeting.png")
     desktop.close()
 
     # A phone's width; taller than one screen so that the picture shows a whole card.
@@ -58,7 +57,7 @@ def test_screenshots_of_the_demo_company(
     page.select_option("select[name=reason] >> nth=0", "not_ready")
     page.locator("textarea[name=feedback]").first.fill("Budget review in Q1; call back in January")
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=OUT / "inbox.png")
+    page.screenshot(path=out / "inbox.png")
     phone.close()
     for name in ("dashboard.png", "meeting.png", "inbox.png"):
-        assert (OUT / name).stat().st_size > 10_000, name
+        assert (out / name).stat().st_size > 10_000, name

@@ -145,7 +145,7 @@ def test_the_definitions_page_lists_every_metric_and_model(
 @pytest.mark.broker
 @pytest.mark.django_db(transaction=True)
 def test_a_stage_event_posted_to_the_api_shows_in_the_kpis_without_a_manual_step(
-    celery_worker: object, admin_user: object
+    restore_base_data: None, celery_worker: object, admin_user: object
 ) -> None:
     api = token_client(admin_user)
     api.post(
