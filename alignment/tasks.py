@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 from celery.exceptions import MaxRetriesExceededError
 
+from config.locks import single_flight
+
 
 @shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=30)
 def sla_apply_task(self, sla_id: int) -> int:  # noqa: ANN001
@@ -37,11 +39,14 @@ def sla_breaches_notify_task(self) -> int:  # noqa: ANN001
     """Beat: record the SLA deadlines that passed, then e-mail the breaches not yet sent."""
     from alignment.services import sla_breaches_detect, sla_breaches_notify
 
-    try:
-        sla_breaches_detect()
-        return sla_breaches_notify()
-    except Exception as exc:
-        raise self.retry(exc=exc) from exc
+    with single_flight("alignment:sla-breaches-notify", seconds=600) as mine:
+        if not mine:  # another run is sending: never two digests of one breach
+            return 0
+        try:
+            sla_breaches_detect()
+            return sla_breaches_notify()
+        except Exception as exc:
+            raise self.retry(exc=exc) from exc
 
 
 @shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=300)
@@ -49,10 +54,13 @@ def sal_commitment_check_task(self) -> bool:  # noqa: ANN001
     """Beat: warn the marketing managers once a month when SALs are off pace."""
     from alignment.services import sal_commitment_check
 
-    try:
-        return sal_commitment_check() is not None
-    except Exception as exc:
-        raise self.retry(exc=exc) from exc
+    with single_flight("alignment:sal-commitment-check", seconds=600) as mine:
+        if not mine:
+            return False
+        try:
+            return sal_commitment_check() is not None
+        except Exception as exc:
+            raise self.retry(exc=exc) from exc
 
 
 @shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=60)
