@@ -152,7 +152,7 @@ class LeadDefinitionForm(_ServiceCheckedForm):
 
     class Meta:
         model = LeadDefinition
-        fields = ["effective_from", "criteria", "mql_threshold", "notes"]
+        fields = list(services.DEFINITION_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -193,7 +193,7 @@ class LeadDefinitionAdmin(_VersionAdmin):
         "marketing_approved_by",
         "sales_approved_by",
     ]
-    editable = ("effective_from", "criteria", "mql_threshold", "notes")
+    editable = services.DEFINITION_FIELDS
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = [*self.editable, *APPROVAL_FIELDS]

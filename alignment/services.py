@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -61,6 +61,7 @@ User = get_user_model()
 RESCORE_CHUNK = 2000
 SAL_PACE_GRACE_DAYS = 7  # too early in the month, a pace says nothing
 BREACH_DIGEST_LINES = 50
+VersionT = TypeVar("VersionT", bound=DualSigned)
 
 
 # --- tokens and roles -----------------------------------------------------------------------
@@ -195,6 +196,43 @@ def _approve(obj: DualSigned, by: AbstractBaseUser, now: datetime) -> bool:
     return binding
 
 
+def _refuse_unknown(fields: dict[str, Any], names: Sequence[str], label: str) -> None:
+    unknown = set(fields) - set(names)
+    if unknown:
+        raise ValidationError(f"Unknown {label} fields: {', '.join(sorted(unknown))}.")
+
+
+def _version_create(
+    model: type[VersionT], by: AbstractBaseUser | None, values: dict[str, Any]
+) -> VersionT:
+    """Insert the next version of `model` as a draft (cleaned `values`)."""
+    try:
+        with transaction.atomic():
+            return model.objects.create(
+                version=_next_version(model), created_by=_actor(by), **values
+            )
+    except IntegrityError:
+        raise ValidationError(
+            "Another version was created at the same moment; try again."
+        ) from None
+
+
+def _version_update(
+    obj: VersionT,
+    names: Sequence[str],
+    label: str,
+    clean: Callable[..., dict[str, Any]],
+    fields: dict[str, Any],
+) -> tuple[VersionT, bool]:
+    """Lock a draft, check it with `clean` and set the changed `fields` (clearing approvals).
+    Returns the locked draft, unsaved, and whether anything changed."""
+    _refuse_unknown(fields, names, label)
+    obj = _locked(obj)
+    _refuse_if_approved(obj)
+    values = clean(values={name: getattr(obj, name) for name in names} | fields)
+    return obj, _apply_changes(obj, values)
+
+
 # --- SLA ------------------------------------------------------------------------------------
 
 SLA_FIELDS = (
@@ -249,22 +287,12 @@ def sla_clean(*, values: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def sla_create(*, by: AbstractBaseUser | None, **fields: Any) -> ServiceLevelAgreement:
     """A new draft version of the SLA; it binds nobody until both heads approve it."""
-    unknown = set(fields) - set(SLA_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown SLA fields: {', '.join(sorted(unknown))}.")
+    _refuse_unknown(fields, SLA_FIELDS, "SLA")
     values = sla_clean(
         values={name: fields.get(name) for name in SLA_FIELDS}
         | {"notes": fields.get("notes") or ""}
     )
-    try:
-        with transaction.atomic():
-            return ServiceLevelAgreement.objects.create(
-                version=_next_version(ServiceLevelAgreement), created_by=_actor(by), **values
-            )
-    except IntegrityError:
-        raise ValidationError(
-            "Another version was created at the same moment; try again."
-        ) from None
+    return _version_create(ServiceLevelAgreement, by, values)
 
 
 @transaction.atomic
@@ -272,13 +300,8 @@ def sla_update(
     *, sla: ServiceLevelAgreement, by: AbstractBaseUser | None, **fields: Any
 ) -> ServiceLevelAgreement:
     """Change a draft. Any change clears the approvals given so far."""
-    unknown = set(fields) - set(SLA_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown SLA fields: {', '.join(sorted(unknown))}.")
-    sla = _locked(sla)
-    _refuse_if_approved(sla)
-    values = sla_clean(values={name: getattr(sla, name) for name in SLA_FIELDS} | fields)
-    if _apply_changes(sla, values):
+    sla, changed = _version_update(sla, SLA_FIELDS, "SLA", sla_clean, fields)
+    if changed:
         sla.save()
     return sla
 
@@ -401,20 +424,10 @@ def lead_definition_create(
     *, by: AbstractBaseUser | None, rules: Sequence[dict[str, Any]] = (), **fields: Any
 ) -> LeadDefinition:
     """A new draft lead definition with its scoring rules."""
-    unknown = set(fields) - set(DEFINITION_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown lead definition fields: {', '.join(sorted(unknown))}.")
+    _refuse_unknown(fields, DEFINITION_FIELDS, "lead definition")
     values = lead_definition_clean(values={name: fields.get(name) for name in DEFINITION_FIELDS})
     cleaned = scoring_rules_clean(rules=rules)
-    try:
-        with transaction.atomic():
-            definition = LeadDefinition.objects.create(
-                version=_next_version(LeadDefinition), created_by=_actor(by), **values
-            )
-    except IntegrityError:
-        raise ValidationError(
-            "Another version was created at the same moment; try again."
-        ) from None
+    definition = _version_create(LeadDefinition, by, values)
     _rules_write(definition, cleaned)
     return definition
 
@@ -428,15 +441,9 @@ def lead_definition_update(
     **fields: Any,
 ) -> LeadDefinition:
     """Change a draft (its fields and/or its rules). Any change clears the approvals."""
-    unknown = set(fields) - set(DEFINITION_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown lead definition fields: {', '.join(sorted(unknown))}.")
-    definition = _locked(definition)
-    _refuse_if_approved(definition)
-    values = lead_definition_clean(
-        values={n: getattr(definition, n) for n in DEFINITION_FIELDS} | fields
+    definition, changed = _version_update(
+        definition, DEFINITION_FIELDS, "lead definition", lead_definition_clean, fields
     )
-    changed = _apply_changes(definition, values)
     if rules is not None:
         cleaned = scoring_rules_clean(rules=rules)
         if cleaned != _rules_of(definition):
