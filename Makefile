@@ -21,7 +21,7 @@ run: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo --if-empty
 	$(RUN_ENV) $(BIN)/python manage.py recompute_kpis --if-empty
-	$(RUN_ENV) $(BIN)/python manage.py demo_logins
+	$(RUN_ENV) $(BIN)/python manage.py demo_logins --url http://$(HOST):$(PORT)
 	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install

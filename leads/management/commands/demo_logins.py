@@ -1,27 +1,30 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
-from leads.demo import DEMO_LOGINS, DEMO_PASSWORD
+from leads.demo import DEMO_PASSWORD, DEMO_USERS
 
 
 class Command(BaseCommand):
     help = "Print the demo logins that exist in this database."
 
-    def handle(self, *args: object, **options: object) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="where the app runs")
+
+    def handle(self, *args: object, url: str, **options: object) -> None:
         present = set(
             get_user_model()
-            .objects.filter(username__in=[u for u, _ in DEMO_LOGINS])
+            .objects.filter(username__in=[u.username for u in DEMO_USERS])
             .values_list("username", flat=True)
         )
         if not present:
             self.stdout.write("No demo users here; create one with `manage.py createsuperuser`.")
             return
         self.stdout.write(
-            f"\nTandem is starting at http://127.0.0.1:8000 — log in as (password '{DEMO_PASSWORD}'):"
+            f"\nTandem is starting at {url} — log in as (password '{DEMO_PASSWORD}'):"
         )
-        for username, role in DEMO_LOGINS:
-            if username in present:
-                self.stdout.write(f"  {username:<10} {role}")
+        for user in DEMO_USERS:
+            if user.username in present:
+                self.stdout.write(f"  {user.username:<8} {user.role.label:<18} {user.title}")
         self.stdout.write("")
