@@ -140,7 +140,7 @@ pytest_plugins = ["tests.celery_worker"]
 SKIPPED_MODELS = {"contenttypes.contenttype", "auth.permission", "sessions.session"}
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def base_data(django_db_setup: None, django_db_blocker: object) -> str:
     """What the migrations wrote (roles, rejection reasons, the default SLA), as JSON.
 
