@@ -7,6 +7,10 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    if "DEBUG" not in os.environ and "SECRET_KEY" not in os.environ:
+        # Nothing configured: a developer's checkout, not a server (servers set SECRET_KEY;
+        # gunicorn and Celery never pass through here). Local development defaults apply.
+        os.environ["DEBUG"] = "true"
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line

@@ -88,8 +88,13 @@ def _check(**env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
+def test_a_fresh_checkout_runs_management_commands_with_local_defaults() -> None:
     result = _check()
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key() -> None:
+    result = _check(DEBUG="false")
     assert result.returncode != 0
     assert "Set the environment variable SECRET_KEY" in result.stderr
 
