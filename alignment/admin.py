@@ -17,7 +17,6 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
-from alignment import services
 from alignment.models import (
     Goal,
     LeadDefinition,
@@ -31,6 +30,27 @@ from alignment.models import (
     TeamHead,
 )
 from alignment.scorecard import CURVE_POINTS
+from alignment.services.accounts import team_head_clean, team_head_set
+from alignment.services.forecasts import revenue_forecast_clean, revenue_forecast_set
+from alignment.services.goals import (
+    GOAL_FIELDS,
+    goal_check_deletable,
+    goal_clean,
+    goal_create,
+    goal_delete,
+    goal_update,
+    goals_delete,
+)
+from alignment.services.lead_definitions import (
+    DEFINITION_FIELDS,
+    lead_definition_approve,
+    lead_definition_clean,
+    lead_definition_create,
+    lead_definition_update,
+    scoring_rules_clean,
+)
+from alignment.services.payout_curves import payout_curve_clean, payout_curve_set
+from alignment.services.sla import SLA_FIELDS, sla_approve, sla_clean, sla_create, sla_update
 
 APPROVAL_FIELDS = [
     "status",
@@ -75,10 +95,10 @@ class _ServiceCheckedForm(forms.ModelForm):
 class SlaForm(_ServiceCheckedForm):
     class Meta:
         model = ServiceLevelAgreement
-        fields = list(services.SLA_FIELDS)
+        fields = list(SLA_FIELDS)
 
     def service_check(self, values: dict[str, Any]) -> None:
-        services.sla_clean(values=values)
+        sla_clean(values=values)
 
 
 class _VersionAdmin(admin.ModelAdmin):
@@ -124,21 +144,21 @@ class ServiceLevelAgreementAdmin(_VersionAdmin):
         "marketing_approved_by",
         "sales_approved_by",
     ]
-    editable = services.SLA_FIELDS
+    editable = SLA_FIELDS
 
     def save_model(
         self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
     ) -> None:
         values = {name: form.cleaned_data.get(name) for name in self.editable}
         if change:
-            saved = services.sla_update(sla=obj, by=request.user, **values)
+            saved = sla_update(sla=obj, by=request.user, **values)
         else:
-            saved = services.sla_create(by=request.user, **values)
+            saved = sla_create(by=request.user, **values)
         obj.pk = saved.pk
         obj.refresh_from_db()
 
     def approve(self, *, version: Any, by: Any) -> None:
-        services.sla_approve(sla=version, by=by)
+        sla_approve(sla=version, by=by)
 
 
 class LeadDefinitionForm(_ServiceCheckedForm):
@@ -152,7 +172,7 @@ class LeadDefinitionForm(_ServiceCheckedForm):
 
     class Meta:
         model = LeadDefinition
-        fields = list(services.DEFINITION_FIELDS)
+        fields = list(DEFINITION_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -175,9 +195,9 @@ class LeadDefinitionForm(_ServiceCheckedForm):
 
     def service_check(self, values: dict[str, Any]) -> None:
         rules = values.pop("rules_json", [])
-        services.lead_definition_clean(values=values)
+        lead_definition_clean(values=values)
         try:
-            services.scoring_rules_clean(rules=rules)
+            scoring_rules_clean(rules=rules)
         except ValidationError as exc:
             raise ValidationError({"rules_json": exc.message_dict["rules"]}) from None
 
@@ -193,7 +213,7 @@ class LeadDefinitionAdmin(_VersionAdmin):
         "marketing_approved_by",
         "sales_approved_by",
     ]
-    editable = services.DEFINITION_FIELDS
+    editable = DEFINITION_FIELDS
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = [*self.editable, *APPROVAL_FIELDS]
@@ -217,16 +237,14 @@ class LeadDefinitionAdmin(_VersionAdmin):
         values = {name: form.cleaned_data.get(name) for name in self.editable}
         rules = form.cleaned_data.get("rules_json") or []
         if change:
-            saved = services.lead_definition_update(
-                definition=obj, by=request.user, rules=rules, **values
-            )
+            saved = lead_definition_update(definition=obj, by=request.user, rules=rules, **values)
         else:
-            saved = services.lead_definition_create(by=request.user, rules=rules, **values)
+            saved = lead_definition_create(by=request.user, rules=rules, **values)
         obj.pk = saved.pk
         obj.refresh_from_db()
 
     def approve(self, *, version: Any, by: Any) -> None:
-        services.lead_definition_approve(definition=version, by=by)
+        lead_definition_approve(definition=version, by=by)
 
 
 class TeamHeadForm(_ServiceCheckedForm):
@@ -235,7 +253,7 @@ class TeamHeadForm(_ServiceCheckedForm):
         fields = ["team", "user"]
 
     def service_check(self, values: dict[str, Any]) -> None:
-        services.team_head_clean(team=values.get("team"), user=values.get("user"))
+        team_head_clean(team=values.get("team"), user=values.get("user"))
 
 
 @admin.register(TeamHead)
@@ -248,7 +266,7 @@ class TeamHeadAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
     ) -> None:
-        saved = services.team_head_set(team=obj.team, user=obj.user, by=request.user)
+        saved = team_head_set(team=obj.team, user=obj.user, by=request.user)
         obj.pk = saved.pk
 
 
@@ -263,10 +281,10 @@ class RoundRobinMemberAdmin(admin.ModelAdmin):
 class GoalForm(_ServiceCheckedForm):
     class Meta:
         model = Goal
-        fields = list(services.GOAL_FIELDS)
+        fields = list(GOAL_FIELDS)
 
     def service_check(self, values: dict[str, Any]) -> None:
-        services.goal_clean(values=values, now=timezone.now())
+        goal_clean(values=values, now=timezone.now())
 
 
 @admin.register(Goal)
@@ -286,7 +304,7 @@ class GoalAdmin(admin.ModelAdmin):
     @admin.action(description="Delete selected goals (not those of a finished period)")
     def delete_goals(self, request: HttpRequest, queryset: QuerySet) -> None:
         try:
-            count = services.goals_delete(goals=list(queryset), by=request.user)
+            count = goals_delete(goals=list(queryset), by=request.user)
         except ValidationError as exc:
             _report(request, exc)
             return
@@ -298,27 +316,27 @@ class GoalAdmin(admin.ModelAdmin):
         goal = self.get_object(request, unquote(object_id))
         if goal is not None:
             try:
-                services.goal_check_deletable(goal=goal)
+                goal_check_deletable(goal=goal)
             except ValidationError as exc:
                 _report(request, exc)
                 return redirect(reverse("admin:alignment_goal_change", args=[goal.pk]))
         return super().delete_view(request, object_id, extra_context)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        services.goals_delete(goals=list(queryset), by=request.user)
+        goals_delete(goals=list(queryset), by=request.user)
 
     def save_model(
         self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
     ) -> None:
-        values = {name: form.cleaned_data.get(name) for name in services.GOAL_FIELDS}
+        values = {name: form.cleaned_data.get(name) for name in GOAL_FIELDS}
         if change:
-            saved = services.goal_update(goal=obj, by=request.user, **values)
+            saved = goal_update(goal=obj, by=request.user, **values)
         else:
-            saved = services.goal_create(by=request.user, **values)
+            saved = goal_create(by=request.user, **values)
         obj.pk = saved.pk
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        services.goal_delete(goal=obj, by=request.user)
+        goal_delete(goal=obj, by=request.user)
 
 
 class RevenueForecastForm(_ServiceCheckedForm):
@@ -327,7 +345,7 @@ class RevenueForecastForm(_ServiceCheckedForm):
         fields = ["period", "period_start", "amount", "note"]
 
     def service_check(self, values: dict[str, Any]) -> None:
-        services.revenue_forecast_clean(
+        revenue_forecast_clean(
             period=values.get("period"),
             period_start=values.get("period_start"),
             amount=values.get("amount"),
@@ -345,7 +363,7 @@ class RevenueForecastAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
     ) -> None:
-        saved = services.revenue_forecast_set(
+        saved = revenue_forecast_set(
             period=obj.period,
             period_start=obj.period_start,
             amount=obj.amount,
@@ -361,7 +379,7 @@ class PayoutCurveForm(_ServiceCheckedForm):
         fields = ["effective_from", *CURVE_POINTS]
 
     def service_check(self, values: dict[str, Any]) -> None:
-        services.payout_curve_clean(
+        payout_curve_clean(
             effective_from=values.get("effective_from"),
             now=timezone.now(),
             **{name: values.get(name) for name in CURVE_POINTS},
@@ -384,7 +402,7 @@ class PayoutCurveAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
     ) -> None:
-        saved = services.payout_curve_set(
+        saved = payout_curve_set(
             effective_from=obj.effective_from,
             by=request.user,
             threshold=obj.threshold,

@@ -15,6 +15,8 @@
   ``target``, then linearly to ``cap_payout`` at ``cap``, and flat beyond. The defaults —
   0 below 50 %, 50 % at 50 %, 100 % at target, capped at 150 % — make the multiplier equal
   to the attainment between 50 % and 150 %.
+* **Goal score** (`goal_score`): the one evaluation of a goal that the engine, the API and the
+  pages share: its attainment, projection, pace and where a goal on pace stands today.
 * **Forecast accuracy**: 1 − |actual − forecast| ÷ actual; no value when actual is zero.
 """
 
@@ -25,16 +27,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from core.catalog import Metric
+
 __all__ = [
     "AT_RISK_SHARE",
     "CURVE_POINTS",
     "DEFAULT_CURVE",
+    "GoalScore",
     "Pace",
     "PayoutCurve",
     "Ratio",
     "attainment",
     "curve_errors",
     "forecast_accuracy",
+    "goal_actual",
+    "goal_score",
     "pace",
     "project",
     "scorecard_attainment",
@@ -175,3 +182,74 @@ def forecast_accuracy(actual: Decimal, forecast: Decimal) -> Ratio:
     """1 − |actual − forecast| ÷ actual, kept as (actual − |actual − forecast|) ÷ actual."""
     actual, forecast = Decimal(actual), Decimal(forecast)
     return Ratio(actual - abs(actual - forecast), actual)
+
+
+def goal_actual(
+    metric: Metric, numerator: Decimal | None, denominator: Decimal | None, *, empty: bool = False
+) -> Decimal | None:
+    """A goal metric's value from its (numerator, denominator), stored or just computed.
+
+    No row at all (``numerator`` None) is the catalog's empty value: zero for sums and stocks,
+    no value for anything else. ``empty`` is a percentile over nothing.
+    """
+    if numerator is None:
+        return metric.empty_value()
+    if empty:
+        return None
+    if denominator is None:
+        return Decimal(numerator)
+    return None if denominator == 0 else Decimal(numerator) / Decimal(denominator)
+
+
+@dataclass(frozen=True, slots=True)
+class GoalScore:
+    """Where a goal stands: its attainment now, its projection to the period's end, its pace
+    and `expected`, the attainment a goal exactly on pace has at this point of the period."""
+
+    actual: Decimal | None
+    attainment: Ratio | None
+    projected: Decimal | None
+    projected_attainment: Ratio | None
+    pace: Pace | None
+    expected: Decimal
+
+    @property
+    def achieved(self) -> bool:
+        value = self.attainment.value if self.attainment else None
+        return value is not None and value >= ONE
+
+    @property
+    def status(self) -> str:
+        """achieved | on_track | at_risk | off_track | not_started"""
+        if self.achieved:
+            return "achieved"
+        return str(self.pace) if self.pace else "not_started"
+
+    @property
+    def status_label(self) -> str:
+        if self.achieved:
+            return "Achieved"
+        return self.pace.label if self.pace else "Not started"
+
+
+def goal_score(
+    actual: Decimal | None,
+    target: Decimal,
+    *,
+    higher_is_better: bool,
+    cap: Decimal,
+    elapsed: Decimal,
+    accumulates: bool,
+) -> GoalScore:
+    """Score a goal whose metric stands at ``actual`` when ``elapsed`` of its period is gone."""
+    attained = attainment(actual, target, higher_is_better=higher_is_better, cap=cap)
+    projected = project(actual, elapsed=elapsed, accumulates=accumulates)
+    projected_attained = attainment(projected, target, higher_is_better=higher_is_better, cap=cap)
+    return GoalScore(
+        actual=actual,
+        attainment=attained,
+        projected=projected,
+        projected_attainment=projected_attained,
+        pace=pace(projected_attained.value if projected_attained else None),
+        expected=Decimal(elapsed) if accumulates else ONE,
+    )

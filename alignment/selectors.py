@@ -1,18 +1,15 @@
-"""Reads of the alignment app: versions in effect, heads, goals with progress, the scorecard."""
+"""Reads of the alignment app: versions in effect, heads, goals, payout curves, breaches.
+
+Goal progress and the scorecard read the KPI snapshots: they are `kpis.goals`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, datetime
-from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import OuterRef, QuerySet, Subquery
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from alignment import scorecard as card
 from alignment.models import (
@@ -20,7 +17,6 @@ from alignment.models import (
     LeadDefinition,
     PayoutCurve,
     RescoreJob,
-    RevenueForecast,
     RoundRobinMember,
     ServiceLevelAgreement,
     SlaBreach,
@@ -28,9 +24,6 @@ from alignment.models import (
     VersionStatus,
 )
 from alignment.roles import Role, Team
-from kpis.models import KpiSnapshot
-from kpis.periods import next_period, period_bounds
-from kpis.registry import METRICS, Metric
 
 # --- versions in effect ---------------------------------------------------------------------
 
@@ -58,6 +51,12 @@ def lead_definition_in_effect(*, at: datetime) -> LeadDefinition | None:
         .order_by("-effective_from", "-version")
         .first()
     )
+
+
+def lead_definition_is_in_effect(*, definition: LeadDefinition, at: datetime) -> bool:
+    """Whether `definition` is the version that scores leads at `at` (not merely approved)."""
+    current = lead_definition_in_effect(at=at)
+    return current is not None and current.pk == definition.pk
 
 
 def lead_definition_list() -> QuerySet[LeadDefinition]:
@@ -110,30 +109,7 @@ def api_token_for(*, user: object) -> str | None:
     return Token.objects.filter(user=user).values_list("key", flat=True).first()
 
 
-# --- goals and their progress ---------------------------------------------------------------
-
-# Metrics a goal may not target: they are computed from the goals themselves.
-GOAL_EXCLUDED_METRICS = frozenset({"goal_attainment", "scorecard_attainment"})
-
-
-def metric_accumulates(metric: Metric) -> bool:
-    """Whether a metric adds up over its period (so a partial period projects linearly)."""
-    return (
-        not metric.is_ratio
-        and metric.unit in {"count", "currency"}
-        and metric.family in {"flow", "marketing", "attribution"}
-        and metric.key != "pipeline_open"
-    )
-
-
-def period_elapsed(*, kind: str, start: date, now: datetime) -> Decimal:
-    """The share (0..1) of a period gone by at `now`, in the organisation's time zone."""
-    begin, end = period_bounds(kind, start, ZoneInfo(settings.TIME_ZONE))
-    if now <= begin:
-        return Decimal(0)
-    if now >= end:
-        return Decimal(1)
-    return Decimal((now - begin).total_seconds()) / Decimal((end - begin).total_seconds())
+# --- goals and the payout curve --------------------------------------------------------------
 
 
 def goal_list(
@@ -175,166 +151,7 @@ def payout_curve_list() -> QuerySet[PayoutCurve]:
     return PayoutCurve.objects.select_related("created_by").order_by("-effective_from")
 
 
-def goal_actual(
-    *, metric: Metric, cell: tuple[Decimal, Decimal | None, bool] | None
-) -> Decimal | None:
-    """A goal metric's value from a (numerator, denominator, empty) cell, stored or computed.
-
-    A missing cell is zero for counts and sums, and no value for anything else.
-    """
-    if cell is None:
-        return Decimal(0) if not metric.is_ratio and metric.unit in {"count", "currency"} else None
-    numerator, denominator, empty = cell
-    if empty:
-        return None
-    if denominator is None:
-        return Decimal(numerator)
-    return None if denominator == 0 else Decimal(numerator) / Decimal(denominator)
-
-
-@dataclass(frozen=True)
-class GoalProgress:
-    goal: Goal
-    actual: Decimal | None
-    numerator: Decimal | None
-    denominator: Decimal | None
-    computed_at: datetime | None
-    elapsed: Decimal
-    attainment: Decimal | None
-    projected: Decimal | None
-    projected_attainment: Decimal | None
-    pace: card.Pace | None
-
-    @property
-    def pace_label(self) -> str:
-        return self.pace.label if self.pace else "Not started"
-
-
-def goal_progress(*, goals: Iterable[Goal], now: datetime | None = None) -> list[GoalProgress]:
-    """Each goal's progress from the KPI snapshots, with its pace projection (SPEC §4)."""
-    now = now or timezone.now()
-    goals = list(goals)
-    if not goals:
-        return []
-    snapshots = {
-        (s.metric, s.period, s.period_start, s.dimension, s.key, s.model): s
-        for s in KpiSnapshot.objects.filter(
-            metric__in={g.metric for g in goals},
-            period__in={g.period for g in goals},
-            period_start__in={g.period_start for g in goals},
-        )
-    }
-    curves = payout_curves()
-    out = []
-    for goal in goals:
-        metric = METRICS.get(goal.metric)
-        if metric is None:  # a metric removed from the catalog since
-            continue
-        snapshot = snapshots.get(
-            (goal.metric, goal.period, goal.period_start, goal.dimension, goal.key, goal.model)
-        )
-        actual = goal_actual(
-            metric=metric,
-            cell=(
-                snapshot.numerator,
-                snapshot.denominator,
-                snapshot.value is None and snapshot.denominator is None,
-            )
-            if snapshot
-            else None,
-        )
-        cap = payout_curve_for(period_start=goal.period_start, curves=curves).cap
-        elapsed = period_elapsed(kind=goal.period, start=goal.period_start, now=now)
-        attained = card.attainment(
-            actual, goal.target, higher_is_better=goal.higher_is_better, cap=cap
-        )
-        projected = card.project(actual, elapsed=elapsed, accumulates=metric_accumulates(metric))
-        projected_attained = card.attainment(
-            projected, goal.target, higher_is_better=goal.higher_is_better, cap=cap
-        )
-        out.append(
-            GoalProgress(
-                goal=goal,
-                actual=actual,
-                numerator=snapshot.numerator if snapshot else None,
-                denominator=snapshot.denominator if snapshot else None,
-                computed_at=snapshot.computed_at if snapshot else None,
-                elapsed=elapsed,
-                attainment=attained.value if attained else None,
-                projected=projected,
-                projected_attainment=projected_attained.value if projected_attained else None,
-                pace=card.pace(projected_attained.value if projected_attained else None),
-            )
-        )
-    return out
-
-
-@dataclass(frozen=True)
-class Scorecard:
-    period: str
-    period_start: date
-    period_end: date
-    elapsed: Decimal
-    curve: card.PayoutCurve
-    goals: list[GoalProgress]
-    attainment: Decimal | None
-    payout_multiplier: Decimal
-    projected_attainment: Decimal | None
-    projected_payout_multiplier: Decimal
-    computed_at: datetime | None
-
-
-def scorecard_for(*, period: str, start: date, now: datetime | None = None) -> Scorecard:
-    """The joint scorecard of one period: weighted attainment and the shared bonus multiplier."""
-    now = now or timezone.now()
-    progress = goal_progress(goals=goal_list(period=period, start=start, end=start), now=now)
-    curve = payout_curve_for(period_start=start)
-    actual = card.scorecard_attainment(
-        [(p.attainment, p.goal.weight) for p in progress], cap=curve.cap
-    )
-    projected = card.scorecard_attainment(
-        [(p.projected_attainment, p.goal.weight) for p in progress], cap=curve.cap
-    )
-    stamps = [p.computed_at for p in progress if p.computed_at is not None]
-    return Scorecard(
-        period=period,
-        period_start=start,
-        period_end=next_period(period, start),
-        elapsed=period_elapsed(kind=period, start=start, now=now),
-        curve=curve,
-        goals=progress,
-        attainment=actual.value,
-        payout_multiplier=curve.payout(actual.value),
-        projected_attainment=projected.value,
-        projected_payout_multiplier=curve.payout(projected.value),
-        computed_at=min(stamps) if stamps else None,
-    )
-
-
-# --- forecasts and breaches -----------------------------------------------------------------
-
-
-def forecast_list(*, period: str | None = None) -> QuerySet[RevenueForecast]:
-    """Forecasts with the accuracy and actual revenue of their snapshots, newest first."""
-
-    def snapshot(metric: str, field: str) -> Subquery:
-        return Subquery(
-            KpiSnapshot.objects.filter(
-                metric=metric,
-                period=OuterRef("period"),
-                period_start=OuterRef("period_start"),
-                dimension="",
-                model="",
-            ).values(field)[:1]
-        )
-
-    qs = RevenueForecast.objects.select_related("entered_by").annotate(
-        accuracy=snapshot("forecast_accuracy", "value"),
-        actual=snapshot("revenue_won", "numerator"),
-    )
-    if period:
-        qs = qs.filter(period=period)
-    return qs.order_by("period", "-period_start")
+# --- breaches -------------------------------------------------------------------------------
 
 
 def sla_breach_list(*, owner: str | None = None, kind: str | None = None) -> QuerySet[SlaBreach]:

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from alignment.selectors import api_token_for
-from alignment.services import api_token_rotate
+from alignment.services.accounts import api_token_rotate
 
 
 @require_http_methods(["GET", "POST"])

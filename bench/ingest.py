@@ -20,8 +20,8 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from alignment.roles import Role
-from alignment.services import api_token_get_or_create, user_set_role
-from kpis.models import DirtyPeriod
+from alignment.services.accounts import api_token_get_or_create, user_set_role
+from leads.models import FunnelChange
 from leads.models import Lead
 
 PREFIX = "bench-ingest-"
@@ -75,7 +75,7 @@ def main() -> None:
     seconds = timed(lambda: post("stage-events", events))
     report("API: mql stage events (opens handoffs)", seconds, base, f"{n / seconds:,.0f} rows/s")
     _cleanup()
-    DirtyPeriod.objects.all().delete()
+    FunnelChange.objects.all().delete()
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from kpis.engine import compute
-from kpis.periods import period_bounds, period_start, previous_period, unit_periods
+from core.periods import period_bounds, period_start, previous_period, unit_periods
 from kpis.services import kpis_recompute, kpis_recompute_dirty, recompute_units
 from leads.models import Handoff
 from leads.services import stage_events_upsert

@@ -1,16 +1,16 @@
-"""API plumbing shared by every app: error shape and permissions."""
+"""API plumbing shared by every app: the error shape and pagination (permissions by role are
+`alignment.permissions`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
-
-from alignment.roles import user_is_manager
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -21,12 +21,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return drf_exception_handler(exc, context)
 
 
-class IsManager(permissions.BasePermission):
-    """Managers (either team) and admins; the role integrations' API users hold."""
-
-    message = "Only managers and admins may do this."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(
-            request.user and request.user.is_authenticated and user_is_manager(request.user)
-        )
+def paginated(request: Request, view: Any, rows: Any, serializer: type, **context: Any) -> Response:
+    """One page of `rows` (`?limit=&offset=`), serialized, with the count and the links."""
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(rows, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True, context=context).data)

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "alignment",
     "leads",
     "kpis",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -146,16 +147,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "kpis.tasks.kpis_recompute_all_task",
         "schedule": crontab(hour=2, minute=30),
     },
-    "alignment-sla-breaches": {
-        "task": "alignment.tasks.sla_breaches_notify_task",
+    "leads-sla-breaches": {
+        "task": "leads.tasks.sla_breaches_notify_task",
         "schedule": 300.0,
     },
-    "alignment-sal-commitment-pace": {
-        "task": "alignment.tasks.sal_commitment_check_task",
+    "kpis-sal-commitment-pace": {
+        "task": "kpis.tasks.sal_commitment_check_task",
         "schedule": crontab(hour=9, minute=0),
     },
-    "alignment-apply-due-versions": {
-        "task": "alignment.tasks.alignment_apply_due_versions_task",
+    "leads-apply-due-versions": {
+        "task": "leads.tasks.agreements_apply_due_task",
         "schedule": 60.0,
     },
 }

@@ -12,11 +12,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import IsManager
-from kpis import attribution
+from alignment.permissions import IsManager
+from core import attribution
+from core.catalog import METRICS
+from core.periods import period_start, previous_period
 from kpis.models import PeriodKind, RecomputeJob
-from kpis.periods import period_start, previous_period
-from kpis.registry import METRICS
 from kpis.selectors import kpi_series
 from kpis.services import recompute_job_start
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import plotly.io as pio
 
-from kpis.selectors import Dataset
+from kpis.pages.common import Dataset
 
 COLOURS = {"marketing": "#6d48c8", "sales": "#0d7a5f", "joint": "#2356c7"}
 TINTS = {"marketing": "#b9a4ea", "sales": "#7cc4ad", "joint": "#93b1ee"}

@@ -41,15 +41,10 @@ from django.utils import timezone
 
 from alignment import scorecard as card
 from alignment.models import Goal, RevenueForecast, ServiceLevelAgreement
-from alignment.selectors import (
-    GOAL_EXCLUDED_METRICS,
-    goal_actual,
-    payout_curve_for,
-    payout_curves,
-)
-from kpis import attribution
-from kpis.periods import local_midnight, next_period, period_start
-from kpis.registry import METRICS
+from alignment.selectors import payout_curve_for, payout_curves
+from core import attribution
+from core.catalog import METRICS
+from core.periods import elapsed_share, local_midnight, next_period, period_start
 from leads.models import Campaign, ContactAttempt, Deal, Handoff, Lead, Stage, StageEvent, Touch
 
 ZERO = Decimal(0)
@@ -505,18 +500,25 @@ def _alignment(scope: _Scope, out: _Results) -> None:
     for start, period_goals in goals.items():
         cap = payout_curve_for(period_start=start, curves=curves).cap
         weighted = []
+        elapsed = elapsed_share(scope.kind, start, scope.now, scope.tz)
         for goal in period_goals:
             definition = METRICS.get(goal.metric)
-            if definition is None or goal.metric in GOAL_EXCLUDED_METRICS:
+            if definition is None or not definition.goal_target:
                 continue
             found = out.get(goal.metric, (start, goal.dimension, goal.key), goal.model)
-            actual = goal_actual(metric=definition, cell=tuple(found) if found else None)
-            ratio = card.attainment(
-                actual, goal.target, higher_is_better=goal.higher_is_better, cap=cap
+            score = card.goal_score(
+                card.goal_actual(definition, found[0], found[1], empty=found[2])
+                if found
+                else definition.empty_value(),
+                goal.target,
+                higher_is_better=goal.higher_is_better,
+                cap=cap,
+                elapsed=elapsed,
+                accumulates=definition.accumulates,
             )
-            if ratio is not None:
-                out.put("goal_attainment", (start, "goal", str(goal.pk)), *_ratio(ratio))
-            weighted.append((ratio.value if ratio else None, goal.weight))
+            if score.attainment is not None:
+                out.put("goal_attainment", (start, "goal", str(goal.pk)), *_ratio(score.attainment))
+            weighted.append((score.attainment.value if score.attainment else None, goal.weight))
         total = card.scorecard_attainment(weighted, cap=cap)
         out.put("scorecard_attainment", (start, "", ""), *_ratio(total))
 
@@ -527,7 +529,7 @@ def _ratio(ratio: card.Ratio) -> tuple[Decimal, Decimal]:
 
 # --- entry point ----------------------------------------------------------------------------
 
-_COUNT_METRICS = [m.key for m in METRICS.values() if m.family != "alignment"]
+_COUNT_METRICS = [m.key for m in METRICS.values() if m.family != "alignment"]  # goals: below
 
 
 def compute(*, kind: str, periods: Iterable[date], now: datetime | None = None) -> list[Value_]:
@@ -565,6 +567,11 @@ def _fill_totals(scope: _Scope, out: _Results) -> None:
                     continue
                 if key == "marketing_sla_attainment":
                     continue  # no SLA in effect: nothing was committed
-                percentile = definition.unit in {"hours", "days"}
-                denominator = 0 if definition.is_ratio else None
-                out.put(key, cell, 0, denominator, model=model, empty=percentile)
+                out.put(
+                    key,
+                    cell,
+                    0,
+                    definition.empty_denominator(),
+                    model=model,
+                    empty=definition.is_percentile,
+                )

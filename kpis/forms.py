@@ -7,10 +7,12 @@ from datetime import date, timedelta
 
 from django import forms
 
-from kpis import attribution
+from core import attribution
+from core.periods import period_start
 from kpis.models import PeriodKind
-from kpis.periods import period_start
 from kpis.selectors import KpiFilter, kpi_filter_default
+from leads.models import Campaign, Channel
+from leads.selectors import sales_people
 
 SLICES = ("channel", "campaign", "owner")
 
@@ -42,19 +44,13 @@ class KpiFilterForm(forms.Form):
             if name not in slices:
                 del self.fields[name]
         if "channel" in slices:
-            from leads.models import Channel
-
             self.fields["channel"].choices = [("", "All channels"), *Channel.choices]
         if "campaign" in slices:
-            from leads.models import Campaign
-
             self.fields["campaign"].choices = [
                 ("", "All campaigns"),
                 *Campaign.objects.order_by("name").values_list("external_id", "name"),
             ]
         if "owner" in slices:
-            from leads.selectors import sales_people
-
             self.fields["owner"].choices = [
                 ("", "All owners"),
                 *sales_people(),

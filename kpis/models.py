@@ -50,22 +50,6 @@ class KpiSnapshot(models.Model):
         return f"{self.metric} {self.period} {self.period_start} {self.dimension}={self.key}"
 
 
-class DirtyPeriod(models.Model):
-    """Outbox: a period whose inputs changed, written in the same transaction as the change."""
-
-    period = models.CharField(max_length=8, choices=PeriodKind.choices)
-    period_start = models.DateField()
-    marked_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["period", "period_start"], name="dirty_period_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.period} {self.period_start}"
-
-
 class RecomputeJob(models.Model):
     """A full recompute fanned out over Celery tasks, one per (period kind, month)."""
 

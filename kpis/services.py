@@ -1,4 +1,5 @@
-"""Writes of the KPI app: the dirty-period outbox, recomputes and recompute jobs."""
+"""Writes of the KPI app: recomputes of the periods the funnel logged as changed, and full
+recompute jobs."""
 
 from __future__ import annotations
 
@@ -13,55 +14,22 @@ from django.db import transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
 
+from core.periods import KINDS, months_between, unit_periods
 from kpis.engine import compute
-from kpis.models import DirtyPeriod, KpiSnapshot, RecomputeJob
-from kpis.periods import KINDS, months_between, period_start, periods_overlapping, unit_periods
+from kpis.models import KpiSnapshot, RecomputeJob
+from leads.changes import funnel_changes, funnel_changes_clear
+from leads.models import Campaign, Deal, FunnelChange, Handoff, Lead
 
 log = logging.getLogger(__name__)
 DEBOUNCE_SECONDS = 5
 
 
-# --- the outbox -----------------------------------------------------------------------------
-
-
-def _local_day(moment: datetime | date, tz: ZoneInfo) -> date:
-    return moment.astimezone(tz).date() if isinstance(moment, datetime) else moment
-
-
-def kpis_mark_dirty(
-    *,
-    at: datetime | date | None = None,
-    instants: Iterable[datetime | date] = (),
-    spans: Iterable[tuple[datetime | date, datetime | date]] = (),
-) -> int:
-    """Record the periods whose inputs changed, in the caller's transaction; recompute on commit.
-
-    `at`/`instants` mark the week, month and quarter holding each moment; `spans` mark every
-    period overlapping [start, end]. Returns how many periods were marked.
-    """
-    tz = ZoneInfo(settings.TIME_ZONE)
-    days = {_local_day(m, tz) for m in ([at] if at is not None else [])}
-    days |= {_local_day(m, tz) for m in instants}
-    periods = {(kind, period_start(kind, day)) for day in days for kind in KINDS}
-    for first, last in spans:
-        first_day, last_day = _local_day(first, tz), _local_day(last, tz)
-        periods |= {(k, p) for k in KINDS for p in periods_overlapping(k, first_day, last_day)}
-    if not periods:
-        return 0
-    now = timezone.now()
-    DirtyPeriod.objects.bulk_create(
-        [DirtyPeriod(period=k, period_start=p, marked_at=now) for k, p in sorted(periods)],
-        update_conflicts=True,
-        unique_fields=["period", "period_start"],
-        update_fields=["marked_at"],
-        batch_size=500,
-    )
-    transaction.on_commit(kpis_schedule_dirty_recompute)
-    return len(periods)
+# --- the funnel's change log ---------------------------------------------------------------
 
 
 def kpis_schedule_dirty_recompute() -> None:
-    """Queue one recompute of the dirty periods, at most one per debounce window."""
+    """Queue one recompute of the changed periods, at most one per debounce window (after a
+    write that logged changes commits: `leads.changes.funnel_change_committed`)."""
     from kpis.tasks import kpis_recompute_dirty_task
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
@@ -75,16 +43,15 @@ def kpis_schedule_dirty_recompute() -> None:
 
 
 def kpis_recompute_dirty() -> int:
-    """Recompute every dirty period; a period marked again meanwhile stays dirty."""
-    dirty = list(DirtyPeriod.objects.order_by("period", "period_start"))
-    by_kind: dict[str, list[DirtyPeriod]] = {}
-    for row in dirty:
-        by_kind.setdefault(row.period, []).append(row)
+    """Recompute every period in the funnel's change log; one logged again meanwhile stays."""
+    changes = funnel_changes()
+    by_kind: dict[str, list[FunnelChange]] = {}
+    for change in changes:
+        by_kind.setdefault(change.period, []).append(change)
     for kind, rows in by_kind.items():
         kpis_recompute(kind=kind, periods=[r.period_start for r in rows])
-        for row in rows:
-            DirtyPeriod.objects.filter(pk=row.pk, marked_at__lte=row.marked_at).delete()
-    return len(dirty)
+        funnel_changes_clear(changes=rows)
+    return len(changes)
 
 
 # --- recompute ------------------------------------------------------------------------------
@@ -127,8 +94,6 @@ def kpis_recompute_unit(*, kind: str, month: date) -> int:
 
 def _data_start() -> date:
     """The first day any input exists (today if there is none)."""
-    from leads.models import Campaign, Deal, Handoff, Lead
-
     tz = ZoneInfo(settings.TIME_ZONE)
     candidates = [
         Lead.objects.aggregate(m=Min("created_at"))["m"],
@@ -143,8 +108,6 @@ def _data_start() -> date:
 
 
 def _data_end() -> date:
-    from leads.models import Campaign
-
     today = timezone.localdate()
     last_campaign = Campaign.objects.aggregate(m=Max("ends_on"))["m"]
     return max(today, last_campaign) if last_campaign else today

@@ -39,3 +39,18 @@ def kpis_recompute_all_task() -> str:
     from kpis.services import recompute_job_start
 
     return str(recompute_job_start().pk)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=300)
+def sal_commitment_check_task(self) -> bool:  # noqa: ANN001
+    """Beat: warn the marketing managers once a month when SALs are off pace."""
+    from config.locks import single_flight
+    from kpis.alerts import sal_commitment_check
+
+    with single_flight("kpis:sal-commitment-check", seconds=600) as mine:
+        if not mine:
+            return False
+        try:
+            return sal_commitment_check() is not None
+        except Exception as exc:
+            raise self.retry(exc=exc) from exc

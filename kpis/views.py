@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 import csv
+import uuid
+from dataclasses import replace
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from alignment.roles import user_is_manager
-from kpis import attribution, meeting
+from core import attribution
+from core.catalog import METRICS
+from core.periods import period_start
 from kpis.forms import KpiFilterForm
 from kpis.models import RecomputeJob
-from kpis.selectors import (
+from kpis.pages import meeting
+from kpis.pages.campaigns import campaign_detail
+from kpis.pages.common import Dataset
+from kpis.pages.dashboard import (
     DASHBOARD_DATASETS,
-    Dataset,
-    KpiFilter,
-    campaign_detail,
-    campaign_rows,
     campaigns_dataset,
     dashboard,
     dashboard_dataset,
 )
+from kpis.selectors import KpiFilter, campaign_rows
 from kpis.services import recompute_job_start
 from leads.models import Campaign
 from leads.selectors import campaign_feedback
@@ -65,8 +70,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _is_uuid(request: HttpRequest) -> bool:
-    import uuid
-
     try:
         uuid.UUID(request.GET.get("job", ""))
     except ValueError:
@@ -128,11 +131,6 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 def _campaign_filter(request: HttpRequest, campaign: Campaign) -> tuple[KpiFilterForm, KpiFilter]:
     """By default a campaign is shown from its first month to today."""
-    from dataclasses import replace
-
-    from django.utils import timezone
-
-    from kpis.periods import period_start
 
     form = KpiFilterForm(request.GET or None, slices=())
     f = form.kpi_filter()
@@ -170,15 +168,12 @@ def campaign_csv(request: HttpRequest, external_id: str, dataset: str) -> HttpRe
 
 def definitions(request: HttpRequest) -> HttpResponse:
     """The metric catalog and the attribution models, in the words both teams read."""
-    from kpis.registry import METRICS
-    from kpis.selectors import team_of
-
     labels = {"flow": "Flow", "cohort": "Cohort", "sla": "SLA", "marketing": "Marketing and cost",
               "attribution": "Attribution", "alignment": "Alignment"}  # fmt: skip
     families: dict[tuple[str, str], list] = {}
     for m in METRICS.values():
         family = (m.family, labels.get(m.family, m.family.capitalize()))
-        families.setdefault(family, []).append((m, team_of(m.key)))
+        families.setdefault(family, []).append((m, m.team))
     models = [
         (key, attribution.MODEL_LABELS[key], attribution.MODEL_DEFINITIONS[key])
         for key in attribution.MODELS

@@ -15,7 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import IsManager
+from alignment.models import LeadDefinition, RescoreJob
+from alignment.permissions import IsManager, ManagersWrite
+from alignment.selectors import rescore_job_get
+from leads.agreements import lead_definition_rescore_start
 from leads.errors import RowError, RowsInvalid
 from leads.models import AttemptChannel, AttemptOutcome, Channel, Deal, Handoff, Stage
 from leads.selectors import handoff_list
@@ -287,3 +290,41 @@ class HandoffReject(APIView):
         data.is_valid(raise_exception=True)
         handoff = handoff_reject(handoff=handoff, by=request.user, **data.validated_data)
         return Response(HandoffOut(handoff).data)
+
+
+# --- re-scoring leads under the lead definition in effect -----------------------------------
+
+
+class RescoreJobOut(serializers.ModelSerializer):
+    definition_version = serializers.IntegerField(source="definition.version")
+    status = serializers.CharField(
+        read_only=True, help_text="queued, running, done, superseded or failed"
+    )
+    progress = serializers.FloatField()
+
+    class Meta:
+        model = RescoreJob
+        fields = [
+            "id", "definition_version", "status", "total", "done", "handed_off", "progress",
+            "error", "created_at", "finished_at",
+        ]  # fmt: skip
+
+
+class LeadDefinitionRescore(APIView):
+    permission_classes = [ManagersWrite]
+
+    @extend_schema(request=None, responses={202: RescoreJobOut}, tags=["alignment"])
+    def post(self, request: Request, pk: int) -> Response:
+        definition = get_object_or_404(LeadDefinition, pk=pk)
+        job = lead_definition_rescore_start(definition=definition, by=request.user)
+        job.refresh_from_db()
+        return Response(RescoreJobOut(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RescoreJobDetail(APIView):
+    @extend_schema(responses={200: RescoreJobOut}, tags=["alignment"])
+    def get(self, request: Request, pk: str) -> Response:
+        job = rescore_job_get(pk=pk)
+        if job is None:
+            return Response({"detail": "No such job."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(RescoreJobOut(job).data)

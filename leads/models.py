@@ -332,3 +332,20 @@ class Deal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_id} ({self.status}, {self.amount})"
+
+
+class FunnelChange(models.Model):
+    """The funnel's change log: a period whose inputs changed, written in the same transaction
+    as the change. The KPI engine reads it, recomputes the period and clears the entry."""
+
+    period = models.CharField(max_length=8)
+    period_start = models.DateField()
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "period_start"], name="funnel_change_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.period_start}"

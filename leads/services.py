@@ -33,9 +33,9 @@ from alignment.business_time import (
 )
 from alignment.models import LeadDefinition, ServiceLevelAgreement
 from alignment.selectors import lead_definition_in_effect
-from alignment.services import round_robin_next_owners
+from alignment.services.round_robin import round_robin_next_owners
 from config.db import update_rows
-from kpis.services import kpis_mark_dirty
+from leads.changes import funnel_changed
 from leads.errors import RowError, RowsInvalid
 from leads.models import (
     Campaign,
@@ -127,13 +127,13 @@ def _raise_if(errors: list[RowError]) -> None:
 
 
 @contextmanager
-def _kpis_follow(lead_ids: Iterable[int]) -> Iterator[None]:
-    """Mark dirty every period these leads touched before and after the write inside."""
+def _funnel_follow(lead_ids: Iterable[int]) -> Iterator[None]:
+    """Log every period these leads touched before and after the write inside."""
     ids = set(lead_ids)
     days_before, spans_before = lead_activity(lead_ids=ids)
     yield
     days_after, spans_after = lead_activity(lead_ids=ids)
-    kpis_mark_dirty(instants=days_before | days_after, spans=spans_before + spans_after)
+    funnel_changed(instants=days_before | days_after, spans=spans_before + spans_after)
 
 
 # --- ingest ---------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ def leads_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         for r in rows
     ]
     existing = Lead.objects.filter(external_id__in=[o.external_id for o in objs])
-    with _kpis_follow(existing.values_list("pk", flat=True)):
+    with _funnel_follow(existing.values_list("pk", flat=True)):
         result = _upsert(
             Lead,
             objs,
@@ -213,7 +213,7 @@ def leads_upsert(*, rows: Sequence[dict]) -> UpsertResult:
                 "updated_at",
             ],
         )
-    kpis_mark_dirty(instants=[o.created_at for o in objs])
+    funnel_changed(instants=[o.created_at for o in objs])
     definition = lead_definition_in_effect(at=timezone.now())
     if definition is not None:
         keys = [o.external_id for o in objs]
@@ -246,7 +246,7 @@ def touches_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         for r in rows
     ]
     moved = Touch.objects.filter(external_id__in=[o.external_id for o in objs])
-    with _kpis_follow({*leads.values(), *moved.values_list("lead_id", flat=True)}):
+    with _funnel_follow({*leads.values(), *moved.values_list("lead_id", flat=True)}):
         return _upsert(Touch, objs, update_fields=["lead", "campaign", "occurred_at", "kind"])
 
 
@@ -301,7 +301,7 @@ def stage_events_upsert(
         for r in rows
     ]
     affected = set(leads.values()) | previous_leads
-    with _kpis_follow(affected):
+    with _funnel_follow(affected):
         result = _upsert(
             StageEvent,
             objs,
@@ -340,7 +340,7 @@ def attempts_upsert(*, rows: Sequence[dict]) -> UpsertResult:
     ]
     moved = ContactAttempt.objects.filter(external_id__in=[o.external_id for o in objs])
     affected = {*leads.values(), *moved.values_list("lead_id", flat=True)}
-    with _kpis_follow(affected):
+    with _funnel_follow(affected):
         result = _upsert(
             ContactAttempt,
             objs,
@@ -377,7 +377,7 @@ def deals_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         for r in rows
     ]
     moved = Deal.objects.filter(external_id__in=[o.external_id for o in objs])
-    with _kpis_follow({*leads.values(), *moved.values_list("lead_id", flat=True)}):
+    with _funnel_follow({*leads.values(), *moved.values_list("lead_id", flat=True)}):
         return _upsert(
             Deal,
             objs,
@@ -473,7 +473,7 @@ def _hand_off(
         for lead_id, owner in zip(unowned, owners, strict=True)
         if owner is not None
     ]
-    with _kpis_follow(lead_ids):
+    with _funnel_follow(lead_ids):
         if assigned:
             Lead.objects.bulk_update(assigned, ["owner"], batch_size=BATCH_SIZE)
         StageEvent.objects.bulk_create(
@@ -801,7 +801,7 @@ def handoff_can_decide(*, handoff: Handoff, user: AbstractBaseUser) -> bool:
 def _decide(handoff: Handoff, *, by: AbstractBaseUser, stage: str, reason: str, note: str) -> None:
     if handoff.status != Handoff.Status.PENDING:
         raise ValidationError("This handoff was already decided.")
-    with _kpis_follow([handoff.lead_id]):
+    with _funnel_follow([handoff.lead_id]):
         _record_decision(handoff, by=by, stage=stage, reason=reason, note=note)
     handoff.refresh_from_db()
 
@@ -864,7 +864,7 @@ def funnel_record_change(
     `change` writes and returns the ids of the leads it touched as they are after the write
     (a new lead has its id only then); `lead_ids` are those it touched before. The leads are
     replayed (stages, handoffs, SLA facts) and re-scored, and every period the edit touched,
-    before and after, is marked dirty for the KPIs.
+    before and after, is logged in the change log.
     """
     ids = {pk for pk in lead_ids if pk is not None}
     days_before, spans_before = lead_activity(lead_ids=ids)
@@ -872,4 +872,4 @@ def funnel_record_change(
     leads_sync_stages(lead_ids=ids)
     leads_score(lead_ids=ids)  # an edited lead may now reach the MQL threshold
     days_after, spans_after = lead_activity(lead_ids=ids)
-    kpis_mark_dirty(instants=days_before | days_after, spans=[*spans_before, *spans_after, *spans])
+    funnel_changed(instants=days_before | days_after, spans=[*spans_before, *spans_after, *spans])

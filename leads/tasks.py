@@ -1,6 +1,11 @@
+"""Celery entry points of the funnel: ids in, the service does the work."""
+
 from __future__ import annotations
 
 from celery import shared_task
+from celery.exceptions import MaxRetriesExceededError
+
+from config.locks import single_flight
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=10)
@@ -10,3 +15,55 @@ def leads_sync_stages_task(self, lead_ids: list[int]) -> int:  # noqa: ANN001
 
     leads_sync_stages(lead_ids=lead_ids)
     return len(lead_ids)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=30)
+def sla_apply_task(self, sla_id: int) -> int:  # noqa: ANN001
+    """Re-derive the deadlines of the handoffs an approved SLA version governs."""
+    from leads.agreements import sla_apply
+
+    try:
+        return sla_apply(sla_id=sla_id)
+    except Exception as exc:
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=30)
+def leads_rescore_task(self, job_id: str) -> int:  # noqa: ANN001
+    """Run (or resume) a rescore job; returns the handoffs it opened."""
+    from leads.agreements import lead_definition_rescore_run, rescore_job_fail
+
+    try:
+        return lead_definition_rescore_run(job_id=job_id).handed_off
+    except Exception as exc:
+        try:
+            raise self.retry(exc=exc) from exc
+        except MaxRetriesExceededError:
+            rescore_job_fail(job_id=job_id, error=str(exc))
+            raise exc from None
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=60)
+def sla_breaches_notify_task(self) -> int:  # noqa: ANN001
+    """Beat: record the SLA deadlines that passed, then e-mail the breaches not yet sent."""
+    from leads.breaches import sla_breaches_detect, sla_breaches_notify
+
+    with single_flight("leads:sla-breaches-notify", seconds=600) as mine:
+        if not mine:  # another run is sending: never two digests of one breach
+            return 0
+        try:
+            sla_breaches_detect()
+            return sla_breaches_notify()
+        except Exception as exc:
+            raise self.retry(exc=exc) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=60)
+def agreements_apply_due_task(self) -> int:  # noqa: ANN001
+    """Beat: apply approved SLA versions and lead definitions that have come into effect."""
+    from leads.agreements import agreements_apply_due
+
+    try:
+        return agreements_apply_due()
+    except Exception as exc:
+        raise self.retry(exc=exc) from exc

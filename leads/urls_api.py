@@ -14,4 +14,10 @@ urlpatterns = [
     path("handoffs/", api.HandoffList.as_view(), name="api-handoffs"),
     path("handoffs/<int:pk>/accept/", api.HandoffAccept.as_view(), name="api-handoff-accept"),
     path("handoffs/<int:pk>/reject/", api.HandoffReject.as_view(), name="api-handoff-reject"),
+    path(
+        "lead-definitions/<int:pk>/rescore/",
+        api.LeadDefinitionRescore.as_view(),
+        name="api-lead-definition-rescore",
+    ),
+    path("rescore-jobs/<uuid:pk>/", api.RescoreJobDetail.as_view(), name="api-rescore-job"),
 ]

@@ -13,15 +13,9 @@ from rest_framework.test import APIClient
 
 from alignment.models import LeadDefinition, ServiceLevelAgreement
 from alignment.roles import Role, Team
-from alignment.services import (
-    api_token_get_or_create,
-    lead_definition_approve,
-    lead_definition_create,
-    sla_approve,
-    sla_create,
-    team_head_set,
-    user_set_role,
-)
+from alignment.services.accounts import api_token_get_or_create, team_head_set, user_set_role
+from alignment.services.lead_definitions import lead_definition_approve, lead_definition_create
+from alignment.services.sla import sla_approve, sla_create
 
 User = get_user_model()
 

@@ -13,42 +13,15 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from kpis.charts import figure_json
-from kpis.selectors import Dataset
+from kpis.pages.common import MINUS, Dataset, format_value
 
 register = template.Library()
-
-MINUS = "−"
-
-
-def _compact(value: Decimal | float) -> str:
-    number = float(value)
-    size = abs(number)
-    for limit, unit, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
-        if size >= limit:
-            text = f"{number / unit:,.1f}".rstrip("0").rstrip(".")
-            return f"{text}{suffix}".replace("-", MINUS)
-    return f"{number:,.0f}".replace("-", MINUS)
 
 
 @register.filter
 def kpi(value: Decimal | float | int | None, unit: str = "count") -> str:
     """A value in its unit: 1,234 · 48.2k · 42.1 % · 3.5 h · 41 d; — when there is none."""
-    if value is None or value == "":
-        return "—"
-    if not isinstance(value, Decimal | float | int):
-        return str(value)
-    if unit == "ratio":
-        return f"{float(value) * 100:.1f} %".replace("-", MINUS)
-    if unit == "currency":
-        return _compact(value)
-    if unit == "hours":
-        return f"{float(value):.1f} h"
-    if unit == "days":
-        return f"{float(value):.0f} d"
-    if unit == "count":
-        number = float(value)
-        return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
-    return str(value)
+    return format_value(value, unit)
 
 
 @register.filter

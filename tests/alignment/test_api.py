@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from alignment.models import Goal, LeadDefinition, RevenueForecast, ServiceLevelAgreement
 from alignment.roles import Role
-from kpis.periods import next_period, period_start
+from core.periods import next_period, period_start
 from tests.conftest import token_client
 
 pytestmark = pytest.mark.django_db

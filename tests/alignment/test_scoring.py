@@ -13,7 +13,8 @@ from rest_framework.test import APIClient
 from alignment.models import LeadDefinition, RescoreJob
 from alignment.roles import Role
 from alignment.scoring import Rule, resolve, rule_errors, score
-from alignment.services import lead_definition_approve, lead_definition_create, round_robin_set
+from alignment.services.lead_definitions import lead_definition_approve, lead_definition_create
+from alignment.services.round_robin import round_robin_set
 from leads.models import Handoff, Lead, StageEvent
 
 LEAD = {
@@ -275,7 +276,7 @@ def test_a_definition_starting_later_scores_nothing_until_it_starts(
     django_capture_on_commit_callbacks: Callable[..., object],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from alignment.services import alignment_apply_due_versions
+    from leads.agreements import agreements_apply_due
 
     later = timezone.now() + timedelta(days=2)
     definition = signed_definition(RULES, threshold=40, effective_from=later)
@@ -285,7 +286,7 @@ def test_a_definition_starting_later_scores_nothing_until_it_starts(
     # The job checks the version is in effect when it runs: let the clock reach the start.
     monkeypatch.setattr(timezone, "now", lambda: later + timedelta(minutes=1))
     with django_capture_on_commit_callbacks(execute=True):
-        assert alignment_apply_due_versions(now=later + timedelta(minutes=1)) == 1
+        assert agreements_apply_due(now=later + timedelta(minutes=1)) == 1
     assert RescoreJob.objects.get(definition=definition).status == RescoreJob.Status.DONE
     assert Handoff.objects.count() == 1
 
@@ -391,8 +392,8 @@ def test_a_rescore_job_stops_as_superseded_when_a_newer_version_takes_effect_mid
     monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks: Callable[..., object],
 ) -> None:
-    from alignment.services import lead_definition_rescore_run, lead_definition_rescore_start
-    from leads import services as lead_services
+    from leads import agreements as lead_services
+    from leads.agreements import lead_definition_rescore_run, lead_definition_rescore_start
 
     send(api, *[lead(n, company={"size": 300}) for n in range(1, 4)])
     with django_capture_on_commit_callbacks(execute=False):

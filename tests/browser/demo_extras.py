@@ -25,7 +25,7 @@ RULES = [
 
 def add_demo_extras(*, rep: str = "jonas") -> None:
     """Add goals for the running month and quarter and three fresh handoffs for `rep`."""
-    from kpis.periods import period_start
+    from core.periods import period_start
     from leads.models import Campaign, Handoff
     from leads.services import leads_upsert, stage_events_upsert, touches_upsert
 
@@ -82,7 +82,7 @@ def add_demo_extras(*, rep: str = "jonas") -> None:
         rules = [RULES[1], RULES[2]] if handoff.pk % 2 else [RULES[0], RULES[1]]
         Handoff.objects.filter(pk=handoff.pk).update(matched_rules=rules)
     try:
-        from alignment.services import goal_create
+        from alignment.services.goals import goal_create
     except ImportError:  # the goals of alignment/ are not there yet
         return
     month, quarter = period_start("month", today), period_start("quarter", today)

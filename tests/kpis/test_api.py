@@ -131,8 +131,8 @@ def test_a_rep_cannot_start_a_recompute(sales_rep: object) -> None:
 def test_the_definitions_page_lists_every_metric_and_model(
     client: Client, sales_rep: object
 ) -> None:
-    from kpis.attribution import MODEL_LABELS
-    from kpis.registry import METRICS
+    from core.attribution import MODEL_LABELS
+    from core.catalog import METRICS
 
     client.force_login(sales_rep)
     html = client.get("/definitions/").content.decode()

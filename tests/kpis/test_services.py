@@ -10,15 +10,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kpis import engine
-from kpis.models import DirtyPeriod, KpiSnapshot, RecomputeJob
+from kpis.models import KpiSnapshot, RecomputeJob
 from kpis.services import (
-    kpis_mark_dirty,
     kpis_recompute,
     kpis_recompute_dirty,
     recompute_job_start,
     recompute_units,
 )
-from leads.models import Campaign, ContactAttempt, Deal, Handoff, Lead, StageEvent, Touch
+from leads.changes import funnel_changed
+from leads.models import (
+    Campaign,
+    ContactAttempt,
+    Deal,
+    FunnelChange,
+    Handoff,
+    Lead,
+    StageEvent,
+    Touch,
+)
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -91,28 +100,28 @@ def test_it_refuses_a_period_that_is_not_a_period_start(db: None) -> None:
 
 def test_a_write_marks_its_periods_dirty_in_the_same_transaction(world: World) -> None:
     world.lead("2026-03-02T09:00:00+00:00")
-    dirty = set(DirtyPeriod.objects.values_list("period", "period_start"))
+    dirty = set(FunnelChange.objects.values_list("period", "period_start"))
     assert dirty == {("week", date(2026, 3, 2)), ("month", MARCH), ("quarter", date(2026, 1, 1))}
 
 
 def test_a_late_outcome_marks_the_cohorts_old_period_dirty(world: World) -> None:
     lead = world.lead("2026-03-02T09:00:00+00:00")
     world.stage(lead, "mql", "2026-03-03T10:00:00+00:00")
-    DirtyPeriod.objects.all().delete()
+    FunnelChange.objects.all().delete()
     world.deal(
         lead, 100, "2026-06-01T10:00:00+00:00", status="won", closed_at="2026-06-10T10:00:00+00:00"
     )
-    months = set(DirtyPeriod.objects.filter(period="month").values_list("period_start", flat=True))
+    months = set(FunnelChange.objects.filter(period="month").values_list("period_start", flat=True))
     assert {MARCH, date(2026, 6, 1)} <= months
 
 
 def test_an_open_deal_marks_every_period_of_its_pipeline(world: World) -> None:
     lead = world.lead("2026-01-02T09:00:00+00:00")
-    DirtyPeriod.objects.all().delete()
+    FunnelChange.objects.all().delete()
     world.deal(
         lead, 100, "2026-01-05T10:00:00+00:00", status="won", closed_at="2026-04-10T10:00:00+00:00"
     )
-    months = set(DirtyPeriod.objects.filter(period="month").values_list("period_start", flat=True))
+    months = set(FunnelChange.objects.filter(period="month").values_list("period_start", flat=True))
     assert {date(2026, m, 1) for m in (1, 2, 3, 4)} <= months
 
 
@@ -131,13 +140,13 @@ def test_a_failed_ingest_marks_nothing(world: World) -> None:
                 }
             ]
         )
-    assert not DirtyPeriod.objects.exists()
+    assert not FunnelChange.objects.exists()
 
 
 def test_recomputing_the_dirty_periods_clears_them(some_funnel: World) -> None:
-    assert DirtyPeriod.objects.exists()
+    assert FunnelChange.objects.exists()
     kpis_recompute_dirty()
-    assert not DirtyPeriod.objects.exists()
+    assert not FunnelChange.objects.exists()
     row = KpiSnapshot.objects.get(
         metric="revenue_won", period="month", period_start=MARCH, dimension=""
     )
@@ -151,13 +160,13 @@ def test_a_period_marked_again_during_its_recompute_stays_dirty(
 
     def compute_while_a_write_lands(**kwargs: object) -> list:
         result = original(**kwargs)
-        kpis_mark_dirty(at=date(2026, 3, 15))  # a write committed while we computed
+        funnel_changed(at=date(2026, 3, 15))  # a write committed while we computed
         return result
 
     monkeypatch.setattr("kpis.services.compute", compute_while_a_write_lands)
-    DirtyPeriod.objects.update(marked_at=datetime(2026, 1, 1, tzinfo=UTC))
+    FunnelChange.objects.update(marked_at=datetime(2026, 1, 1, tzinfo=UTC))
     kpis_recompute_dirty()
-    assert DirtyPeriod.objects.filter(period="month", period_start=MARCH).exists()
+    assert FunnelChange.objects.filter(period="month", period_start=MARCH).exists()
 
 
 def test_on_commit_the_dirty_periods_are_recomputed_without_a_manual_step(
@@ -169,7 +178,7 @@ def test_on_commit_the_dirty_periods_are_recomputed_without_a_manual_step(
         metric="leads_created", period="month", period_start=MARCH, dimension=""
     )
     assert row.value == 1
-    assert not DirtyPeriod.objects.exists()
+    assert not FunnelChange.objects.exists()
 
 
 def test_a_full_recompute_covers_every_kind_and_month_and_reports_progress(
@@ -256,7 +265,7 @@ def _random_funnel(seed: int) -> None:
 
 
 def _wipe() -> None:
-    for model in (Touch, ContactAttempt, Deal, Handoff, StageEvent, Lead, Campaign, DirtyPeriod):
+    for model in (Touch, ContactAttempt, Deal, Handoff, StageEvent, Lead, Campaign, FunnelChange):
         model.objects.all().delete()
 
 

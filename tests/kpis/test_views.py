@@ -12,9 +12,10 @@ from django.test import Client
 from django.utils import timezone
 
 from alignment.roles import Role
+from core.periods import KINDS, period_start, previous_period
 from kpis.models import RecomputeJob
-from kpis.periods import KINDS, period_start, previous_period
-from kpis.selectors import KpiTable, tile
+from kpis.pages.common import tile
+from kpis.selectors import KpiTable
 from kpis.services import kpis_recompute
 from leads.models import Handoff
 from leads.services import handoff_reject
@@ -333,7 +334,7 @@ def test_without_shared_goals_the_dashboard_says_so(
 def test_running_goals_show_their_progress_and_pace(
     as_user: Callable[[Role | None], Client], numbers: World
 ) -> None:
-    goal_create = pytest.importorskip("alignment.services").goal_create
+    goal_create = pytest.importorskip("alignment.services.goals").goal_create
     goal_create(
         by=None,
         name="Joint MQL goal",
@@ -520,8 +521,8 @@ def test_a_campaign_page_shows_its_numbers_per_model_and_sales_feedback(
 def test_the_definitions_page_lists_every_metric_and_model(
     as_user: Callable[[Role | None], Client],
 ) -> None:
-    from kpis.attribution import MODELS
-    from kpis.registry import METRICS
+    from core.attribution import MODELS
+    from core.catalog import METRICS
 
     html = as_user(Role.MARKETING_REP).get("/definitions/").content.decode()
     assert all(f'id="{key}"' in html for key in METRICS)

@@ -6,8 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.test import Client
 
-from kpis.models import DirtyPeriod
-from leads.models import Deal, Handoff, Lead
+from leads.models import Deal, FunnelChange, Handoff, Lead
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +27,7 @@ def test_changing_a_deal_in_the_admin_marks_its_periods_dirty(
     lead = world.lead("2026-03-02T09:00:00+00:00", external_id="L1")
     world.stage(lead, "mql", "2026-03-03T09:00:00+00:00")
     world.deal(lead, 100, "2026-03-05T09:00:00+00:00", external_id="D1")
-    DirtyPeriod.objects.all().delete()
+    FunnelChange.objects.all().delete()
     deal = Deal.objects.get()
     response = admin_client_.post(
         f"/admin/leads/deal/{deal.pk}/change/",
@@ -39,7 +38,7 @@ def test_changing_a_deal_in_the_admin_marks_its_periods_dirty(
         },
     )  # fmt: skip
     assert response.status_code == 302, response.content[:2000]
-    months = set(DirtyPeriod.objects.filter(period="month").values_list("period_start", flat=True))
+    months = set(FunnelChange.objects.filter(period="month").values_list("period_start", flat=True))
     assert {date(2026, 3, 1), date(2026, 5, 1)} <= months  # the cohort and the close
 
 
@@ -47,12 +46,12 @@ def test_deleting_a_lead_in_the_admin_marks_its_periods_dirty(
     admin_client_: Client, world: World
 ) -> None:
     world.lead("2026-03-02T09:00:00+00:00")
-    DirtyPeriod.objects.all().delete()
+    FunnelChange.objects.all().delete()
     lead = Lead.objects.get()
     response = admin_client_.post(f"/admin/leads/lead/{lead.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Lead.objects.exists()
-    assert DirtyPeriod.objects.filter(period="month", period_start=date(2026, 3, 1)).exists()
+    assert FunnelChange.objects.filter(period="month", period_start=date(2026, 3, 1)).exists()
 
 
 def test_stage_events_cannot_be_edited_in_the_admin(admin_client_: Client, world: World) -> None:
@@ -78,4 +77,4 @@ def test_a_lead_added_in_the_admin_counts_and_is_scored(
     lead = Lead.objects.get(external_id="L-new")
     assert lead.score == 60
     assert Handoff.objects.get(lead=lead).owner == sales_rep  # handed off by the round robin
-    assert DirtyPeriod.objects.filter(period="month", period_start=date(2026, 3, 1)).exists()
+    assert FunnelChange.objects.filter(period="month", period_start=date(2026, 3, 1)).exists()

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from alignment.services import api_token_get_or_create, api_token_rotate
+from alignment.services.accounts import api_token_get_or_create, api_token_rotate
 
 
 class Command(BaseCommand):

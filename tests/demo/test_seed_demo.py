@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from alignment.roles import Role, user_role
-from leads.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_USERS
+from demo.generator import DEMO_LOGINS, DEMO_PASSWORD, DEMO_USERS
 from leads.models import (
     Campaign,
     ContactAttempt,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpis.attribution import (
+from core.attribution import (
     CENT,
     CREDIT_QUANTUM,
     MODEL_DEFINITIONS,

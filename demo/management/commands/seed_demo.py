@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from leads.demo import DEMO_PASSWORD, DemoDataExists, SeedResult, seed_demo
+from demo.generator import DEMO_PASSWORD, DemoDataExists, SeedResult, seed_demo
 from leads.models import Lead
 
 

@@ -1,9 +1,11 @@
-"""Calendar periods (ISO week from Monday, month, quarter) in the organisation's time zone."""
+"""Calendar periods (ISO week from Monday, month, quarter) in the organisation's time zone,
+how far into one a moment is, and their names."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 KINDS = ("week", "month", "quarter")
@@ -71,3 +73,37 @@ def months_between(first: date, last: date) -> list[date]:
 def unit_periods(kind: str, month: date) -> list[date]:
     """The periods a recompute unit (kind, month) owns: those of `kind` starting in `month`."""
     return periods_between(kind, month, next_period("month", month) - timedelta(days=1))
+
+
+def elapsed_share(kind: str, start: date, now: datetime, tz: ZoneInfo) -> Decimal:
+    """The share (0..1) of a period gone by at `now`, to the second, in the time zone `tz`.
+
+    The one measure of "how far into the period" that the tiles' like-for-like comparison,
+    the goals' pace and the SAL pace alert all use.
+    """
+    begin, end = period_bounds(kind, start, tz)
+    if now <= begin:
+        return Decimal(0)
+    if now >= end:
+        return Decimal(1)
+    return Decimal((now - begin).total_seconds()) / Decimal((end - begin).total_seconds())
+
+
+def period_label(kind: str, start: date) -> str:
+    if kind == "week":
+        year, week, _ = start.isocalendar()
+        return f"W{week:02d} {year}"
+    if kind == "quarter":
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    return start.strftime("%b %Y")
+
+
+def period_span_label(kind: str, start: date) -> str:
+    """'16–22 Nov 2026' for a week, 'November 2026', 'Q4 2026 (Oct–Dec)'."""
+    last = next_period(kind, start) - timedelta(days=1)
+    if kind == "week":
+        first = f"{start.day}" if start.month == last.month else f"{start.day} {start:%b}"
+        return f"{first}–{last.day} {last:%b %Y}"
+    if kind == "quarter":
+        return f"{period_label(kind, start)} ({start:%b}–{last:%b})"
+    return start.strftime("%B %Y")

@@ -47,7 +47,7 @@ from tqdm import tqdm
 
 from alignment.models import TeamHead
 from alignment.roles import Role, Team
-from alignment.services import team_head_set, user_set_role
+from alignment.services.accounts import team_head_set, user_set_role
 from leads.models import (
     AttemptChannel,
     AttemptOutcome,

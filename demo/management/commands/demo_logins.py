@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
-from leads.demo import DEMO_PASSWORD, DEMO_USERS
+from demo.generator import DEMO_PASSWORD, DEMO_USERS
 
 
 class Command(BaseCommand):

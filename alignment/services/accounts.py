@@ -1,0 +1,72 @@
+"""API tokens, roles and team heads."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from alignment.models import TeamHead
+from alignment.roles import Role, Team, user_role
+
+
+@transaction.atomic
+def api_token_rotate(*, user: AbstractBaseUser) -> Token:
+    """Issue a fresh API token for the user; the previous one stops working."""
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+def api_token_get_or_create(*, user: AbstractBaseUser) -> Token:
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
+
+
+@transaction.atomic
+def user_set_role(*, user: AbstractBaseUser, role: Role) -> None:
+    """Give the user exactly one Tandem role."""
+    groups = {g.name: g for g in Group.objects.filter(name__in=[r.value for r in Role])}
+    user.groups.remove(*groups.values())
+    user.groups.add(groups[role.value])
+    user._tandem_role = role
+
+
+HEAD_ROLE = {Team.MARKETING: Role.MARKETING_MANAGER, Team.SALES: Role.SALES_MANAGER}
+
+
+def team_head_clean(*, team: Team | str, user: AbstractBaseUser) -> Team:
+    """Check `user` may head `team` (ValidationError naming the field otherwise)."""
+    try:
+        team = Team(team)
+    except ValueError:
+        raise ValidationError({"team": "Use marketing or sales."}) from None
+    if user_role(user) != HEAD_ROLE[team]:
+        raise ValidationError(
+            {"user": f"The head of {team} must be a {HEAD_ROLE[team].label.lower()}."}
+        )
+    if TeamHead.objects.filter(user=user).exclude(team=team).exists():
+        raise ValidationError({"user": f"{user} already heads the other team."})
+    return team
+
+
+@transaction.atomic
+def team_head_set(
+    *, team: Team | str, user: AbstractBaseUser, by: AbstractBaseUser | None = None
+) -> TeamHead:
+    """Make `user` the head of `team`: the one who approves versions for that team.
+
+    The head of marketing is a marketing manager, the head of sales a sales manager; one
+    person heads one team. Approvals already given by a previous head stay valid.
+    """
+    team = team_head_clean(team=team, user=user)
+    head, _ = TeamHead.objects.update_or_create(
+        team=team.value,
+        defaults={
+            "user": user,
+            "appointed_at": timezone.now(),
+            "appointed_by": by if getattr(by, "pk", None) else None,
+        },
+    )
+    return head

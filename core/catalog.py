@@ -1,0 +1,230 @@
+"""The metric catalog (SPEC §4): the one place that says what each metric is, how it adds up
+over periods and members, and which team owns it. The engine, the API and the pages ask it.
+
+How a metric aggregates (`Metric.aggregation`):
+
+- **sum**: a count or an amount of the period's events. A range of periods (or a quarter of
+  its months) is the sum; a period in progress grows towards its end.
+- **ratio**: numerator ÷ denominator, both sums, so a range re-aggregates exactly
+  ("34 of 80"). Nothing to divide is no value.
+- **stock**: a level at the end of the period (open pipeline). A range is its last period's
+  value; a period in progress is the level so far.
+- **percentile**: a median or percentile of the period's values. It cannot be added up: one
+  period's value, or none for a range.
+- **attainment**: computed from the shared goals of one period (goal and scorecard
+  attainment); goals cannot target it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+FUNNEL_DIMS = ("campaign", "channel", "owner", "segment")
+COST_DIMS = ("campaign", "channel")
+
+
+class Aggregation(StrEnum):
+    SUM = "sum"
+    RATIO = "ratio"
+    STOCK = "stock"
+    PERCENTILE = "percentile"
+    ATTAINMENT = "attainment"
+
+
+class Owner(StrEnum):
+    """The team a metric belongs to (its colour on the pages)."""
+
+    MARKETING = "marketing"
+    SALES = "sales"
+    JOINT = "joint"
+
+
+SUM, RATIO, STOCK, PERCENTILE, ATTAINMENT = Aggregation
+MARKETING, SALES, JOINT = Owner
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str  # count | currency | ratio | hours | days
+    direction: str  # higher | lower (is better)
+    family: str  # flow | cohort | sla | marketing | attribution | alignment
+    definition: str
+    dimensions: tuple[str, ...] = FUNNEL_DIMS
+    by_model: bool = False
+    aggregation: Aggregation = SUM
+    team: Owner = SALES
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == "higher"
+
+    @property
+    def is_ratio(self) -> bool:
+        """Kept as numerator and denominator (ratios and attainments)."""
+        return self.aggregation in (RATIO, ATTAINMENT)
+
+    @property
+    def is_percentile(self) -> bool:
+        return self.aggregation is PERCENTILE
+
+    @property
+    def summable(self) -> bool:
+        """Whether numerators (and denominators) add up over periods and members."""
+        return self.aggregation in (SUM, RATIO)
+
+    @property
+    def accumulates(self) -> bool:
+        """Whether it grows through its period (event counts and sums), so that a period in
+        progress compares pro-rated and projects linearly to its end. Cohort counts do not:
+        handoffs leave the pending count as they are decided."""
+        return self.aggregation is SUM and self.family != "cohort"
+
+    @property
+    def goal_target(self) -> bool:
+        """Whether a shared goal may target it (attainments come from the goals)."""
+        return self.aggregation is not ATTAINMENT
+
+    def empty_value(self) -> Decimal | None:
+        """The value of a period with no rows: zero for sums and stocks, none otherwise."""
+        return Decimal(0) if self.aggregation in (SUM, STOCK) else None
+
+    def empty_denominator(self) -> Decimal | None:
+        return Decimal(0) if self.is_ratio else None
+
+
+_METRICS = [
+    # --- flow counts: event time in the period ---
+    Metric("leads_created", "Leads created", "count", "higher", "flow",
+           "Leads whose creation time falls in the period.",
+           aggregation=SUM, team=MARKETING),
+    Metric("mqls", "MQLs", "count", "higher", "flow",
+           "Handoffs to sales (marketing-qualified leads) made in the period.",
+           aggregation=SUM, team=MARKETING),
+    Metric("sals", "SALs", "count", "higher", "flow",
+           "Handoffs sales accepted, counted when the decision was made.",
+           aggregation=SUM, team=JOINT),
+    Metric("rejections", "Rejections", "count", "lower", "flow",
+           "Handoffs sales rejected, counted when the decision was made; broken down by reason.",
+           dimensions=(*FUNNEL_DIMS, "reason"),
+           aggregation=SUM, team=JOINT),
+    Metric("sqls", "SQLs", "count", "higher", "flow",
+           "Leads reaching the sales-qualified stage in the period (each `sql` stage event).",
+           aggregation=SUM, team=SALES),
+    Metric("opportunities", "Opportunities", "count", "higher", "flow",
+           "Deals created in the period.",
+           aggregation=SUM, team=SALES),
+    Metric("deals_won", "Deals won", "count", "higher", "flow", "Deals won, by close date.",
+           aggregation=SUM, team=SALES),
+    Metric("deals_lost", "Deals lost", "count", "lower", "flow", "Deals lost, by close date.",
+           aggregation=SUM, team=SALES),
+    Metric("revenue_won", "Revenue won", "currency", "higher", "flow",
+           "Sum of the amounts of deals won, by close date.",
+           aggregation=SUM, team=SALES),
+    Metric("avg_deal_size", "Average deal size", "currency", "higher", "flow",
+           "Revenue won ÷ deals won.",
+           aggregation=RATIO, team=SALES),
+    Metric("win_rate", "Win rate", "ratio", "higher", "flow",
+           "Deals won ÷ (deals won + deals lost), by close date.",
+           aggregation=RATIO, team=SALES),
+    Metric("pipeline_open", "Open pipeline", "currency", "higher", "flow",
+           "Sum of the amounts of deals still open at the end of the period.",
+           aggregation=STOCK, team=SALES),
+    Metric("sales_cycle_median_days", "Sales cycle (median)", "days", "lower", "flow",
+           "Median days from lead creation to close, over deals won in the period.",
+           aggregation=PERCENTILE, team=SALES),
+    # --- cohort rates: handoffs made in the period, followed to their outcome today ---
+    Metric("handoffs_pending", "Handoffs pending", "count", "lower", "cohort",
+           "Handoffs made in the period that sales has not yet accepted or rejected.",
+           aggregation=SUM, team=JOINT),
+    Metric("acceptance_rate", "Acceptance rate", "ratio", "higher", "cohort",
+           "Of the handoffs made in the period and decided: accepted ÷ (accepted + rejected).",
+           aggregation=RATIO, team=JOINT),
+    Metric("sql_rate", "SQL rate", "ratio", "higher", "cohort",
+           "Of the accepted handoffs made in the period: the share whose lead reached SQL "
+           "after the handoff.",
+           aggregation=RATIO, team=SALES),
+    Metric("mql_to_won_rate", "MQL → won", "ratio", "higher", "cohort",
+           "Of the handoffs made in the period: the share whose lead has a won deal.",
+           aggregation=RATIO, team=JOINT),
+    Metric("speed_to_lead_median_hours", "Speed to lead (median)", "hours", "lower", "sla",
+           "Median hours from handoff to the first contact attempt at or after it, over the "
+           "period's contacted handoffs (business hours when the SLA sets them).",
+           aggregation=PERCENTILE, team=SALES),
+    Metric("speed_to_lead_p90_hours", "Speed to lead (90th percentile)", "hours", "lower", "sla",
+           "90th percentile of the hours from handoff to first contact attempt.",
+           aggregation=PERCENTILE, team=SALES),
+    Metric("sla_first_contact_rate", "First contact within SLA", "ratio", "higher", "sla",
+           "A handoff is responded at the earlier of its first attempt and its decision; met "
+           "if responded within X hours of the handoff. Handoffs not yet responded whose "
+           "deadline is still ahead are left out.",
+           aggregation=RATIO, team=SALES),
+    Metric("sla_cadence_rate", "Follow-up cadence within SLA", "ratio", "higher", "sla",
+           "Over handoffs whose cadence window (X hours + (Y−1)·Z days) has passed and that "
+           "were not closed out inside it (rejected, reached SQL, or an attempt connected or "
+           "booked a meeting): the share with at least Y attempts inside the window.",
+           aggregation=RATIO, team=SALES),
+    # --- marketing side and cost ---
+    Metric("marketing_sla_attainment", "Marketing SAL commitment", "ratio", "higher",
+           "marketing",
+           "SALs in the period ÷ the SLA's monthly SAL commitment N (a quarter commits 3·N, "
+           "a week 12·N/52).", dimensions=(),
+           aggregation=RATIO, team=MARKETING),
+    Metric("campaign_cost", "Campaign cost", "currency", "lower", "marketing",
+           "Campaign cost spread evenly over its days (start to end), summed per period.",
+           dimensions=COST_DIMS,
+           aggregation=SUM, team=MARKETING),
+    Metric("cost_per_lead", "Cost per lead", "currency", "lower", "marketing",
+           "Campaign cost ÷ leads created.", dimensions=COST_DIMS,
+           aggregation=RATIO, team=MARKETING),
+    Metric("cost_per_sql", "Cost per SQL", "currency", "lower", "marketing",
+           "Campaign cost ÷ SQLs.", dimensions=COST_DIMS,
+           aggregation=RATIO, team=MARKETING),
+    Metric("cost_per_customer", "Cost per customer", "currency", "lower", "marketing",
+           "Campaign cost ÷ deals won.", dimensions=COST_DIMS,
+           aggregation=RATIO, team=MARKETING),
+    Metric("attributed_revenue", "Attributed revenue", "currency", "higher", "attribution",
+           "Won revenue credited to campaigns by an attribution model, by deal close date.",
+           dimensions=("campaign", "channel"), by_model=True,
+           aggregation=SUM, team=MARKETING),
+    Metric("campaign_roi", "Campaign ROI", "ratio", "higher", "attribution",
+           "(Attributed revenue − cost) ÷ cost, per campaign and attribution model.",
+           dimensions=("campaign", "channel"), by_model=True,
+           aggregation=RATIO, team=MARKETING),
+    # --- alignment (computed from goals, forecasts and meetings) ---
+    Metric("goal_attainment", "Goal attainment", "ratio", "higher", "alignment",
+           "Per shared goal: actual ÷ target (target ÷ actual for lower-is-better goals; a "
+           "lower-is-better actual of zero attains the payout cap).",
+           dimensions=("goal",),
+           aggregation=ATTAINMENT, team=JOINT),
+    Metric("scorecard_attainment", "Scorecard attainment", "ratio", "higher", "alignment",
+           "Weighted mean of the period's goal attainments, each capped at the payout cap "
+           "(goals without a value yet are left out).",
+           dimensions=(),
+           aggregation=ATTAINMENT, team=JOINT),
+    Metric("forecast_accuracy", "Forecast accuracy", "ratio", "higher", "alignment",
+           "1 − |actual − forecast| ÷ actual, for a revenue forecast entered before the period.",
+           dimensions=(),
+           aggregation=RATIO, team=JOINT),
+    Metric("joint_meetings_per_week", "Joint meetings per week", "count", "higher", "alignment",
+           "Meetings attended by both teams per week, 4-week rolling average (Aberdeen 2011: "
+           "1.89 at high performers vs 1.12). Not computed until meetings are recorded.",
+           dimensions=(),
+           aggregation=RATIO, team=JOINT),
+]  # fmt: skip
+
+METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}
+DIMENSIONS = ("campaign", "channel", "owner", "reason", "segment", "goal")
+
+
+GOAL_EXCLUDED_METRICS = frozenset(k for k, m in METRICS.items() if not m.goal_target)
+
+
+def metric(key: str) -> Metric:
+    try:
+        return METRICS[key]
+    except KeyError:
+        raise KeyError(f"Unknown metric {key!r}.") from None

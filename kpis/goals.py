@@ -1,0 +1,233 @@
+"""Reads of the shared goals' progress and of the joint scorecard, from the KPI snapshots.
+
+The evaluation itself (attainment, projection, pace) is `alignment.scorecard.goal_score`, the
+same function the engine uses when it stores `goal_attainment`; the share of a period gone by
+is `core.periods.elapsed_share`. So the API, the pages and the stored snapshots agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from alignment import scorecard as card
+from alignment.models import Goal, RevenueForecast
+from alignment.selectors import goal_list, payout_curve_for, payout_curves
+from core.catalog import METRICS, Metric
+from core.periods import KINDS, elapsed_share, next_period, period_span_label, period_start
+from kpis.models import KpiSnapshot
+
+
+@dataclass(frozen=True)
+class GoalProgress:
+    """One goal with its snapshot and its score; what the API and the pages show of it."""
+
+    goal: Goal
+    metric: Metric
+    numerator: Decimal | None
+    denominator: Decimal | None
+    computed_at: datetime | None
+    elapsed: Decimal
+    score: card.GoalScore
+
+    # -- what the pages and the API read --
+    @property
+    def key(self) -> str:
+        return str(self.goal.pk)
+
+    @property
+    def label(self) -> str:
+        return self.goal.name
+
+    @property
+    def unit(self) -> str:
+        return self.metric.unit
+
+    @property
+    def target(self) -> Decimal:
+        return self.goal.target
+
+    @property
+    def period_label(self) -> str:
+        return period_span_label(self.goal.period, self.goal.period_start)
+
+    @property
+    def actual(self) -> Decimal | None:
+        return self.score.actual
+
+    @property
+    def attainment(self) -> Decimal | None:
+        return self.score.attainment.value if self.score.attainment else None
+
+    @property
+    def projected(self) -> Decimal | None:
+        return self.score.projected
+
+    @property
+    def projected_attainment(self) -> Decimal | None:
+        ratio = self.score.projected_attainment
+        return ratio.value if ratio else None
+
+    @property
+    def pace(self) -> card.Pace | None:
+        return self.score.pace
+
+    @property
+    def pace_label(self) -> str:
+        return self.pace.label if self.pace else "Not started"
+
+    @property
+    def status(self) -> str:
+        return self.score.status
+
+    @property
+    def status_label(self) -> str:
+        return self.score.status_label
+
+    @property
+    def expected(self) -> Decimal:
+        return self.score.expected
+
+    @property
+    def percent(self) -> float:
+        return min(float(self.attainment or 0) * 100, 100.0)
+
+    @property
+    def expected_percent(self) -> float:
+        return float(self.expected) * 100
+
+
+def goal_progress(*, goals: Iterable[Goal], now: datetime | None = None) -> list[GoalProgress]:
+    """Each goal's progress from the KPI snapshots, with its pace projection (SPEC §4)."""
+    now = now or timezone.now()
+    goals = list(goals)
+    if not goals:
+        return []
+    tz = ZoneInfo(settings.TIME_ZONE)
+    snapshots = {
+        (s.metric, s.period, s.period_start, s.dimension, s.key, s.model): s
+        for s in KpiSnapshot.objects.filter(
+            metric__in={g.metric for g in goals},
+            period__in={g.period for g in goals},
+            period_start__in={g.period_start for g in goals},
+        )
+    }
+    curves = payout_curves()
+    out = []
+    for goal in goals:
+        metric = METRICS.get(goal.metric)
+        if metric is None:  # a metric removed from the catalog since
+            continue
+        snapshot = snapshots.get(
+            (goal.metric, goal.period, goal.period_start, goal.dimension, goal.key, goal.model)
+        )
+        actual = card.goal_actual(
+            metric,
+            snapshot.numerator if snapshot else None,
+            snapshot.denominator if snapshot else None,
+            empty=bool(snapshot) and snapshot.value is None and snapshot.denominator is None,
+        )
+        elapsed = elapsed_share(goal.period, goal.period_start, now, tz)
+        score = card.goal_score(
+            actual,
+            goal.target,
+            higher_is_better=goal.higher_is_better,
+            cap=payout_curve_for(period_start=goal.period_start, curves=curves).cap,
+            elapsed=elapsed,
+            accumulates=metric.accumulates,
+        )
+        out.append(
+            GoalProgress(
+                goal=goal,
+                metric=metric,
+                numerator=snapshot.numerator if snapshot else None,
+                denominator=snapshot.denominator if snapshot else None,
+                computed_at=snapshot.computed_at if snapshot else None,
+                elapsed=elapsed,
+                score=score,
+            )
+        )
+    return out
+
+
+def goals_running(*, now: datetime | None = None) -> list[GoalProgress]:
+    """The shared goals of the week, month and quarter running now, with their progress."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    running = Q()
+    for kind in KINDS:
+        running |= Q(period=kind, period_start=period_start(kind, today))
+    goals = Goal.objects.filter(running).order_by("period", "name", "id")
+    return goal_progress(goals=goals, now=now)
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    period: str
+    period_start: date
+    period_end: date
+    elapsed: Decimal
+    curve: card.PayoutCurve
+    goals: list[GoalProgress]
+    attainment: Decimal | None
+    payout_multiplier: Decimal
+    projected_attainment: Decimal | None
+    projected_payout_multiplier: Decimal
+    computed_at: datetime | None
+
+
+def scorecard_for(*, period: str, start: date, now: datetime | None = None) -> Scorecard:
+    """The joint scorecard of one period: weighted attainment and the shared bonus multiplier."""
+    now = now or timezone.now()
+    progress = goal_progress(goals=goal_list(period=period, start=start, end=start), now=now)
+    curve = payout_curve_for(period_start=start)
+    actual = card.scorecard_attainment(
+        [(p.attainment, p.goal.weight) for p in progress], cap=curve.cap
+    )
+    projected = card.scorecard_attainment(
+        [(p.projected_attainment, p.goal.weight) for p in progress], cap=curve.cap
+    )
+    stamps = [p.computed_at for p in progress if p.computed_at is not None]
+    return Scorecard(
+        period=period,
+        period_start=start,
+        period_end=next_period(period, start),
+        elapsed=elapsed_share(period, start, now, ZoneInfo(settings.TIME_ZONE)),
+        curve=curve,
+        goals=progress,
+        attainment=actual.value,
+        payout_multiplier=curve.payout(actual.value),
+        projected_attainment=projected.value,
+        projected_payout_multiplier=curve.payout(projected.value),
+        computed_at=min(stamps) if stamps else None,
+    )
+
+
+def forecast_list(*, period: str | None = None) -> QuerySet[RevenueForecast]:
+    """Forecasts with the accuracy and actual revenue of their snapshots, newest first."""
+
+    def snapshot(metric: str, field: str) -> Subquery:
+        return Subquery(
+            KpiSnapshot.objects.filter(
+                metric=metric,
+                period=OuterRef("period"),
+                period_start=OuterRef("period_start"),
+                dimension="",
+                model="",
+            ).values(field)[:1]
+        )
+
+    qs = RevenueForecast.objects.select_related("entered_by").annotate(
+        accuracy=snapshot("forecast_accuracy", "value"),
+        actual=snapshot("revenue_won", "numerator"),
+    )
+    if period:
+        qs = qs.filter(period=period)
+    return qs.order_by("period", "-period_start")

@@ -1,0 +1,1 @@
+"""Page builders: one module per page, reading snapshots through `kpis.selectors`."""

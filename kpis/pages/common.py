@@ -1,0 +1,143 @@
+"""What every page builder shares: datasets (a chart, its table and its CSV), headline tiles
+that compare a period with the one before, and the formatting of values by unit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from core.catalog import METRICS
+from kpis.selectors import Agg, KpiTable
+
+MINUS = "−"
+
+
+def _compact(value: Decimal | float) -> str:
+    number = float(value)
+    size = abs(number)
+    for limit, unit, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if size >= limit:
+            text = f"{number / unit:,.1f}".rstrip("0").rstrip(".")
+            return f"{text}{suffix}".replace("-", MINUS)
+    return f"{number:,.0f}".replace("-", MINUS)
+
+
+def format_value(value: Decimal | float | int | None, unit: str = "count", none: str = "—") -> str:
+    """A value in its unit: 1,234 · 48.2k · 42.1 % · 3.5 h · 41 d; `none` when there is none."""
+    if value is None or value == "":
+        return none
+    if not isinstance(value, Decimal | float | int):
+        return str(value)
+    if unit == "ratio":
+        return f"{float(value) * 100:.1f} %".replace("-", MINUS)
+    if unit == "currency":
+        return _compact(value)
+    if unit == "hours":
+        return f"{float(value):.1f} h"
+    if unit == "days":
+        return f"{float(value):.0f} d"
+    if unit == "count":
+        number = float(value)
+        return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
+    return str(value)
+
+
+def whole_label(value: Decimal | None) -> str:
+    return "no" if value is None else f"{int(value):,}"
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    unit: str = "text"  # text | period | count | currency | ratio | hours | days
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The data of one chart or table: what the figure draws, the table shows, the CSV holds."""
+
+    slug: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[tuple]
+    summary: str = ""
+    chart: str = ""  # funnel | lines | bars | hbar | revenue; empty: a table only
+    teams: tuple[str, ...] = ()  # the colour of each value column
+    note: str = ""
+    x: tuple[date, ...] = ()  # period starts of the rows, for a time axis
+    period: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.rows
+
+
+def as_float(agg: Agg) -> float | None:
+    return None if agg.value is None else float(agg.value)
+
+
+@dataclass(frozen=True)
+class Tile:
+    metric: str
+    label: str
+    unit: str
+    team: str
+    direction: str
+    current: Agg
+    previous: Agg
+    basis: Decimal | None  # what the change compares with: the previous value, maybe pro-rated
+    prorated: bool
+    change: Decimal | None  # percent for amounts, percentage points for ratios
+    change_unit: str
+    verdict: str  # good | bad | flat | "" (nothing to compare)
+    spark: tuple[float | None, ...]
+
+
+def change_of(
+    metric: str, current: Agg, previous: Agg, elapsed: Decimal = Decimal(1)
+) -> tuple[Decimal | None, str, str]:
+    """The change from `previous` to `current`: (amount, "%" or "pts", good | bad | flat).
+
+    A metric that accumulates compares with the previous period pro-rated to `elapsed`, the
+    share of the current period gone by, so a period in progress compares like with like.
+    """
+    definition = METRICS[metric]
+    if current.value is None or previous.value is None:
+        return None, "", ""
+    basis = previous.value * elapsed if definition.accumulates else previous.value
+    if definition.unit == "ratio":
+        change, unit = (current.value - basis) * 100, "pts"
+    elif basis == 0:
+        return None, "", ""
+    else:
+        change, unit = (current.value - basis) / abs(basis) * 100, "%"
+    if abs(change) < Decimal("0.05"):
+        return change, unit, "flat"
+    better = (change > 0) == definition.higher_is_better
+    return change, unit, "good" if better else "bad"
+
+
+def tile(
+    table: KpiTable, metric: str, current: date, previous: date, elapsed: Decimal = Decimal(1)
+) -> Tile:
+    definition = METRICS[metric]
+    now, before = table.get(metric, current), table.get(metric, previous)
+    prorated = definition.accumulates and elapsed < 1
+    change, unit, verdict = change_of(metric, now, before, elapsed if prorated else Decimal(1))
+    basis = None if before.value is None else before.value * (elapsed if prorated else 1)
+    return Tile(
+        metric=metric,
+        label=definition.label,
+        unit=definition.unit,
+        team=definition.team,
+        direction=definition.direction,
+        current=now,
+        previous=before,
+        basis=basis,
+        prorated=prorated,
+        change=change,
+        change_unit=unit,
+        verdict=verdict,
+        spark=tuple(as_float(a) for a in table.series(metric)),
+    )

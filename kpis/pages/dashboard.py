@@ -1,0 +1,391 @@
+"""The joint dashboard's builder: headline tiles, the demand waterfall, trends, the SLA panel,
+rejection reasons and the campaigns' closed loop, for one filter, from snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from core.attribution import MODEL_LABELS
+from core.catalog import METRICS
+from core.periods import elapsed_share, period_label, period_span_label, period_start
+from kpis.goals import GoalProgress, goals_running
+from kpis.pages.common import (
+    Column,
+    Dataset,
+    Tile,
+    format_value,
+    tile,
+    whole_label,
+)
+from kpis.selectors import (
+    CAMPAIGN_METRICS,
+    Agg,
+    CampaignRow,
+    KpiFilter,
+    KpiTable,
+    campaign_rows,
+    kpi_members,
+    kpi_table,
+)
+from leads.models import RejectionReason
+from leads.selectors import handoffs_breached_count
+
+DASHBOARD_TILES = (
+    "leads_created", "mqls", "cost_per_lead", "acceptance_rate",
+    "mql_to_won_rate", "sqls", "win_rate", "revenue_won",
+)  # fmt: skip
+
+
+FUNNEL = (
+    ("leads_created", "Leads"),
+    ("mqls", "MQLs"),
+    ("sals", "SALs"),
+    ("sqls", "SQLs"),
+    ("opportunities", "Opportunities"),
+    ("deals_won", "Won"),
+)
+
+
+TRENDS = {
+    "volume": ("Handoffs and pipeline stages", ("mqls", "sals", "rejections", "sqls"), "lines"),
+    "rates": ("Conversion rates", ("acceptance_rate", "sql_rate", "win_rate"), "lines"),
+    "revenue": ("Revenue", ("revenue_won", "pipeline_open"), "revenue"),
+}
+
+
+SLA_METRICS = (
+    "sla_first_contact_rate",
+    "sla_cadence_rate",
+    "speed_to_lead_median_hours",
+    "speed_to_lead_p90_hours",
+)
+
+
+DASHBOARD_METRICS = tuple(
+    dict.fromkeys(
+        [
+            *DASHBOARD_TILES,
+            *(m for m, _ in FUNNEL),
+            *(m for t in TRENDS.values() for m in t[1]),
+            *SLA_METRICS,
+        ]
+    )
+)
+
+
+def funnel_dataset(table: KpiTable, periods: Sequence[date], slug: str = "funnel") -> Dataset:
+    """The demand waterfall over the range, with stage-to-stage conversion and drop-off."""
+    rows = []
+    before: Decimal | None = None
+    for metric, label in FUNNEL:
+        agg = table.over(metric, periods)
+        count = agg.value if agg.supported else None
+        conversion = count / before if count is not None and before else None
+        drop = before - count if count is not None and before is not None else None
+        rows.append((label, count, conversion, drop))
+        before = count
+    first, last = rows[0], rows[-1]
+    summary = (
+        f"{whole_label(first[1])} leads became {whole_label(rows[1][1])} MQLs, {whole_label(rows[2][1])} SALs, "
+        f"{whole_label(rows[3][1])} SQLs, {whole_label(rows[4][1])} opportunities and {whole_label(last[1])} won deals."
+    )
+    return Dataset(
+        slug=slug,
+        title="Demand waterfall",
+        columns=(
+            Column("Stage"),
+            Column("Count", "count"),
+            Column("From previous stage", "ratio"),
+            Column("Drop-off", "count"),
+        ),
+        rows=rows,
+        summary=summary,
+        chart="funnel",
+        teams=("marketing", "marketing", "joint", "sales", "sales", "sales"),
+        note="Flow counts in the range: each stage counts the events of the range, so a "
+        "stage can hold leads that entered the previous one earlier.",
+    )
+
+
+def trend_dataset(table: KpiTable, kind: str, slug: str) -> Dataset:
+    title, metrics, chart = TRENDS[slug]
+    metrics = tuple(m for m in metrics if table.supports(m))
+    rows = [
+        (period_label(kind, p), *(table.get(m, p).value for m in metrics)) for p in table.periods
+    ]
+    last = rows[-1] if rows else None
+    summary = (
+        "; ".join(
+            f"{METRICS[m].label}: {format_value(last[i + 1], METRICS[m].unit, none='no value')} in {last[0]}"
+            for i, m in enumerate(metrics)
+        )
+        if last
+        else "No periods in the range."
+    )
+    return Dataset(
+        slug=slug,
+        title=title,
+        columns=(
+            Column("Period", "period"),
+            *(Column(METRICS[m].label, METRICS[m].unit) for m in metrics),
+        ),
+        rows=rows,
+        summary=summary,
+        chart=chart,
+        teams=tuple(METRICS[m].team for m in metrics),
+        x=tuple(table.periods),
+        period=kind,
+    )
+
+
+def sla_dataset(table: KpiTable, kind: str) -> Dataset:
+    rows = [
+        (period_label(kind, p), *(table.get(m, p).value for m in SLA_METRICS))
+        for p in table.periods
+    ]
+    first_contact = table.get("sla_first_contact_rate", table.periods[-1]) if rows else None
+    return Dataset(
+        slug="sla",
+        title="SLA over time",
+        columns=(
+            Column("Period", "period"),
+            *(Column(METRICS[m].label, METRICS[m].unit) for m in SLA_METRICS),
+        ),
+        rows=rows,
+        summary=(
+            f"First contact within SLA in {rows[-1][0]}: {format_value(first_contact.value, 'ratio', none='no value')}."
+            if rows and first_contact
+            else ""
+        ),
+        chart="lines",
+        teams=("sales", "joint", "sales", "sales"),
+        x=tuple(table.periods),
+        period=kind,
+    )
+
+
+def reasons_dataset(
+    *, period: str, start: date, end: date, dimension: str | None = None
+) -> Dataset:
+    """Rejections by reason over the range, most frequent first (totals only)."""
+    title = "Why sales rejected leads"
+    columns = (Column("Reason"), Column("Rejections", "count"), Column("Share", "ratio"))
+    if dimension:
+        return Dataset(
+            "reasons",
+            title,
+            columns,
+            [],
+            note=f"Rejection reasons are not broken down by {dimension}; clear the filter to see them.",
+            chart="hbar",
+        )
+    members = kpi_members(
+        metrics=["rejections"], period=period, start=start, end=end, dimension="reason"
+    )
+    labels = dict(RejectionReason.objects.values_list("code", "label"))
+    counts = sorted(
+        ((labels.get(code, code), agg["rejections"].numerator) for code, agg in members.items()),
+        key=lambda r: (-r[1], r[0]),
+    )
+    counts = [(label, n) for label, n in counts if n]
+    total = sum((n for _, n in counts), Decimal(0))
+    rows = [(label, n, n / total) for label, n in counts]
+    summary = (
+        f"{int(total):,} rejections; the most frequent reason: {rows[0][0]} ({int(rows[0][1]):,})."
+        if rows
+        else "No rejections in the range."
+    )
+    return Dataset("reasons", title, columns, rows, summary=summary, chart="hbar", teams=("joint",))
+
+
+def campaigns_dataset(
+    rows: Sequence[CampaignRow], *, model: str, slug: str = "campaigns"
+) -> Dataset:
+    return Dataset(
+        slug=slug,
+        title=f"Campaigns, closed loop ({MODEL_LABELS[model]} attribution)",
+        columns=(
+            Column("Campaign"),
+            Column("Channel"),
+            *(Column(METRICS[m].label, METRICS[m].unit) for m in CAMPAIGN_METRICS),
+        ),
+        rows=[(r.name, r.channel, *(r.values[m].value for m in CAMPAIGN_METRICS)) for r in rows],
+        summary=(
+            f"{rows[0].name} earned the most attributed revenue." if rows else "No campaigns."
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class SlaPanel:
+    first_contact: Agg
+    cadence: Agg
+    speed_median: Agg
+    speed_p90: Agg
+    breaches: int
+
+
+def sla_panel(table: KpiTable, period: date, *, breaches: int) -> SlaPanel:
+    return SlaPanel(
+        first_contact=table.get("sla_first_contact_rate", period),
+        cadence=table.get("sla_cadence_rate", period),
+        speed_median=table.get("speed_to_lead_median_hours", period),
+        speed_p90=table.get("speed_to_lead_p90_hours", period),
+        breaches=breaches,
+    )
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    filter: KpiFilter
+    range_label: str
+    focus_label: str
+    previous_label: str
+    focus_is_current: bool
+    elapsed: Decimal
+    tiles: list[Tile]
+    funnel: Dataset
+    trends: list[Dataset]
+    sla: SlaPanel
+    sla_trend: Dataset
+    reasons: Dataset
+    campaigns: Dataset
+    campaign_rows: list[CampaignRow]
+    campaigns_note: str
+    goals: list[GoalProgress]
+    computed_at: datetime | None
+
+
+def _dashboard_table(f: KpiFilter) -> KpiTable:
+    table = kpi_table(
+        metrics=DASHBOARD_METRICS,
+        period=f.period,
+        start=min(f.start, f.previous),
+        end=f.end,
+        dimension=f.dimension,
+        key=f.key,
+        model=f.model,
+    )
+    table.periods = [p for p in table.periods if p >= f.start] or [f.focus]
+    return table
+
+
+def _campaign_slice(f: KpiFilter) -> tuple[list[CampaignRow], str]:
+    if f.dimension not in {None, "channel", "campaign"}:
+        return [], f"Campaign numbers are not broken down by {f.dimension}."
+    rows = campaign_rows(
+        period=f.period,
+        start=f.start,
+        end=f.end,
+        model=f.model,
+        channel=f.key if f.dimension == "channel" else None,
+        campaign=f.key if f.dimension == "campaign" else None,
+    )
+    return rows, ""
+
+
+def dashboard(f: KpiFilter) -> DashboardData:
+    """Everything the joint dashboard shows, from snapshots (plus one COUNT of live breaches)."""
+
+    table = _dashboard_table(f)
+    rows, note = _campaign_slice(f)
+    elapsed = _elapsed(f)
+    return DashboardData(
+        filter=f,
+        range_label=f"{period_label(f.period, table.periods[0])} – {period_label(f.period, f.focus)}",
+        focus_label=period_span_label(f.period, f.focus),
+        previous_label=period_span_label(f.period, f.previous),
+        focus_is_current=f.focus == _current_period(f.period, timezone.localdate()),
+        elapsed=elapsed,
+        tiles=[tile(table, m, f.focus, f.previous, elapsed) for m in DASHBOARD_TILES],
+        funnel=funnel_dataset(table, table.periods),
+        trends=[trend_dataset(table, f.period, slug) for slug in TRENDS],
+        sla=sla_panel(
+            table, f.focus, breaches=handoffs_breached_count(dimension=f.dimension, key=f.key)
+        ),
+        sla_trend=sla_dataset(table, f.period),
+        reasons=reasons_dataset(period=f.period, start=f.start, end=f.end, dimension=f.dimension),
+        campaigns=campaigns_dataset(rows, model=f.model),
+        campaign_rows=rows[:10],
+        campaigns_note=note,
+        goals=goals_running(),
+        computed_at=table.computed_at,
+    )
+
+
+def _elapsed(f: KpiFilter) -> Decimal:
+    """How far into the focus period now is (1 for a period that is over)."""
+    return elapsed_share(f.period, f.focus, timezone.now(), ZoneInfo(settings.TIME_ZONE))
+
+
+def _current_period(kind: str, today: date) -> date:
+    return period_start(kind, today)
+
+
+def tiles_dataset(tiles: Sequence[Tile], f: KpiFilter) -> Dataset:
+    return Dataset(
+        slug="tiles",
+        title="Headline numbers",
+        columns=(
+            Column("Metric"),
+            Column("Period", "period"),
+            Column("Value"),
+            Column("Numerator"),
+            Column("Denominator"),
+            Column("Previous period value"),
+            Column("Compared with (pro-rated for a period in progress)"),
+            Column("Change"),
+        ),
+        rows=[
+            (
+                t.label,
+                f.focus.isoformat(),
+                t.current.value,
+                t.current.numerator,
+                t.current.denominator,
+                t.previous.value,
+                t.basis,
+                f"{t.change:.1f} {t.change_unit}" if t.change is not None else "",
+            )
+            for t in tiles
+        ],
+    )
+
+
+DASHBOARD_DATASETS = (
+    "tiles",
+    "funnel",
+    "volume",
+    "rates",
+    "revenue",
+    "sla",
+    "reasons",
+    "campaigns",
+)
+
+
+def dashboard_dataset(f: KpiFilter, slug: str) -> Dataset:
+    """One of the dashboard's datasets (for its CSV), reading only what it needs."""
+    if slug == "reasons":
+        return reasons_dataset(period=f.period, start=f.start, end=f.end, dimension=f.dimension)
+    if slug == "campaigns":
+        return campaigns_dataset(_campaign_slice(f)[0], model=f.model)
+    table = _dashboard_table(f)
+    if slug == "tiles":
+        elapsed = _elapsed(f)
+        tiles = [tile(table, m, f.focus, f.previous, elapsed) for m in DASHBOARD_TILES]
+        return tiles_dataset(tiles, f)
+    if slug == "funnel":
+        return funnel_dataset(table, table.periods)
+    if slug == "sla":
+        return sla_dataset(table, f.period)
+    if slug in TRENDS:
+        return trend_dataset(table, f.period, slug)
+    raise KeyError(slug)

@@ -1,0 +1,72 @@
+"""The funnel's change log: every write records the periods whose numbers it changes.
+
+Writers call `funnel_changed` inside their transaction, so a change and its log entry commit
+together (an outbox). After the commit, `funnel_change_committed` tells whoever computes the
+numbers (the KPI engine) that there is work; the engine reads `funnel_changes` and clears what
+it recomputed with `funnel_changes_clear`. The funnel knows nothing of the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from core.periods import KINDS, period_start, periods_overlapping
+from leads.models import FunnelChange
+
+#: Sent once after a transaction that logged changes commits (no arguments).
+funnel_change_committed = Signal()
+
+
+def _local_day(moment: datetime | date, tz: ZoneInfo) -> date:
+    return moment.astimezone(tz).date() if isinstance(moment, datetime) else moment
+
+
+def funnel_changed(
+    *,
+    at: datetime | date | None = None,
+    instants: Iterable[datetime | date] = (),
+    spans: Iterable[tuple[datetime | date, datetime | date]] = (),
+) -> int:
+    """Log the periods whose inputs changed, in the caller's transaction.
+
+    `at`/`instants` log the week, month and quarter holding each moment; `spans` log every
+    period overlapping [first, last]. Returns how many periods were logged.
+    """
+    tz = ZoneInfo(settings.TIME_ZONE)
+    days = {_local_day(m, tz) for m in ([at] if at is not None else [])}
+    days |= {_local_day(m, tz) for m in instants}
+    periods = {(kind, period_start(kind, day)) for day in days for kind in KINDS}
+    for first, last in spans:
+        first_day, last_day = _local_day(first, tz), _local_day(last, tz)
+        periods |= {(k, p) for k in KINDS for p in periods_overlapping(k, first_day, last_day)}
+    if not periods:
+        return 0
+    now = timezone.now()
+    FunnelChange.objects.bulk_create(
+        [FunnelChange(period=k, period_start=p, marked_at=now) for k, p in sorted(periods)],
+        update_conflicts=True,
+        unique_fields=["period", "period_start"],
+        update_fields=["marked_at"],
+        batch_size=500,
+    )
+    transaction.on_commit(lambda: funnel_change_committed.send(sender=FunnelChange))
+    return len(periods)
+
+
+def funnel_changes() -> list[FunnelChange]:
+    """The logged periods not yet recomputed, by kind and start."""
+    return list(FunnelChange.objects.order_by("period", "period_start"))
+
+
+def funnel_changes_clear(*, changes: Sequence[FunnelChange]) -> None:
+    """Clear entries that were recomputed; one logged again meanwhile (a later `marked_at`)
+    stays, so the change that came during the recompute is not lost."""
+    for change in changes:
+        FunnelChange.objects.filter(pk=change.pk, marked_at__lte=change.marked_at).delete()
