@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import smtplib
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.mail.backends import locmem
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from alignment.models import LeadDefinition, ServiceLevelAgreement
+from alignment.models import Goal, LeadDefinition, ServiceLevelAgreement
 from alignment.roles import Role, Team
 from alignment.services.accounts import api_token_get_or_create, team_head_set, user_set_role
+from alignment.services.goals import goal_create
 from alignment.services.lead_definitions import lead_definition_approve, lead_definition_create
 from alignment.services.sla import sla_approve, sla_create
 
@@ -350,3 +353,45 @@ def _date(value: str) -> date:
 @pytest.fixture
 def world(db: None) -> World:
     return World()
+
+
+class FlakyBackend(locmem.EmailBackend):
+    """The test mailbox, except that the mail server refuses the addresses in `FAILING`."""
+
+    FAILING: set[str] = set()
+
+    def send_messages(self, messages: list) -> int:
+        for message in messages:
+            refused = set(message.recipients()) & self.FAILING
+            if refused:
+                raise smtplib.SMTPRecipientsRefused({a: (550, b"no") for a in refused})
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def flaky_mail(settings: object) -> Iterator[set[str]]:
+    settings.EMAIL_BACKEND = "tests.conftest.FlakyBackend"
+    yield FlakyBackend.FAILING
+    FlakyBackend.FAILING.clear()
+
+
+def draft(by: object, **terms: object) -> ServiceLevelAgreement:
+    return sla_create(
+        by=by, **{"effective_from": datetime(2026, 1, 1, tzinfo=UTC), **SLA_TERMS, **terms}
+    )
+
+
+BEFORE_MARCH = datetime(2026, 2, 20, tzinfo=UTC)
+
+
+def goal(by: object, now: datetime = BEFORE_MARCH, **fields: object) -> Goal:
+    values = {
+        "name": "SALs in March",
+        "metric": "sals",
+        "target": Decimal(10),
+        "period": "month",
+        "period_start": date(2026, 3, 1),
+        "specific": "Sales accepts 10 leads from marketing in March.",
+        **fields,
+    }
+    return goal_create(by=by, now=now, **values)
