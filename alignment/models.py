@@ -176,10 +176,6 @@ class ServiceLevelAgreement(DualSigned):
     def __str__(self) -> str:
         return f"SLA v{self.version} ({self.get_status_display()})"
 
-    @property
-    def uses_business_hours(self) -> bool:
-        return bool(self.business_days)
-
 
 class LeadDefinition(DualSigned):
     """What makes a lead an MQL: prose criteria and executable scoring rules."""

@@ -71,11 +71,6 @@ def user_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
     return role
 
 
-def user_team(user: AbstractBaseUser | AnonymousUser) -> Team | None:
-    role = user_role(user)
-    return role.team if role else None
-
-
 def user_is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
     role = user_role(user)
     return bool(role and role.is_manager)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
+from rest_framework.authtoken.models import Token
 
 from alignment import scorecard as card
 from alignment.models import (
@@ -104,8 +105,6 @@ def round_robin_members() -> QuerySet[RoundRobinMember]:
 
 
 def api_token_for(*, user: object) -> str | None:
-    from rest_framework.authtoken.models import Token
-
     return Token.objects.filter(user=user).values_list("key", flat=True).first()
 
 

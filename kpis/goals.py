@@ -80,10 +80,6 @@ class GoalProgress:
         return self.score.pace
 
     @property
-    def pace_label(self) -> str:
-        return self.pace.label if self.pace else "Not started"
-
-    @property
     def status(self) -> str:
         return self.score.status
 

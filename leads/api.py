@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -269,8 +270,6 @@ class HandoffList(ListAPIView):
 def _decidable(request: Request, pk: int) -> Handoff:
     handoff = get_object_or_404(Handoff.objects.select_related("lead"), pk=pk)
     if not handoff_can_decide(handoff=handoff, user=request.user):
-        from rest_framework.exceptions import PermissionDenied
-
         raise PermissionDenied("Only the handoff's owner or a sales manager may decide it.")
     return handoff
 

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from leads.models import AttemptChannel, AttemptOutcome, Handoff, RejectionReason
+from leads.selectors import sales_people
 
 RATINGS = [(n, str(n)) for n in range(1, 6)]
 
@@ -65,7 +66,6 @@ class InboxFilterForm(forms.Form):
     owner = forms.ChoiceField(required=False, label="Owner")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        from leads.selectors import sales_people
 
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)

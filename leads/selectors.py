@@ -6,9 +6,14 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Avg, Count, F, Max, Min, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
-from leads.models import Handoff
+from alignment.roles import Role
+from leads.models import ContactAttempt, Deal, Handoff, Lead, StageEvent, Touch
 
 
 def handoff_list(*, status: str | None = None, owner: str | None = None) -> QuerySet[Handoff]:
@@ -20,16 +25,6 @@ def handoff_list(*, status: str | None = None, owner: str | None = None) -> Quer
     return qs.order_by("-handed_at", "-id")
 
 
-def funnel_counts() -> list[tuple[str, int]]:
-    """How many leads sit in each stage now, in funnel order (one GROUP BY)."""
-    from django.db.models import Count
-
-    from leads.models import Lead, Stage
-
-    counts = dict(Lead.objects.values_list("stage").annotate(n=Count("id")).order_by())
-    return [(label, counts.get(value, 0)) for value, label in Stage.choices]
-
-
 def lead_activity(*, lead_ids: Iterable[int]) -> tuple[set[date], list[tuple[date, date]]]:
     """The local days on which anything of these leads happened, and their open-deal spans.
 
@@ -37,12 +32,6 @@ def lead_activity(*, lead_ids: Iterable[int]) -> tuple[set[date], list[tuple[dat
     (handoff days) and the open pipeline (each deal from creation to close, or to today).
     The database returns distinct days, never the rows.
     """
-    from django.conf import settings
-    from django.db.models import Count, Max, Min, Q
-    from django.db.models.functions import TruncDate
-    from django.utils import timezone
-
-    from leads.models import ContactAttempt, Deal, Lead, StageEvent
 
     ids = list(set(lead_ids))
     if not ids:
@@ -84,9 +73,6 @@ def lead_activity(*, lead_ids: Iterable[int]) -> tuple[set[date], list[tuple[dat
 
 def _breached() -> Q:
     """Pending handoffs whose first-contact deadline passed without a contact attempt in time."""
-    from django.db.models import F
-    from django.utils import timezone
-
     return Q(status=Handoff.Status.PENDING, first_contact_due_at__lt=timezone.now()) & (
         Q(first_attempt_at__isnull=True) | Q(first_attempt_at__gt=F("first_contact_due_at"))
     )
@@ -115,8 +101,6 @@ def handoffs_breached_count(*, dimension: str | None = None, key: str | None = N
 
 def sla_breaches_by_owner() -> list[dict]:
     """Current breaches per owner, most first: username, name, count, oldest deadline."""
-    from django.db.models import Count, Min
-
     rows = (
         Handoff.objects.filter(_breached())
         .values("owner__username", "owner__first_name", "owner__last_name")
@@ -139,9 +123,6 @@ def sla_breaches_by_owner() -> list[dict]:
 def inbox_handoffs(*, owner: str | None = None) -> QuerySet[Handoff]:
     """Pending handoffs, the nearest first-contact deadline first, with what a rep needs to
     decide: the lead, its campaign, its touches (with campaigns) and its attempts."""
-    from django.db.models import F, Prefetch
-
-    from leads.models import ContactAttempt, Touch
 
     qs = (
         Handoff.objects.filter(status=Handoff.Status.PENDING)
@@ -167,8 +148,6 @@ def inbox_handoffs(*, owner: str | None = None) -> QuerySet[Handoff]:
 
 def inbox_counts(*, owner: str | None = None) -> dict[str, int]:
     """Pending and breaching handoffs of one owner (all when None), in one query."""
-    from django.db.models import Count
-
     qs = Handoff.objects.filter(status=Handoff.Status.PENDING)
     if owner == "(unassigned)":
         qs = qs.filter(owner__isnull=True)
@@ -179,9 +158,6 @@ def inbox_counts(*, owner: str | None = None) -> dict[str, int]:
 
 def sales_people() -> list[tuple[str, str]]:
     """(username, name) of the sales reps and managers, by name (one query)."""
-    from django.contrib.auth import get_user_model
-
-    from alignment.roles import Role
 
     users = (
         get_user_model()
@@ -222,8 +198,6 @@ def rejection_quotes(
 
 def campaign_feedback(*, campaign_id: int, limit: int = 20) -> tuple[list[Handoff], dict]:
     """Sales' ratings and feedback on the handoffs of a campaign's leads (two queries)."""
-    from django.db.models import Avg, Count, Q
-
     decided = Handoff.objects.filter(lead__campaign_id=campaign_id).exclude(
         status=Handoff.Status.PENDING
     )

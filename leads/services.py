@@ -32,6 +32,7 @@ from alignment.business_time import (
     first_contact_deadline,
 )
 from alignment.models import LeadDefinition, ServiceLevelAgreement
+from alignment.roles import Role, user_role
 from alignment.selectors import lead_definition_in_effect
 from alignment.services.round_robin import round_robin_next_owners
 from config.db import update_rows
@@ -790,8 +791,6 @@ def _next_attempt_due(handoff: Handoff, terms: SlaTerms) -> datetime | None:
 
 def handoff_can_decide(*, handoff: Handoff, user: AbstractBaseUser) -> bool:
     """Reps decide their own handoffs; sales managers and admins decide any."""
-    from alignment.roles import Role, user_role
-
     role = user_role(user)
     if role in {Role.SALES_MANAGER, Role.ADMIN}:
         return True

@@ -95,11 +95,6 @@ def ago(moment: datetime | None) -> str:
     return f"{_duration(timedelta(seconds=seconds))} ago"
 
 
-@register.filter
-def duration(delta: timedelta | None) -> str:
-    return "" if delta is None else _duration(delta)
-
-
 @register.simple_tag
 def due(handoff: object) -> dict:
     """Where a pending handoff stands against its first-contact deadline."""
