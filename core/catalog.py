@@ -32,6 +32,17 @@ class Aggregation(StrEnum):
     PERCENTILE = "percentile"
     ATTAINMENT = "attainment"
 
+    @property
+    def label(self) -> str:
+        """How a range of periods (or a quarter of its months) reads it, in words."""
+        return {
+            "sum": "Summed over periods",
+            "ratio": "Numerator and denominator summed, then divided",
+            "stock": "Its level at the end of the last period",
+            "percentile": "Per period only (cannot be added up)",
+            "attainment": "Per goal and period, from the goals",
+        }[self]
+
 
 class Owner(StrEnum):
     """The team a metric belongs to (its colour on the pages)."""
@@ -218,6 +229,10 @@ _METRICS = [
 
 METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}
 DIMENSIONS = ("campaign", "channel", "owner", "reason", "segment", "goal")
+FAMILY_LABELS = {
+    "flow": "Flow", "cohort": "Cohort", "sla": "SLA", "marketing": "Marketing and cost",
+    "attribution": "Attribution", "alignment": "Alignment",
+}  # fmt: skip
 
 
 GOAL_EXCLUDED_METRICS = frozenset(k for k, m in METRICS.items() if not m.goal_target)

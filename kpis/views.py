@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from alignment.roles import user_is_manager
 from core import attribution
-from core.catalog import METRICS
+from core.catalog import FAMILY_LABELS, METRICS
 from core.periods import period_start
 from kpis.forms import KpiFilterForm
 from kpis.models import RecomputeJob
@@ -168,11 +168,9 @@ def campaign_csv(request: HttpRequest, external_id: str, dataset: str) -> HttpRe
 
 def definitions(request: HttpRequest) -> HttpResponse:
     """The metric catalog and the attribution models, in the words both teams read."""
-    labels = {"flow": "Flow", "cohort": "Cohort", "sla": "SLA", "marketing": "Marketing and cost",
-              "attribution": "Attribution", "alignment": "Alignment"}  # fmt: skip
     families: dict[tuple[str, str], list] = {}
     for m in METRICS.values():
-        family = (m.family, labels.get(m.family, m.family.capitalize()))
+        family = (m.family, FAMILY_LABELS.get(m.family, m.family.capitalize()))
         families.setdefault(family, []).append((m, m.team))
     models = [
         (key, attribution.MODEL_LABELS[key], attribution.MODEL_DEFINITIONS[key])
