@@ -91,10 +91,9 @@ def campaign_detail(*, key: str, f: KpiFilter) -> CampaignDetail:
         model=f.model,
     )
     models = campaign_models(key=key, period=f.period, start=f.start, end=f.end)
-    first = table.periods[0] if table.periods else f.focus
     return CampaignDetail(
         filter=f,
-        range_label=f"{period_label(f.period, first)} – {period_label(f.period, f.focus)}",
+        range_label=f.range_label,
         totals={m: table.over(m) for m in CAMPAIGN_METRICS},
         funnel=funnel_dataset(table, table.periods),
         trend=campaign_trend_dataset(table, f.period),

@@ -570,3 +570,38 @@ def test_every_page_reads_a_bounded_number_of_queries(
     for page, limit in QUERY_LIMITS.items():
         with django_assert_max_num_queries(limit):
             assert client.get(page).status_code == 200, page
+
+
+# --- a campaign's row and its page, attribution wording, the SLA card -----------------------
+
+
+def test_a_campaign_row_and_its_page_agree_by_default_and_say_their_range(
+    as_user: Callable[[Role | None], Client], world: World
+) -> None:
+    from core.periods import periods_between
+    from kpis.pages.common import format_value
+
+    today = timezone.localdate()
+    began = today - timedelta(days=420)  # before the last 12 months
+    world.campaign("old", channel="event", starts_on=began.isoformat(),
+                   ends_on=(today + timedelta(days=30)).isoformat(), cost=4500)  # fmt: skip
+    world.lead(ago(days=400), campaign="old")  # outside the list's default range
+    world.lead(ago(days=5), campaign="old")
+    kpis_recompute(kind="month", periods=periods_between("month", began.replace(day=1), today))
+    client = as_user(Role.MARKETING_MANAGER)
+
+    listed = client.get("/campaigns/")
+    row = next(r for r in listed.context["rows"] if r.key == "old")
+    page = client.get("/campaigns/old/")
+    totals = page.context["c"].totals
+    for metric, unit in [("campaign_cost", "currency"), ("leads_created", "count"),
+                         ("attributed_revenue", "currency"), ("campaign_roi", "ratio")]:  # fmt: skip
+        assert format_value(totals[metric].value, unit) == format_value(
+            row.values[metric].value, unit
+        ), metric
+    label = listed.context["f"].range_label
+    assert label == page.context["c"].range_label
+    assert label in listed.content.decode() and label in page.content.decode()
+    # a range chosen on the list follows the row to its page
+    quarters = client.get("/campaigns/?period=quarter").content.decode()
+    assert 'href="/campaigns/old/?period=quarter"' in quarters
