@@ -605,3 +605,24 @@ def test_a_campaign_row_and_its_page_agree_by_default_and_say_their_range(
     # a range chosen on the list follows the row to its page
     quarters = client.get("/campaigns/?period=quarter").content.decode()
     assert 'href="/campaigns/old/?period=quarter"' in quarters
+
+
+def test_revenue_credited_through_other_leads_deals_is_explained_and_the_chart_labels_it(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    from kpis import charts
+    from kpis.pages.common import format_value
+
+    # "search" touched the lead "won" (a lead of "web"): no won deal of its own, yet credited
+    response = as_user(Role.MARKETING_MANAGER).get("/campaigns/search/?model=first_touch")
+    c = response.context["c"]
+    assert c.totals["deals_won"].value == 0
+    assert c.totals["attributed_revenue"].value == 9000
+    html = response.content.decode()
+    assert "credit for its touches on leads that came in through other campaigns" in html
+    assert "none of its own leads has won a deal yet, so all of it is such credit" in html
+    assert 'Attributed revenue <span class="faint">(First touch)</span>' in html
+    bars = charts.figure(c.models_data)["data"][0]
+    text = dict(zip(bars["y"], bars["text"], strict=True))
+    first = next(m for m in c.models if m.model == "first_touch")
+    assert text[first.label] == f"9,000 · ROI {format_value(first.roi.value, 'ratio')}"
