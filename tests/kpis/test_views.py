@@ -626,3 +626,18 @@ def test_revenue_credited_through_other_leads_deals_is_explained_and_the_chart_l
     text = dict(zip(bars["y"], bars["text"], strict=True))
     first = next(m for m in c.models if m.model == "first_touch")
     assert text[first.label] == f"9,000 · ROI {format_value(first.roi.value, 'ratio')}"
+
+
+def test_the_sla_card_tells_the_live_breaches_from_the_periods_rates(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    response = as_user(Role.SALES_MANAGER).get("/")
+    d = response.context["d"]
+    assert d.sla.breaches == 1  # "late": handed 2 days ago, no attempt
+    html = response.content.decode()
+    start = html.index('aria-labelledby="sla-h"')
+    card = html[start : html.index("</section>", start)]
+    assert "1</span> pending handoff missed its first-contact deadline" in card
+    assert "Now, whenever handed over" in card
+    assert f"Handoffs made in {d.focus_label}, followed to today" in card
+    assert "so the two need not match" in card
