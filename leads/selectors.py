@@ -216,15 +216,22 @@ def inbox_handoffs(*, owner: str | None = None) -> QuerySet[Handoff]:
 
 
 def inbox_counts(*, owner: str | None = None) -> dict[str, int]:
-    """Pending and breaching handoffs of one owner (all when None), in one query."""
+    """Pending handoffs of one owner (all when None) and those overdue now, in one query.
+
+    Overdue now is what the inbox badge says overdue (`handoff_sla_step`): the next SLA
+    deadline passed, the first contact or the next attempt. A first contact that was late once
+    and has been followed up since is a breach on the dashboard, not overdue here.
+    """
     from django.db.models import Count
+    from django.utils import timezone
 
     qs = Handoff.objects.filter(status=Handoff.Status.PENDING)
     if owner == "(unassigned)":
         qs = qs.filter(owner__isnull=True)
     elif owner:
         qs = qs.filter(owner__username=owner)
-    return qs.aggregate(pending=Count("id"), overdue=Count("id", filter=_breached()))
+    overdue = Q(next_attempt_due_at__lt=timezone.now())
+    return qs.aggregate(pending=Count("id"), overdue=Count("id", filter=overdue))
 
 
 def sales_people() -> list[tuple[str, str]]:

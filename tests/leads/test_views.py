@@ -281,3 +281,34 @@ def test_the_badge_shows_the_sla_step_due_next_and_the_inbox_is_ordered_by_it(
         f"/leads/inbox/{pk}/attempt/", {"channel": "call", "outcome": "no_answer"}, **HTMX
     ).content.decode()
     assert _badges(html)["late"] in {"Next attempt due in 1 d 23 h", "Next attempt due in 2 d"}
+
+
+def test_the_inbox_header_counts_the_handoffs_whose_badge_says_overdue(
+    client: Client, sales_rep: object, world: World
+) -> None:
+    """Overdue now: the next deadline passed (first contact, or the next attempt), not a first
+    contact that was late once and has been followed up since."""
+    world.campaign("Webinar", external_id="web")
+    for name, handed in [("never", ago(hours=5)), ("late", ago(hours=10)),
+                         ("lapsed", ago(days=5)), ("kept_late", ago(days=1)),
+                         ("fresh", ago(hours=1))]:  # fmt: skip
+        world.lead(ago(days=6), external_id=name, owner="sam", campaign="web")
+        world.stage(name, "mql", handed)
+    world.attempt("late", ago(hours=6), actor="sam")  # 4 h late; the next is due in 1 d 18 h
+    world.attempt("lapsed", ago(days=4, hours=23), actor="sam")  # in time; the next was not
+    world.attempt("kept_late", ago(hours=12), outcome="connected", actor="sam")
+    client.force_login(sales_rep)
+
+    response = client.get("/leads/inbox/")
+    html = response.content.decode()
+    overdue = sorted(k for k, badge in _badges(html).items() if "overdue" in badge)
+    assert overdue == ["lapsed", "never"]
+    assert response.context["counts"] == {"pending": 5, "overdue": 2}
+    assert '<span class="pill pill-bad">2 overdue now</span>' in html
+    # logging the missing attempt brings the header along with the card
+    pk = Handoff.objects.get(lead__external_id="lapsed").pk
+    html = client.post(
+        f"/leads/inbox/{pk}/attempt/", {"channel": "call", "outcome": "no_answer"}, **HTMX
+    ).content.decode()
+    assert 'id="inbox-counts" hx-swap-oob="true"' in html
+    assert '<span class="pill pill-bad">1 overdue now</span>' in html
