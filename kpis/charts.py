@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import plotly.io as pio
 
-from kpis.pages.common import Dataset
+from kpis.pages.common import Dataset, format_value
 
 COLOURS = {"marketing": "#6d48c8", "sales": "#0d7a5f", "joint": "#2356c7"}
 TINTS = {"marketing": "#b9a4ea", "sales": "#7cc4ad", "joint": "#93b1ee"}
@@ -167,6 +167,14 @@ def _funnel(ds: Dataset) -> dict:
     return {"data": [trace], "layout": layout}
 
 
+def _hbar_text(ds: Dataset, row: tuple) -> str:
+    """A bar's own value, then the next column named: '78.3k · ROI 60.2 %', '12 · Share 30.0 %'."""
+    text = format_value(row[1], ds.columns[1].unit)
+    if len(ds.columns) > 2 and row[2] is not None:
+        text += f" · {ds.columns[2].label} {format_value(row[2], ds.columns[2].unit)}"
+    return text
+
+
 def _hbar(ds: Dataset) -> dict:
     rows = list(reversed(ds.rows))
     trace = {
@@ -175,15 +183,15 @@ def _hbar(ds: Dataset) -> dict:
         "x": [_float(row[1]) for row in rows],
         "orientation": "h",
         "marker": {"color": COLOURS.get(ds.teams[0] if ds.teams else "joint", COLOURS["joint"])},
-        "text": [f"{float(row[2]):.0%}" if row[2] is not None else "" for row in rows],
+        "text": [_hbar_text(ds, row) for row in rows],
         "textposition": "outside",
         "cliponaxis": False,
-        "hovertemplate": "%{y}: %{x:,}<extra></extra>",
+        "hovertemplate": f"%{{y}}: %{{text}}<extra>{ds.columns[1].label}</extra>",
     }
     layout = _layout(
         height=max(180, 34 * len(rows) + 40), showlegend=False, hovermode="closest", bargap=0.3
     )
-    layout["margin"] = {"l": 150, "r": 40, "t": 4, "b": 28}
+    layout["margin"] = {"l": 150, "r": 130, "t": 4, "b": 28}  # room for '78.3k · ROI 60.2 %'
     layout["xaxis"].update({"tickformat": "~s", "rangemode": "tozero"})
     layout["yaxis"] = {"tickfont": {"color": INK}, "automargin": True}
     return {"data": [trace], "layout": layout}

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from core.attribution import MODEL_LABELS, MODELS
 from core.catalog import METRICS, Aggregation
-from core.periods import period_start, periods_between, previous_period
+from core.periods import period_label, period_start, periods_between, previous_period
 from kpis.models import KpiSnapshot
 from leads.models import Campaign, Channel
 
@@ -283,6 +283,13 @@ class KpiFilter:
     @property
     def periods(self) -> list[date]:
         return periods_between(self.period, self.start, self.end)
+
+    @property
+    def range_label(self) -> str:
+        """'Jan 2026 – Dec 2026': the first and the last period of the range."""
+        periods = self.periods
+        first = periods[0] if periods else self.focus
+        return f"{period_label(self.period, first)} – {period_label(self.period, self.focus)}"
 
 
 def kpi_filter_default(

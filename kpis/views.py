@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import csv
 import uuid
-from dataclasses import replace
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from alignment.roles import user_is_manager
 from core import attribution
 from core.catalog import FAMILY_LABELS, METRICS
-from core.periods import period_start
 from kpis.forms import KpiFilterForm
 from kpis.models import RecomputeJob
 from kpis.pages import meeting
@@ -129,20 +126,16 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     return render(request, "kpis/campaign_list.html", context)
 
 
-def _campaign_filter(request: HttpRequest, campaign: Campaign) -> tuple[KpiFilterForm, KpiFilter]:
-    """By default a campaign is shown from its first month to today."""
-
+def _campaign_filter(request: HttpRequest) -> tuple[KpiFilterForm, KpiFilter]:
+    """A campaign's page shows the range its row on the campaign list shows (by default the
+    last 12 periods), so that the row and the page give the same numbers."""
     form = KpiFilterForm(request.GET or None, slices=())
-    f = form.kpi_filter()
-    if not (form.is_valid() and form.cleaned_data.get("start")):
-        first = min(campaign.starts_on, timezone.localdate(), f.end)
-        f = replace(f, start=period_start(f.period, first))
-    return form, f
+    return form, form.kpi_filter()
 
 
 def campaign_detail_view(request: HttpRequest, external_id: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, external_id=external_id)
-    form, f = _campaign_filter(request, campaign)
+    form, f = _campaign_filter(request)
     feedback, ratings = campaign_feedback(campaign_id=campaign.pk)
     context = {
         "campaign": campaign,
@@ -158,7 +151,7 @@ def campaign_detail_view(request: HttpRequest, external_id: str) -> HttpResponse
 
 def campaign_csv(request: HttpRequest, external_id: str, dataset: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, external_id=external_id)
-    _, f = _campaign_filter(request, campaign)
+    _, f = _campaign_filter(request)
     detail = campaign_detail(key=campaign.external_id, f=f)
     datasets = {"funnel": detail.funnel, "trend": detail.trend, "models": detail.models_data}
     if dataset not in datasets:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -120,9 +121,53 @@ def sla_breaches_by_owner() -> list[dict]:
     ]
 
 
+SOON = timedelta(hours=1)  # a deadline this close is flagged before it passes
+
+
+@dataclass(frozen=True)
+class SlaStep:
+    """The SLA step a pending handoff waits for, as of a moment.
+
+    `kind` is "first_contact" (no attempt yet), "next_attempt" (the cadence goes on),
+    "kept" (Y attempts made, or one connected or booked a meeting: nothing more is due) or
+    "none" (no SLA was in effect when it was handed over).
+    """
+
+    kind: str
+    deadline: datetime | None = None
+    left: timedelta | None = None  # until the deadline; negative once it passed
+
+    @property
+    def overdue(self) -> bool:
+        return self.left is not None and self.left < timedelta(0)
+
+    @property
+    def state(self) -> str:
+        """How urgent it is: overdue, soon (within an hour), ok, or the kind (kept, none)."""
+        if self.left is None:
+            return self.kind
+        if self.overdue:
+            return "overdue"
+        return "soon" if self.left < SOON else "ok"
+
+
+def handoff_sla_step(*, handoff: Handoff, now: datetime) -> SlaStep:
+    """What the rep acts on next for a pending handoff: first contact by its deadline, then
+    each next attempt (`next_attempt_due_at`, which leads.services keeps current), until the
+    cadence is kept. The same deadline the inbox is ordered by and counts as overdue."""
+    if handoff.first_contact_due_at is None:
+        return SlaStep("none")
+    deadline = handoff.next_attempt_due_at
+    if deadline is None:
+        return SlaStep("kept")
+    kind = "first_contact" if handoff.first_attempt_at is None else "next_attempt"
+    return SlaStep(kind, deadline, deadline - now)
+
+
 def inbox_handoffs(*, owner: str | None = None) -> QuerySet[Handoff]:
-    """Pending handoffs, the nearest first-contact deadline first, with what a rep needs to
-    decide: the lead, its campaign, its touches (with campaigns) and its attempts."""
+    """Pending handoffs, the nearest SLA deadline first (the next attempt due, which is the
+    first-contact deadline until the first attempt; kept cadences last), with what a rep needs
+    to decide: the lead, its campaign, its touches (with campaigns) and its attempts."""
 
     qs = (
         Handoff.objects.filter(status=Handoff.Status.PENDING)
@@ -137,7 +182,12 @@ def inbox_handoffs(*, owner: str | None = None) -> QuerySet[Handoff]:
                 queryset=ContactAttempt.objects.order_by("-occurred_at", "-id"),
             ),
         )
-        .order_by(F("first_contact_due_at").asc(nulls_last=True), "handed_at", "id")
+        .order_by(
+            F("next_attempt_due_at").asc(nulls_last=True),
+            F("first_contact_due_at").asc(nulls_last=True),
+            "handed_at",
+            "id",
+        )
     )
     if owner == "(unassigned)":
         qs = qs.filter(owner__isnull=True)
@@ -147,13 +197,20 @@ def inbox_handoffs(*, owner: str | None = None) -> QuerySet[Handoff]:
 
 
 def inbox_counts(*, owner: str | None = None) -> dict[str, int]:
-    """Pending and breaching handoffs of one owner (all when None), in one query."""
+    """Pending handoffs of one owner (all when None) and those overdue now, in one query.
+
+    Overdue now is what the inbox badge says overdue (`handoff_sla_step`): the next SLA
+    deadline passed, the first contact or the next attempt. A first contact that was late once
+    and has been followed up since is a breach on the dashboard, not overdue here.
+    """
+
     qs = Handoff.objects.filter(status=Handoff.Status.PENDING)
     if owner == "(unassigned)":
         qs = qs.filter(owner__isnull=True)
     elif owner:
         qs = qs.filter(owner__username=owner)
-    return qs.aggregate(pending=Count("id"), overdue=Count("id", filter=_breached()))
+    overdue = Q(next_attempt_due_at__lt=timezone.now())
+    return qs.aggregate(pending=Count("id"), overdue=Count("id", filter=overdue))
 
 
 def sales_people() -> list[tuple[str, str]]:

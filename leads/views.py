@@ -132,7 +132,8 @@ def attempt(request: HttpRequest, pk: int) -> HttpResponse:
         if not request.htmx:
             messages.success(request, f"Attempt logged for {handoff.lead}.")
             return _back(request)
-        return _card(request, pk, flash="Attempt logged.")
+        counts = inbox_counts(owner=_scope_owner(request))  # an attempt may end an overdue
+        return _card(request, pk, flash="Attempt logged.", counts=counts, counts_oob=True)
     if request.htmx:
         return _card(request, pk, attempt_form=form)
     messages.error(request, "Choose a channel and an outcome for the attempt.")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.attribution import MODEL_LABELS
 from core.catalog import METRICS
 from core.periods import period_label
 from kpis.pages.common import Column, Dataset
@@ -50,12 +51,20 @@ CAMPAIGN_TREND = ("leads_created", "mqls", "sqls", "deals_won")
 class CampaignDetail:
     filter: KpiFilter
     range_label: str
+    model_label: str
     totals: dict[str, Agg]
     funnel: Dataset
     trend: Dataset
     models: list[ModelRow]
     models_data: Dataset
     computed_at: datetime | None
+
+    @property
+    def credit_only(self) -> bool:
+        """Revenue credited, yet no won deal of its own leads: all of it comes from its touches
+        on leads that came in through other campaigns (their deals, not its own)."""
+        won, revenue = self.totals["deals_won"].value, self.totals["attributed_revenue"].value
+        return not won and bool(revenue)
 
 
 def campaign_trend_dataset(table: KpiTable, kind: str) -> Dataset:
@@ -91,10 +100,10 @@ def campaign_detail(*, key: str, f: KpiFilter) -> CampaignDetail:
         model=f.model,
     )
     models = campaign_models(key=key, period=f.period, start=f.start, end=f.end)
-    first = table.periods[0] if table.periods else f.focus
     return CampaignDetail(
         filter=f,
-        range_label=f"{period_label(f.period, first)} – {period_label(f.period, f.focus)}",
+        range_label=f.range_label,
+        model_label=MODEL_LABELS[f.model],
         totals={m: table.over(m) for m in CAMPAIGN_METRICS},
         funnel=funnel_dataset(table, table.periods),
         trend=campaign_trend_dataset(table, f.period),

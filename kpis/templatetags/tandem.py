@@ -14,6 +14,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from kpis.charts import figure_json
 from kpis.pages.common import MINUS, Dataset, format_value
+from leads.models import Handoff
+from leads.selectors import handoff_sla_step
 
 register = template.Library()
 
@@ -95,20 +97,27 @@ def ago(moment: datetime | None) -> str:
     return f"{_duration(timedelta(seconds=seconds))} ago"
 
 
+_STEP_WORDS = {
+    "none": "No SLA deadline",
+    "kept": "Cadence kept",
+    "first_contact": "First contact",
+    "next_attempt": "Next attempt",
+}
+
+
 @register.simple_tag
-def due(handoff: object) -> dict:
-    """Where a pending handoff stands against its first-contact deadline."""
-    deadline = getattr(handoff, "first_contact_due_at", None)
-    first = getattr(handoff, "first_attempt_at", None)
-    if deadline is None:
-        return {"state": "none", "label": "No SLA deadline"}
-    if first is not None and first <= deadline:
-        return {"state": "contacted", "label": "Contacted in time"}
-    left = deadline - timezone.now()
-    if left.total_seconds() < 0:
-        return {"state": "overdue", "label": f"Overdue by {_duration(left)}"}
-    state = "soon" if left < timedelta(hours=1) else "ok"
-    return {"state": state, "label": f"{_duration(left)} left"}
+def due(handoff: Handoff) -> dict[str, str]:
+    """The SLA step a pending handoff waits for (leads.selectors.handoff_sla_step), in words:
+    'First contact due in 3 h', 'Next attempt overdue by 2 d', 'Cadence kept'."""
+    step = handoff_sla_step(handoff=handoff, now=timezone.now())
+    words = _STEP_WORDS[step.kind]
+    if step.left is None:
+        label = words
+    elif step.overdue:
+        label = f"{words} overdue by {_duration(step.left)}"
+    else:
+        label = f"{words} due in {_duration(step.left)}"
+    return {"state": step.state, "label": label}
 
 
 _OPERATOR_WORDS = {

@@ -82,7 +82,7 @@ def test_a_rep_rejects_a_lead_in_the_inbox_and_the_reason_reaches_the_dashboard(
     login(page, "sam")
     page.goto(f"{live_server.url}/leads/inbox/")
     card = page.locator("article.handoff").first  # the overdue one comes first
-    assert "Overdue" in card.inner_text()
+    assert "First contact overdue by" in card.inner_text()
     card.locator("summary[data-action=reject]").click()
     card.locator("select[name=reason]").select_option("wrong_contact")
     card.locator("textarea[name=feedback]").fill("The intern downloaded it")

@@ -570,3 +570,74 @@ def test_every_page_reads_a_bounded_number_of_queries(
     for page, limit in QUERY_LIMITS.items():
         with django_assert_max_num_queries(limit):
             assert client.get(page).status_code == 200, page
+
+
+# --- a campaign's row and its page, attribution wording, the SLA card -----------------------
+
+
+def test_a_campaign_row_and_its_page_agree_by_default_and_say_their_range(
+    as_user: Callable[[Role | None], Client], world: World
+) -> None:
+    from core.periods import periods_between
+    from kpis.pages.common import format_value
+
+    today = timezone.localdate()
+    began = today - timedelta(days=420)  # before the last 12 months
+    world.campaign("old", channel="event", starts_on=began.isoformat(),
+                   ends_on=(today + timedelta(days=30)).isoformat(), cost=4500)  # fmt: skip
+    world.lead(ago(days=400), campaign="old")  # outside the list's default range
+    world.lead(ago(days=5), campaign="old")
+    kpis_recompute(kind="month", periods=periods_between("month", began.replace(day=1), today))
+    client = as_user(Role.MARKETING_MANAGER)
+
+    listed = client.get("/campaigns/")
+    row = next(r for r in listed.context["rows"] if r.key == "old")
+    page = client.get("/campaigns/old/")
+    totals = page.context["c"].totals
+    for metric, unit in [("campaign_cost", "currency"), ("leads_created", "count"),
+                         ("attributed_revenue", "currency"), ("campaign_roi", "ratio")]:  # fmt: skip
+        assert format_value(totals[metric].value, unit) == format_value(
+            row.values[metric].value, unit
+        ), metric
+    label = listed.context["f"].range_label
+    assert label == page.context["c"].range_label
+    assert label in listed.content.decode() and label in page.content.decode()
+    # a range chosen on the list follows the row to its page
+    quarters = client.get("/campaigns/?period=quarter").content.decode()
+    assert 'href="/campaigns/old/?period=quarter"' in quarters
+
+
+def test_revenue_credited_through_other_leads_deals_is_explained_and_the_chart_labels_it(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    from kpis import charts
+    from kpis.pages.common import format_value
+
+    # "search" touched the lead "won" (a lead of "web"): no won deal of its own, yet credited
+    response = as_user(Role.MARKETING_MANAGER).get("/campaigns/search/?model=first_touch")
+    c = response.context["c"]
+    assert c.totals["deals_won"].value == 0
+    assert c.totals["attributed_revenue"].value == 9000
+    html = response.content.decode()
+    assert "credit for its touches on leads that came in through other campaigns" in html
+    assert "none of its own leads has won a deal yet, so all of it is such credit" in html
+    assert 'Attributed revenue <span class="faint">(First touch)</span>' in html
+    bars = charts.figure(c.models_data)["data"][0]
+    text = dict(zip(bars["y"], bars["text"], strict=True))
+    first = next(m for m in c.models if m.model == "first_touch")
+    assert text[first.label] == f"9,000 · ROI {format_value(first.roi.value, 'ratio')}"
+
+
+def test_the_sla_card_tells_the_live_breaches_from_the_periods_rates(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    response = as_user(Role.SALES_MANAGER).get("/")
+    d = response.context["d"]
+    assert d.sla.breaches == 1  # "late": handed 2 days ago, no attempt
+    html = response.content.decode()
+    start = html.index('aria-labelledby="sla-h"')
+    card = html[start : html.index("</section>", start)]
+    assert "1</span> pending handoff missed its first-contact deadline" in card
+    assert "Now, whenever handed over" in card
+    assert f"Handoffs made in {d.focus_label}, followed to today" in card
+    assert "so the two need not match" in card

@@ -52,8 +52,8 @@ def test_a_rep_sees_their_own_pending_handoffs_nearest_deadline_first(
     response = client.get("/leads/inbox/")
     assert [h.lead.external_id for h in response.context["page"]] == ["overdue", "soon", "later"]
     html = response.content.decode()
-    assert "Overdue by 1 d 2 h" in html
-    assert "1 h left" in html or "59 min left" in html
+    assert "First contact overdue by 1 d 2 h" in html
+    assert "First contact due in 1 h" in html or "First contact due in 59 min" in html
     assert "segment is enterprise (+30)" in html  # why it is an MQL
     assert "Webinar" in html and "· webinar" in html  # its touches, with campaign names
     assert response.context["counts"] == {"pending": 3, "overdue": 1}
@@ -192,7 +192,7 @@ def test_a_rep_logs_a_contact_attempt_and_the_sla_facts_follow(
     )
     html = response.content.decode()
     assert "Attempt logged." in html
-    assert "Contacted in time" in html
+    assert "Next attempt due in 1 d 23 h" in html or "Next attempt due in 2 d" in html
     attempt = ContactAttempt.objects.get(lead__external_id="soon")
     assert (attempt.channel, attempt.outcome, attempt.actor, attempt.note) == (
         "email",
@@ -240,3 +240,75 @@ def test_the_inbox_reads_a_bounded_number_of_queries(
         with django_assert_max_num_queries(12):
             response = client.get("/leads/inbox/")
         assert len(response.context["page"].object_list) == 30
+
+
+def _badges(html: str) -> dict[str, str]:
+    """Each card's lead (its external id) and the SLA badge beside it."""
+    import re
+
+    pattern = r'class="handoff-name"[^>]*>([^<]+)</h2>.*?<span class="due"[^>]*>([^<]+)</span>'
+    return dict(re.findall(pattern, html, re.S))
+
+
+def test_the_badge_shows_the_sla_step_due_next_and_the_inbox_is_ordered_by_it(
+    client: Client, sales_rep: object, world: World
+) -> None:
+    """The default SLA: first contact within 4 h, then 6 attempts 2 days apart."""
+    world.campaign("Webinar", external_id="web")
+    for name, handed in [("late", ago(days=12)), ("kept", ago(days=2)),
+                         ("in_time", ago(days=1)), ("overdue", ago(hours=5)),
+                         ("new", ago(minutes=30))]:  # fmt: skip
+        world.lead(ago(days=13), external_id=name, owner="sam", campaign="web")
+        world.stage(name, "mql", handed)
+    world.attempt("late", ago(days=11, hours=1), actor="sam")  # 23 h after the handoff
+    world.attempt("kept", ago(days=1, hours=23), outcome="connected", actor="sam")
+    world.attempt("in_time", ago(hours=22, minutes=30), actor="sam")  # next due in 1 d 1 h 30
+    client.force_login(sales_rep)
+
+    response = client.get("/leads/inbox/")
+    assert [h.lead.external_id for h in response.context["page"]] == [
+        "late", "overdue", "new", "in_time", "kept"
+    ]  # fmt: skip
+    assert _badges(response.content.decode()) == {
+        "late": "Next attempt overdue by 9 d",
+        "overdue": "First contact overdue by 1 h",
+        "new": "First contact due in 3 h 29 min",
+        "in_time": "Next attempt due in 1 d 1 h",
+        "kept": "Cadence kept",
+    }
+    pk = Handoff.objects.get(lead__external_id="late").pk
+    html = client.post(
+        f"/leads/inbox/{pk}/attempt/", {"channel": "call", "outcome": "no_answer"}, **HTMX
+    ).content.decode()
+    assert _badges(html)["late"] in {"Next attempt due in 1 d 23 h", "Next attempt due in 2 d"}
+
+
+def test_the_inbox_header_counts_the_handoffs_whose_badge_says_overdue(
+    client: Client, sales_rep: object, world: World
+) -> None:
+    """Overdue now: the next deadline passed (first contact, or the next attempt), not a first
+    contact that was late once and has been followed up since."""
+    world.campaign("Webinar", external_id="web")
+    for name, handed in [("never", ago(hours=5)), ("late", ago(hours=10)),
+                         ("lapsed", ago(days=5)), ("kept_late", ago(days=1)),
+                         ("fresh", ago(hours=1))]:  # fmt: skip
+        world.lead(ago(days=6), external_id=name, owner="sam", campaign="web")
+        world.stage(name, "mql", handed)
+    world.attempt("late", ago(hours=6), actor="sam")  # 4 h late; the next is due in 1 d 18 h
+    world.attempt("lapsed", ago(days=4, hours=23), actor="sam")  # in time; the next was not
+    world.attempt("kept_late", ago(hours=12), outcome="connected", actor="sam")
+    client.force_login(sales_rep)
+
+    response = client.get("/leads/inbox/")
+    html = response.content.decode()
+    overdue = sorted(k for k, badge in _badges(html).items() if "overdue" in badge)
+    assert overdue == ["lapsed", "never"]
+    assert response.context["counts"] == {"pending": 5, "overdue": 2}
+    assert '<span class="pill pill-bad">2 overdue now</span>' in html
+    # logging the missing attempt brings the header along with the card
+    pk = Handoff.objects.get(lead__external_id="lapsed").pk
+    html = client.post(
+        f"/leads/inbox/{pk}/attempt/", {"channel": "call", "outcome": "no_answer"}, **HTMX
+    ).content.decode()
+    assert 'id="inbox-counts" hx-swap-oob="true"' in html
+    assert '<span class="pill pill-bad">1 overdue now</span>' in html
