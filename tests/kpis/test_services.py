@@ -14,6 +14,7 @@ from kpis.models import KpiSnapshot, RecomputeJob
 from kpis.services import (
     kpis_recompute,
     kpis_recompute_dirty,
+    recompute_job_run,
     recompute_job_start,
     recompute_units,
 )
@@ -185,7 +186,8 @@ def test_a_full_recompute_covers_every_kind_and_month_and_reports_progress(
     some_funnel: World, django_capture_on_commit_callbacks: object
 ) -> None:
     units = recompute_units(since=date(2026, 1, 1), until=date(2026, 3, 31))
-    assert units[:3] == [
+    assert units[:4] == [
+        ("week", date(2025, 12, 1)),  # the week of 29 Dec 2025 holds 1 Jan
         ("week", date(2026, 1, 1)),
         ("month", date(2026, 1, 1)),
         ("quarter", date(2026, 1, 1)),
@@ -197,6 +199,38 @@ def test_a_full_recompute_covers_every_kind_and_month_and_reports_progress(
     assert (job.status, job.done_units, job.failed_units) == ("done", job.total_units, 0)
     assert job.progress == 1
     assert KpiSnapshot.objects.filter(period="quarter", period_start=date(2026, 1, 1)).exists()
+
+
+def test_a_full_recompute_computes_the_quarter_and_week_that_hold_the_first_data_day(
+    world: World, django_capture_on_commit_callbacks: object
+) -> None:
+    lead = world.lead("2025-12-02T09:00:00+00:00")  # a Tuesday, in the last month of Q4 2025
+    world.stage(lead, "mql", "2025-12-03T10:00:00+00:00")
+    KpiSnapshot.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = recompute_job_start()  # what "Recompute now" and the nightly task run
+    job.refresh_from_db()
+    assert (job.status, job.done_units, job.failed_units) == ("done", job.total_units, 0)
+    assert job.since == date(2025, 12, 2)
+    for kind, start in [("month", date(2025, 12, 1)), ("quarter", date(2025, 10, 1)),
+                        ("week", date(2025, 12, 1))]:  # fmt: skip
+        assert _total("leads_created", kind, start) == 1, kind
+        assert _total("mqls", kind, start) == 1, kind
+
+
+def test_running_a_job_in_process_recomputes_the_units_it_counted(world: World) -> None:
+    world.lead("2025-11-04T09:00:00+00:00")
+    KpiSnapshot.objects.all().delete()
+    job = recompute_job_start(since=date(2025, 11, 4), fan_out=False)
+    recompute_job_run(job=job)
+    assert (job.status, job.done_units, job.failed_units) == ("done", job.total_units, 0)
+    assert _total("leads_created", "quarter", date(2025, 10, 1)) == 1
+
+
+def _total(metric: str, kind: str, start: date) -> Decimal:
+    return KpiSnapshot.objects.get(
+        metric=metric, period=kind, period_start=start, dimension="", key="", model=""
+    ).numerator
 
 
 def test_the_command_recomputes_everything(
