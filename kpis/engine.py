@@ -43,7 +43,7 @@ from alignment import scorecard as card
 from alignment.models import Goal, RevenueForecast, ServiceLevelAgreement
 from alignment.selectors import payout_curve_for, payout_curves
 from core import attribution
-from core.catalog import METRICS
+from core.catalog import COST_DIMS, METRICS
 from core.periods import elapsed_share, local_midnight, next_period, period_start
 from leads.models import Campaign, ContactAttempt, Deal, Handoff, Lead, Stage, StageEvent, Touch
 
@@ -382,16 +382,23 @@ def _campaign_costs(scope: _Scope) -> dict[Cell, Decimal]:
     return costs
 
 
+_COST_PER = (
+    ("cost_per_lead", "leads_created"),
+    ("cost_per_sql", "sqls"),
+    ("cost_per_customer", "deals_won"),
+)
+
+
 def _marketing(scope: _Scope, out: _Results, costs: dict[Cell, Decimal]) -> None:
     cells = set(costs) | {(p, "", "") for p in scope.periods}
+    # A campaign's leads, SQLs and wins keep coming after its cost has stopped: those cells
+    # count in the denominators too, or the months would not add up to their quarter.
+    bases = {base for _, base in _COST_PER}
+    cells |= {(p, d, k) for (m, p, d, k, _) in out.cells if m in bases and d in COST_DIMS}
     for cell in cells:
         cost = costs.get(cell, ZERO)
         out.put("campaign_cost", cell, cost)
-        for metric, base in [
-            ("cost_per_lead", "leads_created"),
-            ("cost_per_sql", "sqls"),
-            ("cost_per_customer", "deals_won"),
-        ]:
+        for metric, base in _COST_PER:
             found = out.get(base, cell)
             out.put(metric, cell, cost, found[0] if found else 0)
     slas = list(

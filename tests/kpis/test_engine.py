@@ -142,6 +142,27 @@ def test_a_campaign_spanning_two_months_splits_its_cost_by_days(world: World) ->
     assert total(found, "campaign_cost", FEB)[0] == 800
 
 
+def test_a_campaigns_cost_per_lead_sql_and_customer_add_up_after_its_cost_has_stopped(
+    world: World,
+) -> None:
+    world.campaign("A", channel="webinar", starts_on="2026-01-01", ends_on="2026-01-31", cost=3100)
+    world.lead("2026-01-10T09:00:00+00:00", campaign="A")
+    late = world.lead("2026-02-10T09:00:00+00:00", campaign="A")  # after its last cost day
+    world.stage(late, "sql", "2026-02-12T09:00:00+00:00")
+    world.deal(
+        late, 700, "2026-02-13T09:00:00+00:00", status="won", closed_at="2026-03-02T09:00:00+00:00"
+    )
+    months, quarter = values("month", [JAN, FEB, MARCH]), values("quarter", [JAN])
+    for dimension, key in [("campaign", "A"), ("channel", "webinar")]:
+        for metric, events in [("cost_per_lead", 2), ("cost_per_sql", 1), ("cost_per_customer", 1)]:
+            cells = [months.get((metric, m, dimension, key, "")) for m in (JAN, FEB, MARCH)]
+            assert all(cells), (metric, dimension)  # February and March have their events
+            whole = quarter[(metric, JAN, dimension, key, "")]
+            assert sum(c[0] for c in cells) == whole[0] == 3100, (metric, dimension)
+            assert sum(c[1] for c in cells) == whole[1] == events, (metric, dimension)
+    assert months[("cost_per_lead", FEB, "campaign", "A", "")] == (0, 1, 0)
+
+
 def test_periods_without_data_have_zero_counts_and_empty_ratios(world: World) -> None:
     found = values("week", [date(2026, 3, 2)])
     assert total(found, "mqls", date(2026, 3, 2)) == (0, None, 0)
