@@ -6,7 +6,8 @@ How a metric aggregates (`Metric.aggregation`):
 - **sum**: a count or an amount of the period's events. A range of periods (or a quarter of
   its months) is the sum; a period in progress grows towards its end.
 - **ratio**: numerator ÷ denominator, both sums, so a range re-aggregates exactly
-  ("34 of 80"). Nothing to divide is no value.
+  ("34 of 80"). Nothing to divide is no value. A commitment as the denominator
+  (`target_denominator`) is set for each period instead of summed from its events.
 - **stock**: a level at the end of the period (open pipeline). A range is its last period's
   value; a period in progress is the level so far.
 - **percentile**: a median or percentile of the period's values. It cannot be added up: one
@@ -57,6 +58,9 @@ class Metric:
     by_model: bool = False
     aggregation: Aggregation = SUM
     team: Owner = SALES
+    # The denominator is a target set for each period (a commitment), not a count of events:
+    # a quarter commits what the SLA in effect at its start says, whatever its months did.
+    target_denominator: bool = False
 
     @property
     def higher_is_better(self) -> bool:
@@ -75,6 +79,12 @@ class Metric:
     def summable(self) -> bool:
         """Whether numerators (and denominators) add up over periods and members."""
         return self.aggregation in (SUM, RATIO)
+
+    @property
+    def denominator_sums(self) -> bool:
+        """Whether the denominator too is a sum of the period's events, so that a quarter's
+        is its months' (a commitment is set per period instead)."""
+        return self.aggregation is RATIO and not self.target_denominator
 
     @property
     def accumulates(self) -> bool:
@@ -172,7 +182,7 @@ _METRICS = [
            "marketing",
            "SALs in the period ÷ the SLA's monthly SAL commitment N (a quarter commits 3·N, "
            "a week 12·N/52).", dimensions=(),
-           aggregation=RATIO, team=MARKETING),
+           aggregation=RATIO, team=MARKETING, target_denominator=True),
     Metric("campaign_cost", "Campaign cost", "currency", "lower", "marketing",
            "Campaign cost spread evenly over its days (start to end), summed per period.",
            dimensions=COST_DIMS,
