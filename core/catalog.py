@@ -160,6 +160,22 @@ _METRICS = [
     Metric("mql_to_won_rate", "MQL → won", "ratio", "higher", "cohort",
            "Of the handoffs made in the period: the share whose lead has a won deal.",
            aggregation=RATIO, team=JOINT),
+    # --- the demand waterfall: leads created in the period, by the furthest stage reached ---
+    *(
+        Metric(key, label, "count", "higher", "cohort",
+               f"Of the leads created in the period: those that have reached {stage} or a later "
+               "stage by now, each lead counted once (a handoff counts as MQL, a deal as an "
+               "opportunity, a won deal as won). One set of leads, so no step of the demand "
+               "waterfall exceeds the one before.",
+               aggregation=SUM, team=team)
+        for key, label, stage, team in [
+            ("funnel_mqls", "Leads reaching MQL", "MQL", MARKETING),
+            ("funnel_sals", "Leads reaching SAL", "SAL", JOINT),
+            ("funnel_sqls", "Leads reaching SQL", "SQL", SALES),
+            ("funnel_opportunities", "Leads reaching opportunity", "opportunity", SALES),
+            ("funnel_won", "Leads won", "won", SALES),
+        ]
+    ),
     Metric("speed_to_lead_median_hours", "Speed to lead (median)", "hours", "lower", "sla",
            "Median hours from handoff to the first contact attempt at or after it, over the "
            "period's contacted handoffs (business hours when the SLA sets them).",

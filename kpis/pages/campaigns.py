@@ -96,7 +96,7 @@ def campaign_detail(*, key: str, f: KpiFilter) -> CampaignDetail:
         filter=f,
         range_label=f"{period_label(f.period, first)} – {period_label(f.period, f.focus)}",
         totals={m: table.over(m) for m in CAMPAIGN_METRICS},
-        funnel=funnel_dataset(table, table.periods),
+        funnel=funnel_dataset(table, table.periods, kind=f.period, key=key),
         trend=campaign_trend_dataset(table, f.period),
         models=models,
         models_data=models_dataset(models),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,13 @@ from django.utils import timezone
 
 from core.attribution import MODEL_LABELS
 from core.catalog import METRICS
-from core.periods import elapsed_share, period_label, period_span_label, period_start
+from core.periods import (
+    elapsed_share,
+    next_period,
+    period_label,
+    period_span_label,
+    period_start,
+)
 from kpis.goals import GoalProgress, goals_running
 from kpis.pages.common import (
     Column,
@@ -43,14 +49,20 @@ DASHBOARD_TILES = (
 )  # fmt: skip
 
 
-FUNNEL = (
+FUNNEL = (  # one cohort: the leads created in the range, by the furthest stage each reached
     ("leads_created", "Leads"),
-    ("mqls", "MQLs"),
-    ("sals", "SALs"),
-    ("sqls", "SQLs"),
-    ("opportunities", "Opportunities"),
-    ("deals_won", "Won"),
+    ("funnel_mqls", "MQLs"),
+    ("funnel_sals", "SALs"),
+    ("funnel_sqls", "SQLs"),
+    ("funnel_opportunities", "Opportunities"),
+    ("funnel_won", "Won"),
 )
+SLICE_WORDS = {
+    "owner": "owned by",
+    "campaign": "from campaign",
+    "channel": "from channel",
+    "segment": "in segment",
+}
 
 
 TRENDS = {
@@ -80,8 +92,16 @@ DASHBOARD_METRICS = tuple(
 )
 
 
-def funnel_dataset(table: KpiTable, periods: Sequence[date], slug: str = "funnel") -> Dataset:
-    """The demand waterfall over the range, with stage-to-stage conversion and drop-off."""
+def funnel_dataset(
+    table: KpiTable,
+    periods: Sequence[date],
+    *,
+    kind: str,
+    key: str | None = None,
+    slug: str = "funnel",
+) -> Dataset:
+    """The demand waterfall over the range, with stage-to-stage conversion and drop-off: the
+    leads created in the range (of the table's slice, `key`) and the stages they reached."""
     rows = []
     before: Decimal | None = None
     for metric, label in FUNNEL:
@@ -108,10 +128,35 @@ def funnel_dataset(table: KpiTable, periods: Sequence[date], slug: str = "funnel
         rows=rows,
         summary=summary,
         chart="funnel",
-        teams=("marketing", "marketing", "joint", "sales", "sales", "sales"),
-        note="Flow counts in the range: each stage counts the events of the range, so a "
-        "stage can hold leads that entered the previous one earlier.",
+        teams=tuple(METRICS[m].team for m, _ in FUNNEL),
+        note=_funnel_note(table, periods, kind=kind, key=key),
     )
+
+
+def _funnel_note(
+    table: KpiTable, periods: Sequence[date], *, kind: str, key: str | None = None
+) -> str:
+    """What set of leads the waterfall counts, in words: the cohort, the slice, as of when."""
+    span = "in the range"
+    if periods:
+        last = next_period(kind, periods[-1]) - timedelta(days=1)
+        span = f"from {_day(periods[0])} to {_day(last)}"
+    who = ""
+    if table.dimension:
+        who = f" {SLICE_WORDS.get(table.dimension, table.dimension)} {key}"
+    if table.dimension == "owner":
+        who += " (the lead's owner: a lead without one gets a rep when it becomes an MQL)"
+    as_of = timezone.localtime(table.computed_at).date() if table.computed_at else None
+    by = f"by {_day(as_of)}" if as_of else "so far"
+    return (
+        f"Leads created {span}{who}, and how many of them had reached each stage {by}. "
+        "Each lead counts once, at every stage up to the furthest it reached, so no stage "
+        "exceeds the one before."
+    )
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
 
 
 def trend_dataset(table: KpiTable, kind: str, slug: str) -> Dataset:
@@ -305,7 +350,7 @@ def dashboard(f: KpiFilter) -> DashboardData:
         focus_is_current=f.focus == _current_period(f.period, timezone.localdate()),
         elapsed=elapsed,
         tiles=[tile(table, m, f.focus, f.previous, elapsed) for m in DASHBOARD_TILES],
-        funnel=funnel_dataset(table, table.periods),
+        funnel=funnel_dataset(table, table.periods, kind=f.period, key=f.key),
         trends=[trend_dataset(table, f.period, slug) for slug in TRENDS],
         sla=sla_panel(
             table, f.focus, breaches=handoffs_breached_count(dimension=f.dimension, key=f.key)
@@ -383,7 +428,7 @@ def dashboard_dataset(f: KpiFilter, slug: str) -> Dataset:
         tiles = [tile(table, m, f.focus, f.previous, elapsed) for m in DASHBOARD_TILES]
         return tiles_dataset(tiles, f)
     if slug == "funnel":
-        return funnel_dataset(table, table.periods)
+        return funnel_dataset(table, table.periods, kind=f.period, key=f.key)
     if slug == "sla":
         return sla_dataset(table, f.period)
     if slug in TRENDS:

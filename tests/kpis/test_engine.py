@@ -84,6 +84,18 @@ def test_flow_counts_follow_event_time(march: World) -> None:
     assert total(found, "sales_cycle_median_days", MARCH)[2] == 18
 
 
+def test_the_waterfall_counts_each_lead_of_the_period_at_every_stage_up_to_its_furthest(
+    march: World,
+) -> None:
+    found = values("month", [FEB, MARCH])
+    steps = ["funnel_mqls", "funnel_sals", "funnel_sqls", "funnel_opportunities", "funnel_won"]
+    # L1 won; L2 was handed off and rejected; L3 (February) has a lost deal but no SAL event.
+    assert [total(found, m, MARCH)[0] for m in steps] == [2, 1, 1, 1, 1]
+    assert [total(found, m, FEB)[0] for m in steps] == [1, 1, 1, 1, 0]
+    assert [found[(m, MARCH, "campaign", "B", "")][0] for m in steps] == [1, 0, 0, 0, 0]
+    assert [found[(m, MARCH, "owner", "sam", "")][0] for m in steps] == [1, 1, 1, 1, 1]
+
+
 def test_open_pipeline_counts_deals_open_at_each_periods_end(march: World) -> None:
     found = values("month", [FEB, MARCH, APRIL])
     assert total(found, "pipeline_open", FEB)[0] == 0

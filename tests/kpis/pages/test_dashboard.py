@@ -1,0 +1,93 @@
+"""The joint dashboard's builder: the demand waterfall and a period in progress."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from itertools import pairwise
+
+import pytest
+
+from kpis.models import KpiSnapshot
+from kpis.pages.campaigns import campaign_detail
+from kpis.pages.dashboard import dashboard
+from kpis.selectors import KpiFilter
+from kpis.services import kpis_recompute
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+FEB, MAR, APR = date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)
+RANGE = {"period": "month", "start": MAR, "end": date(2026, 4, 30)}
+
+
+# --- the demand waterfall is one set of leads ----------------------------------------------
+
+
+@pytest.fixture
+def crossing(world: World, sales_rep: object) -> World:
+    """Leads whose flow events fall in the range though the leads do not, and back."""
+    world.campaign("A", channel="webinar", starts_on="2026-02-01", ends_on="2026-04-30")
+    world.campaign("B", channel="paid_search", starts_on="2026-02-01", ends_on="2026-04-30")
+    early = world.lead("2026-02-27T09:00:00+00:00", campaign="A", owner="sam")  # before it
+    world.stage(early, "mql", "2026-03-02T09:00:00+00:00")
+    world.stage(early, "sal", "2026-03-02T12:00:00+00:00")
+    world.stage(early, "sql", "2026-03-03T12:00:00+00:00")
+    twice = world.lead("2026-03-03T09:00:00+00:00", campaign="A", owner="sam")  # two handoffs
+    world.stage(twice, "mql", "2026-03-03T10:00:00+00:00")
+    world.stage(twice, "rejected", "2026-03-04T10:00:00+00:00", reason="bad_fit")
+    world.stage(twice, "mql", "2026-03-20T10:00:00+00:00")
+    world.stage(twice, "sal", "2026-03-21T10:00:00+00:00")
+    skipped = world.lead("2026-03-05T09:00:00+00:00", campaign="B")  # a deal, no SAL event
+    world.stage(skipped, "mql", "2026-03-06T09:00:00+00:00")
+    world.deal(
+        skipped, 800, "2026-03-09T09:00:00+00:00", status="won", closed_at="2026-04-02T09:00:00Z"
+    )
+    world.lead("2026-04-10T09:00:00+00:00", campaign="B")  # not handed off yet
+    old = world.lead("2026-01-15T09:00:00+00:00", campaign="B", owner="sam")  # wins in range
+    world.stage(old, "mql", "2026-01-16T09:00:00+00:00")
+    world.deal(
+        old, 500, "2026-02-01T09:00:00+00:00", status="won", closed_at="2026-03-10T09:00:00Z"
+    )
+    kpis_recompute(kind="month", periods=[FEB, MAR, APR], now=datetime(2026, 6, 1, tzinfo=UTC))
+    return world
+
+
+def _slices() -> list[tuple[str | None, str | None]]:
+    members = KpiSnapshot.objects.filter(
+        metric__in=["leads_created", "funnel_mqls", "mqls"],
+        dimension__in=["owner", "campaign", "channel"],
+    ).values_list("dimension", "key")
+    return [(None, None), *sorted(set(members))]
+
+
+def test_under_any_filter_no_step_of_the_waterfall_exceeds_the_one_before(
+    crossing: World,
+) -> None:
+    slices = _slices()
+    assert {d for d, _ in slices} == {None, "owner", "campaign", "channel"}
+    for dimension, key in slices:
+        funnel = dashboard(KpiFilter(**RANGE, dimension=dimension, key=key)).funnel
+        counts = [row[1] for row in funnel.rows]
+        assert all(b <= a for a, b in pairwise(counts)), (dimension, key, counts)
+        assert all(row[3] is None or row[3] >= 0 for row in funnel.rows), (dimension, key)
+    sam = dashboard(KpiFilter(**RANGE, dimension="owner", key="sam")).funnel
+    assert [row[1] for row in sam.rows] == [1, 1, 1, 0, 0, 0]  # the one lead of sam's range
+    everyone = dashboard(KpiFilter(**RANGE)).funnel
+    assert [row[1] for row in everyone.rows] == [3, 2, 2, 1, 1, 1]
+
+
+def test_the_waterfall_says_which_leads_it_counts_and_as_of_when(crossing: World) -> None:
+    note = dashboard(KpiFilter(**RANGE, dimension="owner", key="sam")).funnel.note
+    assert note.startswith("Leads created from 1 Mar 2026 to 30 Apr 2026 owned by sam")
+    assert "reached each stage by 1 Jun 2026" in note
+    assert (
+        "from channel webinar"
+        in dashboard(KpiFilter(**RANGE, dimension="channel", key="webinar")).funnel.note
+    )
+
+
+def test_a_campaigns_funnel_is_the_dashboards_waterfall_filtered_to_it(crossing: World) -> None:
+    for key in ("A", "B"):
+        page = campaign_detail(key=key, f=KpiFilter(**RANGE))
+        filtered = dashboard(KpiFilter(**RANGE, dimension="campaign", key=key))
+        assert page.funnel.rows == filtered.funnel.rows, key
+        assert page.funnel.note == filtered.funnel.note
