@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.attribution import MODEL_LABELS
 from core.catalog import METRICS
 from core.periods import (
+    PACE_MIN_ELAPSED,
     elapsed_share,
     next_period,
     period_label,
@@ -295,6 +296,7 @@ class DashboardData:
     previous_label: str
     focus_is_current: bool
     elapsed: Decimal
+    too_early: bool  # too little of the focus period has gone by to compare it
     tiles: list[Tile]
     funnel: Dataset
     trends: list[Dataset]
@@ -349,6 +351,7 @@ def dashboard(f: KpiFilter) -> DashboardData:
         previous_label=period_span_label(f.period, f.previous),
         focus_is_current=f.focus == _current_period(f.period, timezone.localdate()),
         elapsed=elapsed,
+        too_early=elapsed < PACE_MIN_ELAPSED,
         tiles=[tile(table, m, f.focus, f.previous, elapsed) for m in DASHBOARD_TILES],
         funnel=funnel_dataset(table, table.periods, kind=f.period, key=f.key),
         trends=[trend_dataset(table, f.period, slug) for slug in TRENDS],

@@ -470,6 +470,17 @@ def test_marketing_managers_hear_once_a_month_when_sals_are_off_pace(
     assert len(mail.outbox) == 1 and SalPaceAlert.objects.count() == 1
 
 
+def test_the_sal_pace_alert_waits_as_long_as_the_dashboard_tiles_do(
+    world: World, marketing_manager: object
+) -> None:
+    lead = world.lead("2026-03-01T08:00:00+00:00")
+    world.stage(lead, "mql", "2026-03-02T09:00:00+00:00")
+    kpis_recompute(kind="month", periods=[date(2026, 3, 1)])
+    # A quarter of March (PACE_MIN_ELAPSED) is 7.75 days: before it a pace says nothing.
+    assert sal_commitment_check(now=datetime(2026, 3, 8, 12, tzinfo=UTC)) is None
+    assert sal_commitment_check(now=datetime(2026, 3, 8, 18, tzinfo=UTC)) is not None
+
+
 class FlakyBackend(locmem.EmailBackend):
     """The test mailbox, except that the mail server refuses the addresses in `FAILING`."""
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from itertools import pairwise
 
 import pytest
+from django.test import Client
+from django.utils import timezone
 
+from alignment.roles import Role
 from kpis.models import KpiSnapshot
 from kpis.pages.campaigns import campaign_detail
 from kpis.pages.dashboard import dashboard
@@ -91,3 +96,54 @@ def test_a_campaigns_funnel_is_the_dashboards_waterfall_filtered_to_it(crossing:
         filtered = dashboard(KpiFilter(**RANGE, dimension="campaign", key=key))
         assert page.funnel.rows == filtered.funnel.rows, key
         assert page.funnel.note == filtered.funnel.note
+
+
+# --- a period in progress compares like with like ------------------------------------------
+
+NOV, DEC = date(2026, 11, 1), date(2026, 12, 1)
+DAY_ONE = datetime(2026, 12, 1, 8, tzinfo=UTC)  # 8 hours into December
+
+
+@pytest.fixture
+def first_of_december(world: World, monkeypatch: pytest.MonkeyPatch) -> KpiFilter:
+    """Twenty leads in November; the clock stands at 08:00 on 1 December."""
+    for day in range(1, 21):
+        lead = world.lead(f"2026-11-{day:02d}T09:00:00+00:00")
+        if day % 4 == 0:
+            world.deal(lead, 1000, f"2026-11-{day:02d}T10:00:00+00:00", status="won",
+                       closed_at=f"2026-11-{day:02d}T12:00:00+00:00")  # fmt: skip
+    monkeypatch.setattr(timezone, "now", lambda: DAY_ONE)
+    kpis_recompute(kind="month", periods=[NOV, DEC], now=DAY_ONE)
+    return KpiFilter(period="month", start=NOV, end=DEC)
+
+
+def test_on_the_first_of_a_month_the_tiles_say_so_far_and_give_no_verdict(
+    first_of_december: KpiFilter,
+) -> None:
+    d = dashboard(first_of_december)
+    assert d.elapsed == Decimal(8) / Decimal(31 * 24)  # to the second, not a whole day
+    assert d.too_early
+    leads = next(t for t in d.tiles if t.metric == "leads_created")
+    assert leads.current.value == 0
+    assert (leads.change, leads.verdict) == (None, "")  # was −100 % "bad" against the pace
+    assert leads.partial and leads.too_early
+    assert all(t.verdict == "" for t in d.tiles)
+
+
+def test_once_enough_of_the_period_has_gone_by_the_tiles_compare_with_the_pace(
+    first_of_december: KpiFilter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    halfway = datetime(2026, 12, 16, 12, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: halfway)
+    leads = next(t for t in dashboard(first_of_december).tiles if t.metric == "leads_created")
+    assert leads.partial and not leads.too_early
+    assert (leads.basis, leads.verdict) == (Decimal(10), "bad")  # 0 so far against 10 by now
+
+
+def test_the_page_says_so_far_and_too_early(
+    first_of_december: KpiFilter, client: Client, make_user: Callable[..., object]
+) -> None:
+    client.force_login(make_user("mia", Role.MARKETING_REP))
+    html = client.get("/?period=month&start=2026-11-01&end=2026-12-01").content.decode()
+    assert "so far</span>" in html
+    assert "too early to compare" in html
