@@ -68,6 +68,7 @@ class Dataset:
     note: str = ""
     x: tuple[date, ...] = ()  # period starts of the rows, for a time axis
     period: str = ""
+    partial: bool = False  # the last row is a period still in progress ("so far")
 
     @property
     def is_empty(self) -> bool:

@@ -160,12 +160,21 @@ def _day(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def trend_dataset(table: KpiTable, kind: str, slug: str) -> Dataset:
+def _so_far(rows: list[tuple], partial: bool) -> list[tuple]:
+    """The rows, the last one labelled "(so far)" when it is a period in progress."""
+    if partial and rows:
+        rows[-1] = (f"{rows[-1][0]} (so far)", *rows[-1][1:])
+    return rows
+
+
+def trend_dataset(table: KpiTable, kind: str, slug: str, partial: bool = False) -> Dataset:
+    """One trend over the table's periods; with `partial`, the last is a period in progress."""
     title, metrics, chart = TRENDS[slug]
     metrics = tuple(m for m in metrics if table.supports(m))
     rows = [
         (period_label(kind, p), *(table.get(m, p).value for m in metrics)) for p in table.periods
     ]
+    rows = _so_far(rows, partial)
     last = rows[-1] if rows else None
     summary = (
         "; ".join(
@@ -188,14 +197,16 @@ def trend_dataset(table: KpiTable, kind: str, slug: str) -> Dataset:
         teams=tuple(METRICS[m].team for m in metrics),
         x=tuple(table.periods),
         period=kind,
+        partial=partial and bool(rows),
     )
 
 
-def sla_dataset(table: KpiTable, kind: str) -> Dataset:
+def sla_dataset(table: KpiTable, kind: str, partial: bool = False) -> Dataset:
     rows = [
         (period_label(kind, p), *(table.get(m, p).value for m in SLA_METRICS))
         for p in table.periods
     ]
+    rows = _so_far(rows, partial)
     first_contact = table.get("sla_first_contact_rate", table.periods[-1]) if rows else None
     return Dataset(
         slug="sla",
@@ -214,6 +225,7 @@ def sla_dataset(table: KpiTable, kind: str) -> Dataset:
         teams=("sales", "joint", "sales", "sales"),
         x=tuple(table.periods),
         period=kind,
+        partial=partial and bool(rows),
     )
 
 
@@ -344,6 +356,7 @@ def dashboard(f: KpiFilter) -> DashboardData:
     table = _dashboard_table(f)
     rows, note = _campaign_slice(f)
     elapsed = _elapsed(f)
+    partial = _ends_in_progress(table, f, elapsed)
     return DashboardData(
         filter=f,
         range_label=f"{period_label(f.period, table.periods[0])} – {period_label(f.period, f.focus)}",
@@ -354,11 +367,11 @@ def dashboard(f: KpiFilter) -> DashboardData:
         too_early=elapsed < PACE_MIN_ELAPSED,
         tiles=[tile(table, m, f.focus, f.previous, elapsed) for m in DASHBOARD_TILES],
         funnel=funnel_dataset(table, table.periods, kind=f.period, key=f.key),
-        trends=[trend_dataset(table, f.period, slug) for slug in TRENDS],
+        trends=[trend_dataset(table, f.period, slug, partial) for slug in TRENDS],
         sla=sla_panel(
             table, f.focus, breaches=handoffs_breached_count(dimension=f.dimension, key=f.key)
         ),
-        sla_trend=sla_dataset(table, f.period),
+        sla_trend=sla_dataset(table, f.period, partial),
         reasons=reasons_dataset(period=f.period, start=f.start, end=f.end, dimension=f.dimension),
         campaigns=campaigns_dataset(rows, model=f.model),
         campaign_rows=rows[:10],
@@ -371,6 +384,11 @@ def dashboard(f: KpiFilter) -> DashboardData:
 def _elapsed(f: KpiFilter) -> Decimal:
     """How far into the focus period now is (1 for a period that is over)."""
     return elapsed_share(f.period, f.focus, timezone.now(), ZoneInfo(settings.TIME_ZONE))
+
+
+def _ends_in_progress(table: KpiTable, f: KpiFilter, elapsed: Decimal) -> bool:
+    """Whether the trends' last period is the focus period and it is still in progress."""
+    return elapsed < 1 and bool(table.periods) and table.periods[-1] == f.focus
 
 
 def _current_period(kind: str, today: date) -> date:
@@ -432,8 +450,9 @@ def dashboard_dataset(f: KpiFilter, slug: str) -> Dataset:
         return tiles_dataset(tiles, f)
     if slug == "funnel":
         return funnel_dataset(table, table.periods, kind=f.period, key=f.key)
+    partial = _ends_in_progress(table, f, _elapsed(f))
     if slug == "sla":
-        return sla_dataset(table, f.period)
+        return sla_dataset(table, f.period, partial)
     if slug in TRENDS:
-        return trend_dataset(table, f.period, slug)
+        return trend_dataset(table, f.period, slug, partial)
     raise KeyError(slug)

@@ -7,11 +7,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import pairwise
 
+import plotly.graph_objects as go
 import pytest
 from django.test import Client
 from django.utils import timezone
 
 from alignment.roles import Role
+from kpis.charts import figure
 from kpis.models import KpiSnapshot
 from kpis.pages.campaigns import campaign_detail
 from kpis.pages.dashboard import dashboard
@@ -140,6 +142,25 @@ def test_once_enough_of_the_period_has_gone_by_the_tiles_compare_with_the_pace(
     assert (leads.basis, leads.verdict) == (Decimal(10), "bad")  # 0 so far against 10 by now
 
 
+def test_the_trends_mark_the_period_in_progress(first_of_december: KpiFilter) -> None:
+    d = dashboard(first_of_december)
+    for ds in [*d.trends, d.sla_trend]:
+        assert ds.partial, ds.slug
+        assert ds.rows[-1][0] == "Dec 2026 (so far)", ds.slug
+        assert ds.rows[0][0] == "Nov 2026", ds.slug
+    volume = figure(next(ds for ds in d.trends if ds.slug == "volume"))
+    legs = [t for t in volume["data"] if t.get("hoverinfo") == "skip"]
+    assert len(legs) == 4  # one per series: a dotted leg from November to December
+    assert all(t["x"] == ["2026-11-01", "2026-12-01"] and t["line"]["dash"] == "dot" for t in legs)
+    assert all(t["y"][-1] is None for t in volume["data"] if t.get("showlegend", True))
+    revenue = figure(next(ds for ds in d.trends if ds.slug == "revenue"))
+    assert revenue["data"][0]["marker"]["opacity"] == [1.0, 0.45]  # a faded last bar
+    for fig in (volume, revenue):
+        go.Figure(fig)  # plotly.js knows every property
+    over = dashboard(KpiFilter(period="month", start=date(2026, 10, 1), end=date(2026, 11, 30)))
+    assert not any(ds.partial for ds in over.trends)  # a range that ends in a closed period
+
+
 def test_the_page_says_so_far_and_too_early(
     first_of_december: KpiFilter, client: Client, make_user: Callable[..., object]
 ) -> None:
@@ -147,3 +168,4 @@ def test_the_page_says_so_far_and_too_early(
     html = client.get("/?period=month&start=2026-11-01&end=2026-12-01").content.decode()
     assert "so far</span>" in html
     assert "too early to compare" in html
+    assert "the last so far" in html
