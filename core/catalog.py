@@ -6,7 +6,8 @@ How a metric aggregates (`Metric.aggregation`):
 - **sum**: a count or an amount of the period's events. A range of periods (or a quarter of
   its months) is the sum; a period in progress grows towards its end.
 - **ratio**: numerator ÷ denominator, both sums, so a range re-aggregates exactly
-  ("34 of 80"). Nothing to divide is no value.
+  ("34 of 80"). Nothing to divide is no value. A commitment as the denominator
+  (`target_denominator`) is set for each period instead of summed from its events.
 - **stock**: a level at the end of the period (open pipeline). A range is its last period's
   value; a period in progress is the level so far.
 - **percentile**: a median or percentile of the period's values. It cannot be added up: one
@@ -68,6 +69,9 @@ class Metric:
     by_model: bool = False
     aggregation: Aggregation = SUM
     team: Owner = SALES
+    # The denominator is a target set for each period (a commitment), not a count of events:
+    # a quarter commits what the SLA in effect at its start says, whatever its months did.
+    target_denominator: bool = False
 
     @property
     def higher_is_better(self) -> bool:
@@ -86,6 +90,12 @@ class Metric:
     def summable(self) -> bool:
         """Whether numerators (and denominators) add up over periods and members."""
         return self.aggregation in (SUM, RATIO)
+
+    @property
+    def denominator_sums(self) -> bool:
+        """Whether the denominator too is a sum of the period's events, so that a quarter's
+        is its months' (a commitment is set per period instead)."""
+        return self.aggregation is RATIO and not self.target_denominator
 
     @property
     def accumulates(self) -> bool:
@@ -161,6 +171,22 @@ _METRICS = [
     Metric("mql_to_won_rate", "MQL → won", "ratio", "higher", "cohort",
            "Of the handoffs made in the period: the share whose lead has a won deal.",
            aggregation=RATIO, team=JOINT),
+    # --- the demand waterfall: leads created in the period, by the furthest stage reached ---
+    *(
+        Metric(key, label, "count", "higher", "cohort",
+               f"Of the leads created in the period: those that have reached {stage} or a later "
+               "stage by now, each lead counted once (a handoff counts as MQL, a deal as an "
+               "opportunity, a won deal as won). One set of leads, so no step of the demand "
+               "waterfall exceeds the one before.",
+               aggregation=SUM, team=team)
+        for key, label, stage, team in [
+            ("funnel_mqls", "Leads reaching MQL", "MQL", MARKETING),
+            ("funnel_sals", "Leads reaching SAL", "SAL", JOINT),
+            ("funnel_sqls", "Leads reaching SQL", "SQL", SALES),
+            ("funnel_opportunities", "Leads reaching opportunity", "opportunity", SALES),
+            ("funnel_won", "Leads won", "won", SALES),
+        ]
+    ),
     Metric("speed_to_lead_median_hours", "Speed to lead (median)", "hours", "lower", "sla",
            "Median hours from handoff to the first contact attempt at or after it, over the "
            "period's contacted handoffs (business hours when the SLA sets them).",
@@ -183,7 +209,7 @@ _METRICS = [
            "marketing",
            "SALs in the period ÷ the SLA's monthly SAL commitment N (a quarter commits 3·N, "
            "a week 12·N/52).", dimensions=(),
-           aggregation=RATIO, team=MARKETING),
+           aggregation=RATIO, team=MARKETING, target_denominator=True),
     Metric("campaign_cost", "Campaign cost", "currency", "lower", "marketing",
            "Campaign cost spread evenly over its days (start to end), summed per period.",
            dimensions=COST_DIMS,

@@ -75,11 +75,18 @@ def unit_periods(kind: str, month: date) -> list[date]:
     return periods_between(kind, month, next_period("month", month) - timedelta(days=1))
 
 
+# Before this share of a period has gone by, a pace says nothing (a day-old month holds a
+# handful of events): the tiles give no verdict and the SAL pace alert waits. A quarter of the
+# period is the first week of a month (never less than seven days), under two days of a week.
+PACE_MIN_ELAPSED = Decimal("0.25")
+
+
 def elapsed_share(kind: str, start: date, now: datetime, tz: ZoneInfo) -> Decimal:
     """The share (0..1) of a period gone by at `now`, to the second, in the time zone `tz`.
 
     The one measure of "how far into the period" that the tiles' like-for-like comparison,
-    the goals' pace and the SAL pace alert all use.
+    the goals' pace and the SAL pace alert all use (the tiles and the alert with
+    `PACE_MIN_ELAPSED`).
     """
     begin, end = period_bounds(kind, start, tz)
     if now <= begin:

@@ -5,7 +5,7 @@ commitment. It reads the `sals` metric the dashboard shows, so the e-mail and th
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -20,11 +20,10 @@ from alignment.models import SalPaceAlert
 from alignment.roles import Role
 from alignment.selectors import sla_in_effect, users_in_role
 from core.catalog import METRICS
-from core.periods import elapsed_share, period_bounds
+from core.periods import PACE_MIN_ELAPSED, elapsed_share, period_bounds
 from kpis.selectors import kpi_table
 
 log = logging.getLogger(__name__)
-SAL_PACE_GRACE_DAYS = 7  # too early in the month, a pace says nothing
 
 
 def sal_commitment_check(*, now: datetime | None = None) -> SalPaceAlert | None:
@@ -35,13 +34,15 @@ def sal_commitment_check(*, now: datetime | None = None) -> SalPaceAlert | None:
 
     Pace: the month's `sals` so far, scored as a goal of N (the commitment of the SLA in effect
     at the month's start) with the goals' own projection; off pace is the goals' "off track".
-    Not in the month's first days, when a pace says nothing.
+    Not before a quarter of the month has gone by (`PACE_MIN_ELAPSED`, as the dashboard's
+    tiles), when a pace says nothing.
     """
     now = now or timezone.now()
     tz = ZoneInfo(settings.TIME_ZONE)
     month = now.astimezone(tz).date().replace(day=1)
     begin, _ = period_bounds("month", month, tz)
-    if now - begin < timedelta(days=SAL_PACE_GRACE_DAYS):
+    elapsed = elapsed_share("month", month, now, tz)
+    if elapsed < PACE_MIN_ELAPSED:  # the dashboard's tiles give no verdict yet either
         return None
     if SalPaceAlert.objects.filter(month=month).exists():
         return None
@@ -54,7 +55,7 @@ def sal_commitment_check(*, now: datetime | None = None) -> SalPaceAlert | None:
         Decimal(sla.monthly_sal_commitment),
         higher_is_better=True,
         cap=card.DEFAULT_CURVE.cap,
-        elapsed=elapsed_share("month", month, now, tz),
+        elapsed=elapsed,
         accumulates=METRICS["sals"].accumulates,
     )
     if score.pace != card.Pace.OFF_TRACK:

@@ -113,6 +113,8 @@ def _lines(ds: Dataset) -> dict:
                 else "%{y:,.1f}<extra></extra>",
             }
         )
+    if ds.partial and len(x) > 1:
+        traces = [part for trace in traces for part in _so_far_leg(trace)]
     if only_rates or units == {"ratio"}:
         unit = "ratio"
     else:
@@ -123,6 +125,32 @@ def _lines(ds: Dataset) -> dict:
     return {"data": traces, "layout": layout}
 
 
+def _so_far_leg(trace: dict) -> list[dict]:
+    """A line whose last period is in progress: solid up to the one before, a dotted leg to
+    the last point (drawn open, named "so far"), out of the legend."""
+    *done, last = trace["y"]
+    leg = {
+        **trace,
+        "x": trace["x"][-2:],
+        "y": [done[-1], last],
+        "mode": "lines",
+        "line": {**trace["line"], "dash": "dot"},
+        "showlegend": False,
+        "hoverinfo": "skip",
+    }
+    leg.pop("hovertemplate", None)
+    point = {
+        **trace,
+        "x": trace["x"][-1:],
+        "y": [last],
+        "mode": "markers",
+        "marker": {"size": 7, "symbol": "circle-open", "color": trace["line"]["color"]},
+        "name": f"{trace['name']} (so far)",
+        "showlegend": False,
+    }
+    return [{**trace, "y": [*done, None]}, leg, point]
+
+
 def _revenue(ds: Dataset) -> dict:
     x, xaxis = _x(ds)
     traces = []
@@ -130,6 +158,8 @@ def _revenue(ds: Dataset) -> dict:
         y = [_float(row[i + 1]) for row in ds.rows]
         if i == 0:
             trace = {"type": "bar", "marker": {"color": COLOURS["sales"]}}
+            if ds.partial:  # the period in progress: a faded bar
+                trace["marker"]["opacity"] = [1.0] * (len(y) - 1) + [0.45]
         else:
             trace = {
                 "type": "scatter",

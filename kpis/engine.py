@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import (
+    Case,
     Count,
     DateField,
     DecimalField,
@@ -27,6 +28,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     Min,
     OuterRef,
     Q,
@@ -34,16 +36,24 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber, TruncMonth, TruncQuarter, TruncWeek
+from django.db.models.functions import (
+    Coalesce,
+    Greatest,
+    RowNumber,
+    TruncMonth,
+    TruncQuarter,
+    TruncWeek,
+)
 from django.utils import timezone
 
 from alignment import scorecard as card
 from alignment.models import Goal, RevenueForecast, ServiceLevelAgreement
 from alignment.selectors import payout_curve_for, payout_curves
 from core import attribution
-from core.catalog import METRICS
+from core.catalog import COST_DIMS, METRICS
 from core.periods import elapsed_share, local_midnight, next_period, period_start
 from leads.models import Campaign, ContactAttempt, Deal, Handoff, Lead, Stage, StageEvent, Touch
 
@@ -224,6 +234,47 @@ def _leads_created(scope: _Scope, out: _Results) -> None:
         out.put("leads_created", cell, row["n"])
 
 
+# The demand waterfall's steps, each the leads whose furthest stage is at least its rank.
+FUNNEL_STEPS = ("funnel_mqls", "funnel_sals", "funnel_sqls", "funnel_opportunities", "funnel_won")
+_REACH = {  # a stage event's rank on the way down the waterfall (lost follows an opportunity)
+    Stage.MQL: 1,
+    Stage.REJECTED: 1,
+    Stage.SAL: 2,
+    Stage.SQL: 3,
+    Stage.OPPORTUNITY: 4,
+    Stage.LOST: 4,
+    Stage.WON: 5,
+}
+
+
+def _lead_funnel(scope: _Scope, out: _Results) -> None:
+    """The leads created in the period, each counted once at every stage up to the furthest
+    it has reached by now (a handoff is an MQL, a deal an opportunity, a won deal a win), so
+    no step exceeds the one before. One GROUP BY over leads by created_at."""
+    events = StageEvent.objects.filter(lead=OuterRef("pk"), stage__in=list(_REACH))
+    by_stage = Max(Case(*(When(stage=s, then=Value(n)) for s, n in _REACH.items())))
+    by_deal = Max(Case(When(status=Deal.Status.WON, then=Value(5)), default=Value(4)))
+    furthest = Greatest(
+        _lead_max(events, by_stage),
+        _lead_max(Deal.objects.filter(lead=OuterRef("pk")), by_deal),
+        Case(
+            When(Exists(Handoff.objects.filter(lead=OuterRef("pk"))), then=Value(1)),
+            default=Value(0),
+        ),
+    )
+    steps = {m: Count("id", filter=Q(reach__gte=n)) for n, m in enumerate(FUNNEL_STEPS, 1)}
+    qs = Lead.objects.annotate(reach=furthest)
+    for cell, row in _grouped(qs, scope, "created_at", LEAD_DIMS, **steps):
+        for metric in FUNNEL_STEPS:
+            out.put(metric, cell, row[metric])
+
+
+def _lead_max(qs: QuerySet, rank: Max) -> Coalesce:
+    """The highest `rank` over a lead's rows of `qs` (0 without any), as a subquery."""
+    ranked = qs.order_by().values("lead").annotate(r=rank).values("r")
+    return Coalesce(Subquery(ranked, output_field=IntegerField()), Value(0))
+
+
 def _handoff_cohorts(scope: _Scope, out: _Results) -> None:
     """MQLs and every cohort metric: one query per dimension over handoffs by handed_at."""
     sql_after = StageEvent.objects.filter(
@@ -382,16 +433,23 @@ def _campaign_costs(scope: _Scope) -> dict[Cell, Decimal]:
     return costs
 
 
+_COST_PER = (
+    ("cost_per_lead", "leads_created"),
+    ("cost_per_sql", "sqls"),
+    ("cost_per_customer", "deals_won"),
+)
+
+
 def _marketing(scope: _Scope, out: _Results, costs: dict[Cell, Decimal]) -> None:
     cells = set(costs) | {(p, "", "") for p in scope.periods}
+    # A campaign's leads, SQLs and wins keep coming after its cost has stopped: those cells
+    # count in the denominators too, or the months would not add up to their quarter.
+    bases = {base for _, base in _COST_PER}
+    cells |= {(p, d, k) for (m, p, d, k, _) in out.cells if m in bases and d in COST_DIMS}
     for cell in cells:
         cost = costs.get(cell, ZERO)
         out.put("campaign_cost", cell, cost)
-        for metric, base in [
-            ("cost_per_lead", "leads_created"),
-            ("cost_per_sql", "sqls"),
-            ("cost_per_customer", "deals_won"),
-        ]:
+        for metric, base in _COST_PER:
             found = out.get(base, cell)
             out.put(metric, cell, cost, found[0] if found else 0)
     slas = list(
@@ -543,6 +601,7 @@ def compute(*, kind: str, periods: Iterable[date], now: datetime | None = None) 
     out = _Results()
     _leads_created(scope, out)
     _handoff_cohorts(scope, out)
+    _lead_funnel(scope, out)
     _handoff_decisions(scope, out)
     _sqls(scope, out)
     _deals(scope, out)

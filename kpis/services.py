@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
 
-from core.periods import KINDS, months_between, unit_periods
+from core.periods import KINDS, periods_overlapping, unit_periods
 from kpis.engine import compute
 from kpis.models import KpiSnapshot, RecomputeJob
 from leads.changes import funnel_changes, funnel_changes_clear
@@ -116,21 +116,18 @@ def _data_end() -> date:
 def recompute_units(
     *, since: date | None = None, until: date | None = None
 ) -> list[tuple[str, date]]:
-    """The (period kind, month) units of a full recompute, oldest first."""
+    """The (period kind, month) units of a full recompute, oldest first: every unit owning a
+    period of any kind that holds a day of [first, last]. A quarter or a week holding `first`
+    may start one or more months before it (data from 2 December needs the quarter of
+    1 October and the week of 1 December)."""
     first = since or _data_start()
     last = until or _data_end()
-    # A week starting in the month before `first` still holds days of `first`'s month.
-    first_month = (
-        (first.replace(day=1) - timedelta(days=1)).replace(day=1)
-        if since is None
-        else first.replace(day=1)
-    )
-    units = []
-    for month in months_between(first_month, last):
-        for kind in KINDS:
-            if unit_periods(kind, month):
-                units.append((kind, month))
-    return units
+    units = {
+        (kind, start.replace(day=1))
+        for kind in KINDS
+        for start in periods_overlapping(kind, first, last)
+    }
+    return sorted(units, key=lambda unit: (unit[1], KINDS.index(unit[0])))
 
 
 def recompute_job_start(
@@ -145,7 +142,7 @@ def recompute_job_start(
     units = recompute_units(since=since)
     job = RecomputeJob.objects.create(
         requested_by=by if getattr(by, "pk", None) else None,
-        since=units[0][1] if units else timezone.localdate(),
+        since=since or _data_start(),  # recompute_job_run derives the same units from it
         until=_data_end(),
         total_units=len(units),
         status=RecomputeJob.Status.RUNNING if units else RecomputeJob.Status.DONE,

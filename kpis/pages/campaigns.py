@@ -105,7 +105,7 @@ def campaign_detail(*, key: str, f: KpiFilter) -> CampaignDetail:
         range_label=f.range_label,
         model_label=MODEL_LABELS[f.model],
         totals={m: table.over(m) for m in CAMPAIGN_METRICS},
-        funnel=funnel_dataset(table, table.periods),
+        funnel=funnel_dataset(table, table.periods, kind=f.period, key=key),
         trend=campaign_trend_dataset(table, f.period),
         models=models,
         models_data=models_dataset(models),

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from core.catalog import METRICS
+from core.periods import PACE_MIN_ELAPSED
 from kpis.selectors import Agg, KpiTable
 
 MINUS = "−"
@@ -67,6 +68,7 @@ class Dataset:
     note: str = ""
     x: tuple[date, ...] = ()  # period starts of the rows, for a time axis
     period: str = ""
+    partial: bool = False  # the last row is a period still in progress ("so far")
 
     @property
     def is_empty(self) -> bool:
@@ -92,6 +94,8 @@ class Tile:
     change_unit: str
     verdict: str  # good | bad | flat | "" (nothing to compare)
     spark: tuple[float | None, ...]
+    partial: bool = False  # the period is in progress: the value is the value so far
+    too_early: bool = False  # too little of the period has gone by to compare (no verdict)
 
 
 def change_of(
@@ -121,10 +125,18 @@ def change_of(
 def tile(
     table: KpiTable, metric: str, current: date, previous: date, elapsed: Decimal = Decimal(1)
 ) -> Tile:
+    """The headline of `metric` for the period `current` against `previous`, `elapsed` being
+    the share of `current` gone by (`core.periods.elapsed_share`): a period in progress is
+    "so far", compares pro-rated, and gives no verdict before `PACE_MIN_ELAPSED`."""
     definition = METRICS[metric]
     now, before = table.get(metric, current), table.get(metric, previous)
     prorated = definition.accumulates and elapsed < 1
-    change, unit, verdict = change_of(metric, now, before, elapsed if prorated else Decimal(1))
+    too_early = elapsed < PACE_MIN_ELAPSED
+    change, unit, verdict = (
+        (None, "", "")
+        if too_early
+        else change_of(metric, now, before, elapsed if prorated else Decimal(1))
+    )
     basis = None if before.value is None else before.value * (elapsed if prorated else 1)
     return Tile(
         metric=metric,
@@ -140,4 +152,6 @@ def tile(
         change_unit=unit,
         verdict=verdict,
         spark=tuple(as_float(a) for a in table.series(metric)),
+        partial=elapsed < 1,
+        too_early=too_early,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,14 @@ from django.utils import timezone
 
 from core.attribution import MODEL_LABELS
 from core.catalog import METRICS
-from core.periods import elapsed_share, period_label, period_span_label, period_start
+from core.periods import (
+    PACE_MIN_ELAPSED,
+    elapsed_share,
+    next_period,
+    period_label,
+    period_span_label,
+    period_start,
+)
 from kpis.goals import GoalProgress, goals_running
 from kpis.pages.common import (
     Column,
@@ -43,14 +50,20 @@ DASHBOARD_TILES = (
 )  # fmt: skip
 
 
-FUNNEL = (
+FUNNEL = (  # one cohort: the leads created in the range, by the furthest stage each reached
     ("leads_created", "Leads"),
-    ("mqls", "MQLs"),
-    ("sals", "SALs"),
-    ("sqls", "SQLs"),
-    ("opportunities", "Opportunities"),
-    ("deals_won", "Won"),
+    ("funnel_mqls", "MQLs"),
+    ("funnel_sals", "SALs"),
+    ("funnel_sqls", "SQLs"),
+    ("funnel_opportunities", "Opportunities"),
+    ("funnel_won", "Won"),
 )
+SLICE_WORDS = {
+    "owner": "owned by",
+    "campaign": "from campaign",
+    "channel": "from channel",
+    "segment": "in segment",
+}
 
 
 TRENDS = {
@@ -80,8 +93,16 @@ DASHBOARD_METRICS = tuple(
 )
 
 
-def funnel_dataset(table: KpiTable, periods: Sequence[date], slug: str = "funnel") -> Dataset:
-    """The demand waterfall over the range, with stage-to-stage conversion and drop-off."""
+def funnel_dataset(
+    table: KpiTable,
+    periods: Sequence[date],
+    *,
+    kind: str,
+    key: str | None = None,
+    slug: str = "funnel",
+) -> Dataset:
+    """The demand waterfall over the range, with stage-to-stage conversion and drop-off: the
+    leads created in the range (of the table's slice, `key`) and the stages they reached."""
     rows = []
     before: Decimal | None = None
     for metric, label in FUNNEL:
@@ -108,18 +129,52 @@ def funnel_dataset(table: KpiTable, periods: Sequence[date], slug: str = "funnel
         rows=rows,
         summary=summary,
         chart="funnel",
-        teams=("marketing", "marketing", "joint", "sales", "sales", "sales"),
-        note="Flow counts in the range: each stage counts the events of the range, so a "
-        "stage can hold leads that entered the previous one earlier.",
+        teams=tuple(METRICS[m].team for m, _ in FUNNEL),
+        note=_funnel_note(table, periods, kind=kind, key=key),
     )
 
 
-def trend_dataset(table: KpiTable, kind: str, slug: str) -> Dataset:
+def _funnel_note(
+    table: KpiTable, periods: Sequence[date], *, kind: str, key: str | None = None
+) -> str:
+    """What set of leads the waterfall counts, in words: the cohort, the slice, as of when."""
+    span = "in the range"
+    if periods:
+        last = next_period(kind, periods[-1]) - timedelta(days=1)
+        span = f"from {_day(periods[0])} to {_day(last)}"
+    who = ""
+    if table.dimension:
+        who = f" {SLICE_WORDS.get(table.dimension, table.dimension)} {key}"
+    if table.dimension == "owner":
+        who += " (the lead's owner: a lead without one gets a rep when it becomes an MQL)"
+    as_of = timezone.localtime(table.computed_at).date() if table.computed_at else None
+    by = f"by {_day(as_of)}" if as_of else "so far"
+    return (
+        f"Leads created {span}{who}, and how many of them had reached each stage {by}. "
+        "Each lead counts once, at every stage up to the furthest it reached, so no stage "
+        "exceeds the one before."
+    )
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _so_far(rows: list[tuple], partial: bool) -> list[tuple]:
+    """The rows, the last one labelled "(so far)" when it is a period in progress."""
+    if partial and rows:
+        rows[-1] = (f"{rows[-1][0]} (so far)", *rows[-1][1:])
+    return rows
+
+
+def trend_dataset(table: KpiTable, kind: str, slug: str, partial: bool = False) -> Dataset:
+    """One trend over the table's periods; with `partial`, the last is a period in progress."""
     title, metrics, chart = TRENDS[slug]
     metrics = tuple(m for m in metrics if table.supports(m))
     rows = [
         (period_label(kind, p), *(table.get(m, p).value for m in metrics)) for p in table.periods
     ]
+    rows = _so_far(rows, partial)
     last = rows[-1] if rows else None
     summary = (
         "; ".join(
@@ -142,14 +197,16 @@ def trend_dataset(table: KpiTable, kind: str, slug: str) -> Dataset:
         teams=tuple(METRICS[m].team for m in metrics),
         x=tuple(table.periods),
         period=kind,
+        partial=partial and bool(rows),
     )
 
 
-def sla_dataset(table: KpiTable, kind: str) -> Dataset:
+def sla_dataset(table: KpiTable, kind: str, partial: bool = False) -> Dataset:
     rows = [
         (period_label(kind, p), *(table.get(m, p).value for m in SLA_METRICS))
         for p in table.periods
     ]
+    rows = _so_far(rows, partial)
     first_contact = table.get("sla_first_contact_rate", table.periods[-1]) if rows else None
     return Dataset(
         slug="sla",
@@ -168,6 +225,7 @@ def sla_dataset(table: KpiTable, kind: str) -> Dataset:
         teams=("sales", "joint", "sales", "sales"),
         x=tuple(table.periods),
         period=kind,
+        partial=partial and bool(rows),
     )
 
 
@@ -250,6 +308,7 @@ class DashboardData:
     previous_label: str
     focus_is_current: bool
     elapsed: Decimal
+    too_early: bool  # too little of the focus period has gone by to compare it
     tiles: list[Tile]
     funnel: Dataset
     trends: list[Dataset]
@@ -297,6 +356,7 @@ def dashboard(f: KpiFilter) -> DashboardData:
     table = _dashboard_table(f)
     rows, note = _campaign_slice(f)
     elapsed = _elapsed(f)
+    partial = _ends_in_progress(table, f, elapsed)
     return DashboardData(
         filter=f,
         range_label=f"{period_label(f.period, table.periods[0])} – {period_label(f.period, f.focus)}",
@@ -304,13 +364,14 @@ def dashboard(f: KpiFilter) -> DashboardData:
         previous_label=period_span_label(f.period, f.previous),
         focus_is_current=f.focus == _current_period(f.period, timezone.localdate()),
         elapsed=elapsed,
+        too_early=elapsed < PACE_MIN_ELAPSED,
         tiles=[tile(table, m, f.focus, f.previous, elapsed) for m in DASHBOARD_TILES],
-        funnel=funnel_dataset(table, table.periods),
-        trends=[trend_dataset(table, f.period, slug) for slug in TRENDS],
+        funnel=funnel_dataset(table, table.periods, kind=f.period, key=f.key),
+        trends=[trend_dataset(table, f.period, slug, partial) for slug in TRENDS],
         sla=sla_panel(
             table, f.focus, breaches=handoffs_breached_count(dimension=f.dimension, key=f.key)
         ),
-        sla_trend=sla_dataset(table, f.period),
+        sla_trend=sla_dataset(table, f.period, partial),
         reasons=reasons_dataset(period=f.period, start=f.start, end=f.end, dimension=f.dimension),
         campaigns=campaigns_dataset(rows, model=f.model),
         campaign_rows=rows[:10],
@@ -323,6 +384,11 @@ def dashboard(f: KpiFilter) -> DashboardData:
 def _elapsed(f: KpiFilter) -> Decimal:
     """How far into the focus period now is (1 for a period that is over)."""
     return elapsed_share(f.period, f.focus, timezone.now(), ZoneInfo(settings.TIME_ZONE))
+
+
+def _ends_in_progress(table: KpiTable, f: KpiFilter, elapsed: Decimal) -> bool:
+    """Whether the trends' last period is the focus period and it is still in progress."""
+    return elapsed < 1 and bool(table.periods) and table.periods[-1] == f.focus
 
 
 def _current_period(kind: str, today: date) -> date:
@@ -383,9 +449,10 @@ def dashboard_dataset(f: KpiFilter, slug: str) -> Dataset:
         tiles = [tile(table, m, f.focus, f.previous, elapsed) for m in DASHBOARD_TILES]
         return tiles_dataset(tiles, f)
     if slug == "funnel":
-        return funnel_dataset(table, table.periods)
+        return funnel_dataset(table, table.periods, kind=f.period, key=f.key)
+    partial = _ends_in_progress(table, f, _elapsed(f))
     if slug == "sla":
-        return sla_dataset(table, f.period)
+        return sla_dataset(table, f.period, partial)
     if slug in TRENDS:
-        return trend_dataset(table, f.period, slug)
+        return trend_dataset(table, f.period, slug, partial)
     raise KeyError(slug)

@@ -70,3 +70,14 @@ def test_no_sal_alert_when_the_month_is_on_pace(
     kpis_recompute(kind="month", periods=[date(2026, 3, 1)])  # the alert reads the `sals` metric
     assert sal_commitment_check(now=datetime(2026, 3, 16, 12, tzinfo=UTC)) is None
     assert mail.outbox == []
+
+
+def test_the_sal_pace_alert_waits_as_long_as_the_dashboard_tiles_do(
+    world: World, marketing_manager: object
+) -> None:
+    lead = world.lead("2026-03-01T08:00:00+00:00")
+    world.stage(lead, "mql", "2026-03-02T09:00:00+00:00")
+    kpis_recompute(kind="month", periods=[date(2026, 3, 1)])
+    # A quarter of March (PACE_MIN_ELAPSED) is 7.75 days: before it a pace says nothing.
+    assert sal_commitment_check(now=datetime(2026, 3, 8, 12, tzinfo=UTC)) is None
+    assert sal_commitment_check(now=datetime(2026, 3, 8, 18, tzinfo=UTC)) is not None

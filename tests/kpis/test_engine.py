@@ -84,6 +84,18 @@ def test_flow_counts_follow_event_time(march: World) -> None:
     assert total(found, "sales_cycle_median_days", MARCH)[2] == 18
 
 
+def test_the_waterfall_counts_each_lead_of_the_period_at_every_stage_up_to_its_furthest(
+    march: World,
+) -> None:
+    found = values("month", [FEB, MARCH])
+    steps = ["funnel_mqls", "funnel_sals", "funnel_sqls", "funnel_opportunities", "funnel_won"]
+    # L1 won; L2 was handed off and rejected; L3 (February) has a lost deal but no SAL event.
+    assert [total(found, m, MARCH)[0] for m in steps] == [2, 1, 1, 1, 1]
+    assert [total(found, m, FEB)[0] for m in steps] == [1, 1, 1, 1, 0]
+    assert [found[(m, MARCH, "campaign", "B", "")][0] for m in steps] == [1, 0, 0, 0, 0]
+    assert [found[(m, MARCH, "owner", "sam", "")][0] for m in steps] == [1, 1, 1, 1, 1]
+
+
 def test_open_pipeline_counts_deals_open_at_each_periods_end(march: World) -> None:
     found = values("month", [FEB, MARCH, APRIL])
     assert total(found, "pipeline_open", FEB)[0] == 0
@@ -140,6 +152,27 @@ def test_a_campaign_spanning_two_months_splits_its_cost_by_days(world: World) ->
     found = values("month", [JAN, FEB])
     assert total(found, "campaign_cost", JAN)[0] == 1200  # 12 of 20 days
     assert total(found, "campaign_cost", FEB)[0] == 800
+
+
+def test_a_campaigns_cost_per_lead_sql_and_customer_add_up_after_its_cost_has_stopped(
+    world: World,
+) -> None:
+    world.campaign("A", channel="webinar", starts_on="2026-01-01", ends_on="2026-01-31", cost=3100)
+    world.lead("2026-01-10T09:00:00+00:00", campaign="A")
+    late = world.lead("2026-02-10T09:00:00+00:00", campaign="A")  # after its last cost day
+    world.stage(late, "sql", "2026-02-12T09:00:00+00:00")
+    world.deal(
+        late, 700, "2026-02-13T09:00:00+00:00", status="won", closed_at="2026-03-02T09:00:00+00:00"
+    )
+    months, quarter = values("month", [JAN, FEB, MARCH]), values("quarter", [JAN])
+    for dimension, key in [("campaign", "A"), ("channel", "webinar")]:
+        for metric, events in [("cost_per_lead", 2), ("cost_per_sql", 1), ("cost_per_customer", 1)]:
+            cells = [months.get((metric, m, dimension, key, "")) for m in (JAN, FEB, MARCH)]
+            assert all(cells), (metric, dimension)  # February and March have their events
+            whole = quarter[(metric, JAN, dimension, key, "")]
+            assert sum(c[0] for c in cells) == whole[0] == 3100, (metric, dimension)
+            assert sum(c[1] for c in cells) == whole[1] == events, (metric, dimension)
+    assert months[("cost_per_lead", FEB, "campaign", "A", "")] == (0, 1, 0)
 
 
 def test_periods_without_data_have_zero_counts_and_empty_ratios(world: World) -> None:
