@@ -28,6 +28,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from core.catalog import Metric
+from core.periods import PACE_MIN_ELAPSED
 
 __all__ = [
     "AT_RISK_SHARE",
@@ -218,18 +219,24 @@ class GoalScore:
         value = self.attainment.value if self.attainment else None
         return value is not None and value >= ONE
 
+    too_early: bool = False  # too little of the period is gone for a pace to say anything
+
     @property
     def status(self) -> str:
-        """achieved | on_track | at_risk | off_track | not_started"""
+        """achieved | on_track | at_risk | off_track | too_early | not_started"""
         if self.achieved:
             return "achieved"
-        return str(self.pace) if self.pace else "not_started"
+        if self.pace:
+            return str(self.pace)
+        return "too_early" if self.too_early else "not_started"
 
     @property
     def status_label(self) -> str:
         if self.achieved:
             return "Achieved"
-        return self.pace.label if self.pace else "Not started"
+        if self.pace:
+            return self.pace.label
+        return "Too early to tell" if self.too_early else "Not started"
 
 
 def goal_score(
@@ -241,15 +248,21 @@ def goal_score(
     elapsed: Decimal,
     accumulates: bool,
 ) -> GoalScore:
-    """Score a goal whose metric stands at ``actual`` when ``elapsed`` of its period is gone."""
+    """Score a goal whose metric stands at ``actual`` when ``elapsed`` of its period is gone.
+
+    Before `PACE_MIN_ELAPSED` of the period (the point from which the dashboard's tiles compare
+    too) there is a projection but no pace: a few hours of a month say nothing yet.
+    """
     attained = attainment(actual, target, higher_is_better=higher_is_better, cap=cap)
     projected = project(actual, elapsed=elapsed, accumulates=accumulates)
     projected_attained = attainment(projected, target, higher_is_better=higher_is_better, cap=cap)
+    too_early = Decimal(elapsed) < PACE_MIN_ELAPSED
     return GoalScore(
         actual=actual,
         attainment=attained,
         projected=projected,
         projected_attainment=projected_attained,
-        pace=pace(projected_attained.value if projected_attained else None),
+        pace=None if too_early else pace(projected_attained.value if projected_attained else None),
         expected=Decimal(elapsed) if accumulates else ONE,
+        too_early=too_early,
     )

@@ -31,3 +31,20 @@ def test_goal_progress_comes_from_the_snapshots_with_a_pace(
     assert progress.pace.value == "on_track"
     (later,) = goal_progress(goals=[target], now=timezone.make_aware(datetime(2026, 3, 26)))
     assert later.pace.value == "off_track"  # 2 of 4 with 4/5 of the month gone
+
+
+def test_a_goal_has_no_pace_while_the_tiles_say_it_is_too_early(
+    world: World, marketing_manager: object
+) -> None:
+    target = goal(marketing_manager, target=Decimal(4))
+    lead = world.lead("2026-03-01T08:00:00+00:00")
+    world.stage(lead, "mql", "2026-03-01T09:00:00+00:00")
+    kpis_recompute(kind="month", periods=[date(2026, 3, 1)])
+    first_day = timezone.make_aware(datetime(2026, 3, 1, 12))
+    (progress,) = goal_progress(goals=[target], now=first_day)
+    assert progress.actual == 0 and progress.projected == 0
+    assert (progress.pace, progress.status, progress.status_label) == (
+        None,
+        "too_early",
+        "Too early to tell",
+    )
