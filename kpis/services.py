@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Max, Min
+from django.db.models import F, Min
 from django.utils import timezone
 
 from core.periods import KINDS, periods_overlapping, unit_periods
@@ -19,6 +19,7 @@ from kpis.engine import compute
 from kpis.models import KpiSnapshot, RecomputeJob
 from leads.changes import funnel_changes, funnel_changes_clear
 from leads.models import Campaign, Deal, FunnelChange, Handoff, Lead
+from leads.selectors import funnel_data_end
 
 log = logging.getLogger(__name__)
 DEBOUNCE_SECONDS = 5
@@ -107,12 +108,6 @@ def _data_start() -> date:
     return min(days) if days else timezone.localdate()
 
 
-def _data_end() -> date:
-    today = timezone.localdate()
-    last_campaign = Campaign.objects.aggregate(m=Max("ends_on"))["m"]
-    return max(today, last_campaign) if last_campaign else today
-
-
 def recompute_units(
     *, since: date | None = None, until: date | None = None
 ) -> list[tuple[str, date]]:
@@ -121,7 +116,7 @@ def recompute_units(
     may start one or more months before it (data from 2 December needs the quarter of
     1 October and the week of 1 December)."""
     first = since or _data_start()
-    last = until or _data_end()
+    last = until or funnel_data_end()
     units = {
         (kind, start.replace(day=1))
         for kind in KINDS
@@ -143,7 +138,7 @@ def recompute_job_start(
     job = RecomputeJob.objects.create(
         requested_by=by if getattr(by, "pk", None) else None,
         since=since or _data_start(),  # recompute_job_run derives the same units from it
-        until=_data_end(),
+        until=funnel_data_end(),
         total_units=len(units),
         status=RecomputeJob.Status.RUNNING if units else RecomputeJob.Status.DONE,
         finished_at=None if units else timezone.now(),

@@ -18,6 +18,7 @@ from leads.models import (
     StageEvent,
     Touch,
 )
+from leads.selectors import campaign_lead_ids
 from leads.services import funnel_record_change
 
 
@@ -68,7 +69,8 @@ class CampaignAdmin(KeepsMetricsTrue):
     search_fields = ["name", "external_id"]
 
     def lead_ids(self, obj: Campaign) -> set[int]:
-        return set()
+        # Its channel and key are dimensions of its leads' records and of its touches' credit.
+        return campaign_lead_ids(campaign_ids=[obj.pk]) if obj.pk else set()
 
     def spans(self, obj: Campaign) -> list[tuple[date, date]]:
         return [(obj.starts_on, obj.ends_on)]

@@ -8,8 +8,9 @@ it recomputed with `funnel_changes_clear`. The funnel knows nothing of the engin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from core.periods import KINDS, period_start, periods_overlapping
 from leads.models import FunnelChange
+from leads.selectors import funnel_horizon, lead_activity
 
 #: Sent once after a transaction that logged changes commits (no arguments).
 funnel_change_committed = Signal()
@@ -58,6 +60,26 @@ def funnel_changed(
     )
     transaction.on_commit(lambda: funnel_change_committed.send(sender=FunnelChange))
     return len(periods)
+
+
+def funnel_leads_changed(*, lead_ids: Iterable[int], chunk: int = 2000) -> None:
+    """Log every period these leads' records fall in, for a change that moves none of them (a
+    campaign's new channel is a dimension of all of its leads' numbers)."""
+    ids = sorted(set(lead_ids))
+    for start in range(0, len(ids), chunk):
+        days, spans = lead_activity(lead_ids=ids[start : start + chunk])
+        funnel_changed(instants=days, spans=spans)
+
+
+@contextmanager
+def funnel_horizon_followed() -> Iterator[None]:
+    """Log the periods the write inside brings into the computed range (a campaign that ends
+    later moves the horizon): an open deal is in the pipeline of each of them."""
+    before = funnel_horizon()
+    yield
+    after = funnel_horizon()
+    if after > before:
+        funnel_changed(spans=[(before + timedelta(days=1), after)])
 
 
 def funnel_changes() -> list[FunnelChange]:

@@ -14,7 +14,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from alignment.roles import Role
-from leads.models import ContactAttempt, Deal, Handoff, Lead, StageEvent, Touch
+from core.periods import next_period
+from leads.models import Campaign, ContactAttempt, Deal, Handoff, Lead, StageEvent, Touch
 
 
 def handoff_list(*, status: str | None = None, owner: str | None = None) -> QuerySet[Handoff]:
@@ -26,11 +27,34 @@ def handoff_list(*, status: str | None = None, owner: str | None = None) -> Quer
     return qs.order_by("-handed_at", "-id")
 
 
+def funnel_data_end() -> date:
+    """The last day the funnel has anything for: today, or the end of the last campaign."""
+    today = timezone.localdate()
+    last_campaign = Campaign.objects.aggregate(m=Max("ends_on"))["m"]
+    return max(today, last_campaign) if last_campaign else today
+
+
+def funnel_horizon() -> date:
+    """The last day whose periods the numbers cover: the end of the month of
+    `funnel_data_end` (an open deal is in the pipeline of every period up to it)."""
+    return next_period("month", funnel_data_end().replace(day=1)) - timedelta(days=1)
+
+
+def campaign_lead_ids(*, campaign_ids: Iterable[int]) -> set[int]:
+    """The leads whose numbers carry these campaigns: their own leads and the leads they
+    touched (a campaign's channel and key are dimensions of both)."""
+    ids = list(campaign_ids)
+    return set(Lead.objects.filter(campaign_id__in=ids).values_list("pk", flat=True)) | set(
+        Touch.objects.filter(campaign_id__in=ids).values_list("lead_id", flat=True)
+    )
+
+
 def lead_activity(*, lead_ids: Iterable[int]) -> tuple[set[date], list[tuple[date, date]]]:
     """The local days on which anything of these leads happened, and their open-deal spans.
 
     What a change to these leads can move: its flow metrics (event days), its cohort metrics
-    (handoff days) and the open pipeline (each deal from creation to close, or to today).
+    (handoff days) and the open pipeline (each deal from creation to close, or, while open, to
+    the funnel's horizon: the last day whose periods are computed).
     The database returns distinct days, never the rows.
     """
 
@@ -61,7 +85,7 @@ def lead_activity(*, lead_ids: Iterable[int]) -> tuple[set[date], list[tuple[dat
     spans: list[tuple[date, date]] = []
     if deals["first"] is not None:
         last = (
-            timezone.localdate()
+            funnel_horizon()  # an open deal is in the pipeline of every period computed
             if deals["open"] or deals["last"] is None
             else deals["last"].astimezone(tz).date()
         )

@@ -36,7 +36,7 @@ from alignment.roles import Role, user_role
 from alignment.selectors import lead_definition_in_effect
 from alignment.services.round_robin import round_robin_next_owners
 from config.db import update_rows
-from leads.changes import funnel_changed
+from leads.changes import funnel_changed, funnel_horizon_followed, funnel_leads_changed
 from leads.errors import RowError, RowsInvalid
 from leads.models import (
     Campaign,
@@ -49,7 +49,7 @@ from leads.models import (
     StageEvent,
     Touch,
 )
-from leads.selectors import lead_activity
+from leads.selectors import campaign_lead_ids, lead_activity
 
 User = get_user_model()
 BATCH_SIZE = 500
@@ -159,11 +159,27 @@ def campaigns_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         )
         for r in rows
     ]
-    return _upsert(
-        Campaign,
-        objs,
-        update_fields=["name", "channel", "starts_on", "ends_on", "cost", "updated_at"],
+    before = {
+        c.external_id: c
+        for c in Campaign.objects.filter(external_id__in=[o.external_id for o in objs])
+    }
+    with funnel_horizon_followed():
+        result = _upsert(
+            Campaign,
+            objs,
+            update_fields=["name", "channel", "starts_on", "ends_on", "cost", "updated_at"],
+        )
+    # Its cost is spread over its days, before and after; its channel is a dimension of every
+    # record of its leads and of the revenue its touches are credited with.
+    funnel_changed(
+        spans=[(c.starts_on, c.ends_on) for c in before.values()]
+        + [(o.starts_on, o.ends_on) for o in objs]
     )
+    channels = {o.external_id: o.channel for o in objs}
+    rechanneled = [c.pk for c in before.values() if c.channel != channels[c.external_id]]
+    if rechanneled:
+        funnel_leads_changed(lead_ids=campaign_lead_ids(campaign_ids=rechanneled))
+    return result
 
 
 @transaction.atomic
@@ -867,7 +883,8 @@ def funnel_record_change(
     """
     ids = {pk for pk in lead_ids if pk is not None}
     days_before, spans_before = lead_activity(lead_ids=ids)
-    ids |= {pk for pk in change() or () if pk is not None}
+    with funnel_horizon_followed():  # a campaign may now end later
+        ids |= {pk for pk in change() or () if pk is not None}
     leads_sync_stages(lead_ids=ids)
     leads_score(lead_ids=ids)  # an edited lead may now reach the MQL threshold
     days_after, spans_after = lead_activity(lead_ids=ids)
