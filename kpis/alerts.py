@@ -49,13 +49,17 @@ def sal_commitment_check(*, now: datetime | None = None) -> SalPaceAlert | None:
     sla = sla_in_effect(at=begin)
     if sla is None:
         return None
-    sals = kpi_table(metrics=["sals"], period="month", start=month, end=month).get("sals", month)
+    table = kpi_table(metrics=["sals"], period="month", start=month, end=month)
+    if table.computed_at is None:  # the month was not computed yet: nothing to say
+        return None
+    sals = table.get("sals", month)
     score = card.goal_score(
         sals.value,
         Decimal(sla.monthly_sal_commitment),
         higher_is_better=True,
         cap=card.DEFAULT_CURVE.cap,
-        elapsed=elapsed,
+        # the pace of the SALs the snapshot counted, at the moment it counted them
+        elapsed=elapsed_share("month", month, min(now, table.computed_at), tz),
         accumulates=METRICS["sals"].accumulates,
     )
     if score.pace != card.Pace.OFF_TRACK:

@@ -624,8 +624,8 @@ def _fill_totals(scope: _Scope, out: _Results) -> None:
             for model in models:
                 if out.get(key, cell, model) is not None:
                     continue
-                if key == "marketing_sla_attainment":
-                    continue  # no SLA in effect: nothing was committed
+                if definition.target_denominator:
+                    continue  # no commitment in effect: nothing to attain
                 out.put(
                     key,
                     cell,

@@ -47,7 +47,8 @@ def sal_commitment_check_task(self) -> bool:  # noqa: ANN001
     from config.locks import single_flight
     from kpis.alerts import sal_commitment_check
 
-    with single_flight("kpis:sal-commitment-check", seconds=600) as mine:
+    # The lock keeps its key from before the move, so runs across a deploy exclude each other.
+    with single_flight("alignment:sal-commitment-check", seconds=600) as mine:
         if not mine:
             return False
         try:

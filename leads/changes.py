@@ -2,7 +2,7 @@
 
 Writers call `funnel_changed` inside their transaction, so a change and its log entry commit
 together (an outbox). After the commit, `funnel_change_committed` tells whoever computes the
-numbers (the KPI engine) that there is work; the engine reads `funnel_changes` and clears what
+numbers (the KPI engine) that there is work (once per logging call: the engine debounces); the engine reads `funnel_changes` and clears what
 it recomputed with `funnel_changes_clear`. The funnel knows nothing of the engine.
 """
 
@@ -22,7 +22,8 @@ from core.periods import KINDS, period_start, periods_overlapping
 from leads.models import FunnelChange
 from leads.selectors import funnel_horizon, lead_activity
 
-#: Sent once after a transaction that logged changes commits (no arguments).
+#: Sent after a transaction that logged changes commits, once per `funnel_changed` call in it
+#: (no arguments; the receiver debounces).
 funnel_change_committed = Signal()
 
 

@@ -17,7 +17,15 @@ def leads_sync_stages_task(self, lead_ids: list[int]) -> int:  # noqa: ANN001
     return len(lead_ids)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=30)
+# The two tasks below keep the names they had in alignment, so that messages queued or retrying
+# across a deploy still find them.
+@shared_task(
+    bind=True,
+    name="alignment.tasks.sla_apply_task",
+    acks_late=True,
+    max_retries=5,
+    default_retry_delay=30,
+)
 def sla_apply_task(self, sla_id: int) -> int:  # noqa: ANN001
     """Re-derive the deadlines of the handoffs an approved SLA version governs."""
     from leads.agreements import sla_apply
@@ -28,7 +36,13 @@ def sla_apply_task(self, sla_id: int) -> int:  # noqa: ANN001
         raise self.retry(exc=exc) from exc
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=30)
+@shared_task(
+    bind=True,
+    name="alignment.tasks.leads_rescore_task",
+    acks_late=True,
+    max_retries=5,
+    default_retry_delay=30,
+)
 def leads_rescore_task(self, job_id: str) -> int:  # noqa: ANN001
     """Run (or resume) a rescore job; returns the handoffs it opened."""
     from leads.agreements import lead_definition_rescore_run, rescore_job_fail
@@ -48,7 +62,8 @@ def sla_breaches_notify_task(self) -> int:  # noqa: ANN001
     """Beat: record the SLA deadlines that passed, then e-mail the breaches not yet sent."""
     from leads.breaches import sla_breaches_detect, sla_breaches_notify
 
-    with single_flight("leads:sla-breaches-notify", seconds=600) as mine:
+    # The lock keeps its key from before the move, so runs across a deploy exclude each other.
+    with single_flight("alignment:sla-breaches-notify", seconds=600) as mine:
         if not mine:  # another run is sending: never two digests of one breach
             return 0
         try:

@@ -48,6 +48,7 @@ def test_a_sal_alert_whose_e_mail_failed_is_sent_on_the_next_run(
     marketing_manager.save()
     lead = world.lead("2026-03-01T08:00:00+00:00")
     world.stage(lead, "mql", "2026-03-02T09:00:00+00:00")
+    kpis_recompute(kind="month", periods=[date(2026, 3, 1)])
     flaky_mail.add("max@example.com")
     with pytest.raises(smtplib.SMTPException):
         sal_commitment_check(now=datetime(2026, 3, 16, 12, tzinfo=UTC))
@@ -81,3 +82,13 @@ def test_the_sal_pace_alert_waits_as_long_as_the_dashboard_tiles_do(
     # A quarter of March (PACE_MIN_ELAPSED) is 7.75 days: before it a pace says nothing.
     assert sal_commitment_check(now=datetime(2026, 3, 8, 12, tzinfo=UTC)) is None
     assert sal_commitment_check(now=datetime(2026, 3, 8, 18, tzinfo=UTC)) is not None
+
+
+def test_no_sal_alert_before_the_month_was_computed(
+    world: World, marketing_manager: object
+) -> None:
+    marketing_manager.email = "max@example.com"
+    marketing_manager.save()
+    assert sal_commitment_check(now=datetime(2026, 3, 16, 12, tzinfo=UTC)) is None
+    kpis_recompute(kind="month", periods=[date(2026, 3, 1)])
+    assert sal_commitment_check(now=datetime(2026, 3, 16, 12, tzinfo=UTC)) is not None

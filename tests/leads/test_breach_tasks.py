@@ -26,7 +26,7 @@ def test_the_breach_task_e_mails_an_overdue_handoff(late_handoff: None) -> None:
 
 
 def test_two_breach_runs_at_once_never_send_twice(late_handoff: None) -> None:
-    with single_flight("leads:sla-breaches-notify", seconds=60) as first:
+    with single_flight("alignment:sla-breaches-notify", seconds=60) as first:
         assert first
         sla_breaches_notify_task.delay()  # a second run meanwhile: it stands aside
         assert mail.outbox == []
