@@ -23,7 +23,6 @@ from alignment.models import (
     PayoutCurve,
     RoundRobinMember,
     ServiceLevelAgreement,
-    SlaBreach,
 )
 from alignment.permissions import AdminsWrite, ManagersWrite
 from alignment.roles import Team
@@ -347,42 +346,3 @@ class PayoutCurveList(APIView):
         data.is_valid(raise_exception=True)
         curve = payout_curve_set(by=request.user, **data.validated_data)
         return Response(PayoutCurveOut(curve).data, status=status.HTTP_201_CREATED)
-
-
-# --- SLA breaches ---------------------------------------------------------------------------
-
-
-class SlaBreachOut(serializers.ModelSerializer):
-    lead = serializers.CharField(source="handoff.lead.external_id")
-    owner = serializers.CharField(source="handoff.owner.username", default=None)
-
-    class Meta:
-        model = SlaBreach
-        fields = [
-            "id",
-            "handoff",
-            "lead",
-            "owner",
-            "kind",
-            "attempt",
-            "due_at",
-            "detected_at",
-            "notified_at",
-        ]
-
-
-class SlaBreachQuery(serializers.Serializer):
-    owner = serializers.CharField(required=False)
-    kind = serializers.ChoiceField(choices=SlaBreach.Kind.choices, required=False)
-
-
-class SlaBreachList(APIView):
-    @extend_schema(
-        parameters=[SlaBreachQuery], responses={200: SlaBreachOut(many=True)}, tags=["alignment"]
-    )
-    def get(self, request: Request) -> Response:
-        query = SlaBreachQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return paginated(
-            request, self, selectors.sla_breach_list(**query.validated_data), SlaBreachOut
-        )

@@ -20,7 +20,6 @@ from alignment.models import (
     RescoreJob,
     RoundRobinMember,
     ServiceLevelAgreement,
-    SlaBreach,
     TeamHead,
     VersionStatus,
 )
@@ -148,15 +147,3 @@ def payout_curve_for(*, period_start: date, curves: Sequence | None = None) -> c
 
 def payout_curve_list() -> QuerySet[PayoutCurve]:
     return PayoutCurve.objects.select_related("created_by").order_by("-effective_from")
-
-
-# --- breaches -------------------------------------------------------------------------------
-
-
-def sla_breach_list(*, owner: str | None = None, kind: str | None = None) -> QuerySet[SlaBreach]:
-    qs = SlaBreach.objects.select_related("handoff__lead", "handoff__owner")
-    if owner:
-        qs = qs.filter(handoff__owner__username=owner)
-    if kind:
-        qs = qs.filter(kind=kind)
-    return qs.order_by("-due_at", "-id")

@@ -20,5 +20,4 @@ urlpatterns = [
     ),
     path("round-robin/", api.RoundRobin.as_view(), name="api-round-robin"),
     path("payout-curves/", api.PayoutCurveList.as_view(), name="api-payout-curves"),
-    path("sla-breaches/", api.SlaBreachList.as_view(), name="api-sla-breaches"),
 ]

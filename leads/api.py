@@ -16,13 +16,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alignment.models import LeadDefinition, RescoreJob
+from alignment.models import LeadDefinition, RescoreJob, SlaBreach
 from alignment.permissions import IsManager, ManagersWrite
 from alignment.selectors import rescore_job_get
+from config.api import paginated
 from leads.agreements import lead_definition_rescore_start
 from leads.errors import RowError, RowsInvalid
 from leads.models import AttemptChannel, AttemptOutcome, Channel, Deal, Handoff, Stage
-from leads.selectors import handoff_list
+from leads.selectors import handoff_list, sla_breach_list
 from leads.services import (
     UpsertResult,
     attempts_upsert,
@@ -327,3 +328,40 @@ class RescoreJobDetail(APIView):
         if job is None:
             return Response({"detail": "No such job."}, status=status.HTTP_404_NOT_FOUND)
         return Response(RescoreJobOut(job).data)
+
+
+# --- SLA breaches ---------------------------------------------------------------------------
+
+
+class SlaBreachOut(serializers.ModelSerializer):
+    lead = serializers.CharField(source="handoff.lead.external_id")
+    owner = serializers.CharField(source="handoff.owner.username", default=None)
+
+    class Meta:
+        model = SlaBreach
+        fields = [
+            "id",
+            "handoff",
+            "lead",
+            "owner",
+            "kind",
+            "attempt",
+            "due_at",
+            "detected_at",
+            "notified_at",
+        ]
+
+
+class SlaBreachQuery(serializers.Serializer):
+    owner = serializers.CharField(required=False)
+    kind = serializers.ChoiceField(choices=SlaBreach.Kind.choices, required=False)
+
+
+class SlaBreachList(APIView):
+    @extend_schema(
+        parameters=[SlaBreachQuery], responses={200: SlaBreachOut(many=True)}, tags=["handoffs"]
+    )
+    def get(self, request: Request) -> Response:
+        query = SlaBreachQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return paginated(request, self, sla_breach_list(**query.validated_data), SlaBreachOut)

@@ -13,6 +13,7 @@ from django.db.models import Avg, Count, F, Max, Min, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from alignment.models import SlaBreach
 from alignment.roles import Role
 from core.periods import next_period
 from leads.models import Campaign, ContactAttempt, Deal, Handoff, Lead, StageEvent, Touch
@@ -296,3 +297,13 @@ def campaign_feedback(*, campaign_id: int, limit: int = 20) -> tuple[list[Handof
         .order_by("-decided_at", "-id")[:limit]
     )
     return recent, stats
+
+
+def sla_breach_list(*, owner: str | None = None, kind: str | None = None) -> QuerySet[SlaBreach]:
+    """Recorded SLA breaches (leads.breaches), newest deadline first."""
+    qs = SlaBreach.objects.select_related("handoff__lead", "handoff__owner")
+    if owner:
+        qs = qs.filter(handoff__owner__username=owner)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-due_at", "-id")

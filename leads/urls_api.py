@@ -19,5 +19,6 @@ urlpatterns = [
         api.LeadDefinitionRescore.as_view(),
         name="api-lead-definition-rescore",
     ),
+    path("sla-breaches/", api.SlaBreachList.as_view(), name="api-sla-breaches"),
     path("rescore-jobs/<uuid:pk>/", api.RescoreJobDetail.as_view(), name="api-rescore-job"),
 ]
