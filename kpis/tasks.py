@@ -7,6 +7,8 @@ from datetime import date
 from celery import shared_task
 from celery.exceptions import MaxRetriesExceededError
 
+from config.locks import single_flight
+
 
 @shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=30)
 def kpis_recompute_dirty_task(self) -> int:  # noqa: ANN001
@@ -44,7 +46,6 @@ def kpis_recompute_all_task() -> str:
 @shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=300)
 def sal_commitment_check_task(self) -> bool:  # noqa: ANN001
     """Beat: warn the marketing managers once a month when SALs are off pace."""
-    from config.locks import single_flight
     from kpis.alerts import sal_commitment_check
 
     # The lock keeps its key from before the move, so runs across a deploy exclude each other.
