@@ -587,7 +587,8 @@ def _ratio(ratio: card.Ratio) -> tuple[Decimal, Decimal]:
 
 # --- entry point ----------------------------------------------------------------------------
 
-_COUNT_METRICS = [m.key for m in METRICS.values() if m.family != "alignment"]  # goals: below
+# Every metric but the alignment ones, which `_alignment` computes from the goals.
+_COUNT_METRICS = [m.key for m in METRICS.values() if m.family != "alignment"]
 
 
 def compute(*, kind: str, periods: Iterable[date], now: datetime | None = None) -> list[Value_]:

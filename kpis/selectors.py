@@ -406,3 +406,16 @@ def campaign_models(*, key: str, period: str, start: date, end: date) -> list[Mo
         )
         for m in MODELS
     ]
+
+
+def rejections_by_reason(*, period: str, start: date, end: date) -> list[tuple[str, Decimal]]:
+    """(reason code, rejections) over the range, most frequent first; reasons with none left
+    out (one GROUP BY of the `rejections` snapshots by reason)."""
+    members = kpi_members(
+        metrics=["rejections"], period=period, start=start, end=end, dimension="reason"
+    )
+    counts = sorted(
+        ((code, agg["rejections"].numerator) for code, agg in members.items()),
+        key=lambda row: (-row[1], row[0]),
+    )
+    return [(code, n) for code, n in counts if n]

@@ -16,7 +16,16 @@ from django.utils import timezone
 from alignment.models import SlaBreach
 from alignment.roles import Role
 from core.periods import next_period
-from leads.models import Campaign, ContactAttempt, Deal, Handoff, Lead, StageEvent, Touch
+from leads.models import (
+    Campaign,
+    ContactAttempt,
+    Deal,
+    Handoff,
+    Lead,
+    RejectionReason,
+    StageEvent,
+    Touch,
+)
 
 
 def handoff_list(*, status: str | None = None, owner: str | None = None) -> QuerySet[Handoff]:
@@ -307,3 +316,8 @@ def sla_breach_list(*, owner: str | None = None, kind: str | None = None) -> Que
     if kind:
         qs = qs.filter(kind=kind)
     return qs.order_by("-due_at", "-id")
+
+
+def rejection_reason_labels() -> dict[str, str]:
+    """Each rejection reason's code and the words both teams read for it."""
+    return dict(RejectionReason.objects.values_list("code", "label"))

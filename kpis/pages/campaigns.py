@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.attribution import MODEL_LABELS
-from core.catalog import METRICS
-from core.periods import period_label
-from kpis.pages.common import Column, Dataset
+from kpis.pages.common import Column, Dataset, period_rows, series_dataset
 from kpis.pages.dashboard import FUNNEL, funnel_dataset
 from kpis.selectors import (
     CAMPAIGN_METRICS,
@@ -68,23 +66,10 @@ class CampaignDetail:
 
 
 def campaign_trend_dataset(table: KpiTable, kind: str) -> Dataset:
-    rows = [
-        (period_label(kind, p), *(table.get(m, p).value for m in CAMPAIGN_TREND))
-        for p in table.periods
-    ]
-    return Dataset(
-        slug="trend",
-        title="Leads over time",
-        columns=(
-            Column("Period", "period"),
-            *(Column(METRICS[m].label, METRICS[m].unit) for m in CAMPAIGN_TREND),
-        ),
-        rows=rows,
-        summary=f"{len(rows)} periods of leads, MQLs, SQLs and won deals.",
-        chart="lines",
-        teams=tuple(METRICS[m].team for m in CAMPAIGN_TREND),
-        x=tuple(table.periods),
-        period=kind,
+    rows = period_rows(table, kind, CAMPAIGN_TREND)
+    summary = f"{len(rows)} periods of leads, MQLs, SQLs and won deals."
+    return series_dataset(
+        table, kind, CAMPAIGN_TREND, rows, slug="trend", title="Leads over time", summary=summary
     )
 
 

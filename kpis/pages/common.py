@@ -3,12 +3,13 @@ that compare a period with the one before, and the formatting of values by unit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from core.catalog import METRICS
-from core.periods import PACE_MIN_ELAPSED
+from core.periods import PACE_MIN_ELAPSED, period_label
 from kpis.selectors import Agg, KpiTable
 
 MINUS = "−"
@@ -154,4 +155,48 @@ def tile(
         spark=tuple(as_float(a) for a in table.series(metric)),
         partial=elapsed < 1,
         too_early=too_early,
+    )
+
+
+def period_rows(
+    table: KpiTable, kind: str, metrics: Sequence[str], *, partial: bool = False
+) -> list[tuple]:
+    """One row a period: its label, then each metric's value. With `partial` the last period
+    is one in progress, labelled "(so far)"."""
+    rows = [
+        (period_label(kind, p), *(table.get(m, p).value for m in metrics)) for p in table.periods
+    ]
+    if partial and rows:
+        rows[-1] = (f"{rows[-1][0]} (so far)", *rows[-1][1:])
+    return rows
+
+
+def series_dataset(
+    table: KpiTable,
+    kind: str,
+    metrics: Sequence[str],
+    rows: list[tuple],
+    *,
+    slug: str,
+    title: str,
+    summary: str,
+    chart: str = "lines",
+    partial: bool = False,
+) -> Dataset:
+    """A chart of metrics over the table's periods (rows from `period_rows`), each metric in
+    its unit and its team's colour, as the catalog says."""
+    return Dataset(
+        slug=slug,
+        title=title,
+        columns=(
+            Column("Period", "period"),
+            *(Column(METRICS[m].label, METRICS[m].unit) for m in metrics),
+        ),
+        rows=rows,
+        summary=summary,
+        chart=chart,
+        teams=tuple(METRICS[m].team for m in metrics),
+        x=tuple(table.periods),
+        period=kind,
+        partial=partial and bool(rows),
     )

@@ -28,6 +28,8 @@ from kpis.pages.common import (
     Dataset,
     Tile,
     format_value,
+    period_rows,
+    series_dataset,
     tile,
     whole_label,
 )
@@ -38,11 +40,10 @@ from kpis.selectors import (
     KpiFilter,
     KpiTable,
     campaign_rows,
-    kpi_members,
     kpi_table,
+    rejections_by_reason,
 )
-from leads.models import RejectionReason
-from leads.selectors import handoffs_breached_count
+from leads.selectors import handoffs_breached_count, rejection_reason_labels
 
 DASHBOARD_TILES = (
     "leads_created", "mqls", "cost_per_lead", "acceptance_rate",
@@ -160,21 +161,11 @@ def _day(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def _so_far(rows: list[tuple], partial: bool) -> list[tuple]:
-    """The rows, the last one labelled "(so far)" when it is a period in progress."""
-    if partial and rows:
-        rows[-1] = (f"{rows[-1][0]} (so far)", *rows[-1][1:])
-    return rows
-
-
 def trend_dataset(table: KpiTable, kind: str, slug: str, partial: bool = False) -> Dataset:
     """One trend over the table's periods; with `partial`, the last is a period in progress."""
     title, metrics, chart = TRENDS[slug]
     metrics = tuple(m for m in metrics if table.supports(m))
-    rows = [
-        (period_label(kind, p), *(table.get(m, p).value for m in metrics)) for p in table.periods
-    ]
-    rows = _so_far(rows, partial)
+    rows = period_rows(table, kind, metrics, partial=partial)
     last = rows[-1] if rows else None
     summary = (
         "; ".join(
@@ -184,49 +175,24 @@ def trend_dataset(table: KpiTable, kind: str, slug: str, partial: bool = False) 
         if last
         else "No periods in the range."
     )
-    return Dataset(
-        slug=slug,
-        title=title,
-        columns=(
-            Column("Period", "period"),
-            *(Column(METRICS[m].label, METRICS[m].unit) for m in metrics),
-        ),
-        rows=rows,
-        summary=summary,
-        chart=chart,
-        teams=tuple(METRICS[m].team for m in metrics),
-        x=tuple(table.periods),
-        period=kind,
-        partial=partial and bool(rows),
-    )
+    return series_dataset(
+        table, kind, metrics, rows, slug=slug, title=title, summary=summary, chart=chart,
+        partial=partial,
+    )  # fmt: skip
 
 
 def sla_dataset(table: KpiTable, kind: str, partial: bool = False) -> Dataset:
-    rows = [
-        (period_label(kind, p), *(table.get(m, p).value for m in SLA_METRICS))
-        for p in table.periods
-    ]
-    rows = _so_far(rows, partial)
+    rows = period_rows(table, kind, SLA_METRICS, partial=partial)
     first_contact = table.get("sla_first_contact_rate", table.periods[-1]) if rows else None
-    return Dataset(
-        slug="sla",
-        title="SLA over time",
-        columns=(
-            Column("Period", "period"),
-            *(Column(METRICS[m].label, METRICS[m].unit) for m in SLA_METRICS),
-        ),
-        rows=rows,
-        summary=(
-            f"First contact within SLA in {rows[-1][0]}: {format_value(first_contact.value, 'ratio', none='no value')}."
-            if rows and first_contact
-            else ""
-        ),
-        chart="lines",
-        teams=("sales", "joint", "sales", "sales"),
-        x=tuple(table.periods),
-        period=kind,
-        partial=partial and bool(rows),
+    summary = (
+        f"First contact within SLA in {rows[-1][0]}: {format_value(first_contact.value, 'ratio', none='no value')}."
+        if rows and first_contact
+        else ""
     )
+    return series_dataset(
+        table, kind, SLA_METRICS, rows, slug="sla", title="SLA over time", summary=summary,
+        partial=partial,
+    )  # fmt: skip
 
 
 def reasons_dataset(
@@ -244,15 +210,11 @@ def reasons_dataset(
             note=f"Rejection reasons are not broken down by {dimension}; clear the filter to see them.",
             chart="hbar",
         )
-    members = kpi_members(
-        metrics=["rejections"], period=period, start=start, end=end, dimension="reason"
-    )
-    labels = dict(RejectionReason.objects.values_list("code", "label"))
-    counts = sorted(
-        ((labels.get(code, code), agg["rejections"].numerator) for code, agg in members.items()),
-        key=lambda r: (-r[1], r[0]),
-    )
-    counts = [(label, n) for label, n in counts if n]
+    labels = rejection_reason_labels()
+    counts = [
+        (labels.get(code, code), n)
+        for code, n in rejections_by_reason(period=period, start=start, end=end)
+    ]
     total = sum((n for _, n in counts), Decimal(0))
     rows = [(label, n, n / total) for label, n in counts]
     summary = (

@@ -28,9 +28,15 @@ from core.periods import (
 )
 from kpis.goals import goals_running
 from kpis.pages.common import change_of
-from kpis.selectors import Agg, KpiTable, agg_empty, kpi_members, kpi_table
-from leads.models import RejectionReason
-from leads.selectors import rejection_quotes, sla_breaches_by_owner
+from kpis.selectors import (
+    Agg,
+    KpiTable,
+    agg_empty,
+    kpi_members,
+    kpi_table,
+    rejections_by_reason,
+)
+from leads.selectors import rejection_quotes, rejection_reason_labels, sla_breaches_by_owner
 
 MEETING_METRICS = (
     "mqls", "sals", "acceptance_rate", "sqls", "opportunities",
@@ -193,16 +199,10 @@ def meeting_reasons(
     first = last
     for _ in range(weeks - 1):
         first = previous_period("week", first)
-    members = kpi_members(
-        metrics=["rejections"], period="week", start=first, end=last, dimension="reason"
-    )
-    counts = sorted(
-        ((code, agg["rejections"].numerator) for code, agg in members.items()),
-        key=lambda r: (-r[1], r[0]),
-    )
-    counts = [(code, n) for code, n in counts if n][:top]
-    total = sum((agg["rejections"].numerator for agg in members.values()), Decimal(0))
-    labels = dict(RejectionReason.objects.values_list("code", "label"))
+    every = rejections_by_reason(period="week", start=first, end=last)
+    counts = every[:top]
+    total = sum((n for _, n in every), Decimal(0))
+    labels = rejection_reason_labels()
     tz = ZoneInfo(settings.TIME_ZONE)
     quotes = rejection_quotes(
         since=local_midnight(first, tz),
