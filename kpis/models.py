@@ -82,3 +82,16 @@ class RecomputeJob(models.Model):
     @property
     def progress(self) -> float:
         return (self.done_units + self.failed_units) / self.total_units if self.total_units else 0.0
+
+
+class SnapshotVersion(models.Model):
+    """One row that names the current set of snapshots: every swap of snapshots gives it a new
+    token in the swap's own transaction, so any process (and the page cache of each) can tell
+    with one indexed read whether the numbers changed (`kpis.versions`)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Snapshots {self.token} of {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -17,6 +17,7 @@ from django.utils import timezone
 from core.periods import KINDS, periods_overlapping, unit_periods
 from kpis.engine import compute
 from kpis.models import KpiSnapshot, RecomputeJob
+from kpis.versions import kpis_snapshots_changed
 from leads.changes import funnel_changes, funnel_changes_clear
 from leads.models import Campaign, Deal, FunnelChange, Handoff, Lead
 from leads.selectors import funnel_data_end
@@ -85,6 +86,7 @@ def kpis_recompute(*, kind: str, periods: Iterable[date], now: datetime | None =
     with transaction.atomic():
         KpiSnapshot.objects.filter(period=kind, period_start__in=periods).delete()
         KpiSnapshot.objects.bulk_create(rows, batch_size=2000)
+        kpis_snapshots_changed()  # last in the swap's transaction: the page cache follows
     return len(rows)
 
 
