@@ -168,6 +168,10 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+# How long the KPI pages keep what they rendered of a version of the snapshots, at most
+# (kpis.render_cache; a recompute replaces it at once). 0 turns the page cache off.
+KPI_PAGE_CACHE_SECONDS = env_int("KPI_PAGE_CACHE_SECONDS", 600, minimum=0)
+
 # --- API ---
 API_MAX_BATCH = env_int("API_MAX_BATCH", 10_000, minimum=1)
 REST_FRAMEWORK = {

@@ -100,13 +100,26 @@ class GoalProgress:
         return float(self.expected) * 100
 
 
-def goal_progress(*, goals: Iterable[Goal], now: datetime | None = None) -> list[GoalProgress]:
-    """Each goal's progress from the KPI snapshots, with its pace projection (SPEC §4)."""
-    now = now or timezone.now()
+@dataclass(frozen=True)
+class GoalReading:
+    """What the snapshots say of one goal: all its progress needs but the moment, so that a
+    page can keep it until the snapshots change and score it on every request."""
+
+    goal: Goal
+    metric: Metric
+    numerator: Decimal | None
+    denominator: Decimal | None
+    computed_at: datetime | None
+    actual: Decimal | None
+    cap: Decimal
+
+
+def goal_readings(*, goals: Iterable[Goal]) -> list[GoalReading]:
+    """Each goal's snapshot and payout cap (two queries; goals of metrics no longer in the
+    catalog are left out)."""
     goals = list(goals)
     if not goals:
         return []
-    tz = ZoneInfo(settings.TIME_ZONE)
     snapshots = {
         (s.metric, s.period, s.period_start, s.dimension, s.key, s.model): s
         for s in KpiSnapshot.objects.filter(
@@ -124,44 +137,73 @@ def goal_progress(*, goals: Iterable[Goal], now: datetime | None = None) -> list
         snapshot = snapshots.get(
             (goal.metric, goal.period, goal.period_start, goal.dimension, goal.key, goal.model)
         )
-        actual = card.goal_actual(
-            metric,
-            snapshot.numerator if snapshot else None,
-            snapshot.denominator if snapshot else None,
-            empty=bool(snapshot) and snapshot.value is None and snapshot.denominator is None,
-        )
-        elapsed = elapsed_share(goal.period, goal.period_start, now, tz)
-        score = card.goal_score(
-            actual,
-            goal.target,
-            higher_is_better=goal.higher_is_better,
-            cap=payout_curve_for(period_start=goal.period_start, curves=curves).cap,
-            elapsed=elapsed,
-            accumulates=metric.accumulates,
-        )
         out.append(
-            GoalProgress(
+            GoalReading(
                 goal=goal,
                 metric=metric,
                 numerator=snapshot.numerator if snapshot else None,
                 denominator=snapshot.denominator if snapshot else None,
                 computed_at=snapshot.computed_at if snapshot else None,
-                elapsed=elapsed,
-                score=score,
+                actual=card.goal_actual(
+                    metric,
+                    snapshot.numerator if snapshot else None,
+                    snapshot.denominator if snapshot else None,
+                    empty=bool(snapshot)
+                    and snapshot.value is None
+                    and snapshot.denominator is None,
+                ),
+                cap=payout_curve_for(period_start=goal.period_start, curves=curves).cap,
             )
         )
     return out
 
 
-def goals_running(*, now: datetime | None = None) -> list[GoalProgress]:
-    """The shared goals of the week, month and quarter running now, with their progress."""
+def goal_scored(reading: GoalReading, *, now: datetime | None = None) -> GoalProgress:
+    """A goal's progress at `now`: its reading, with the pace projection (SPEC §4)."""
+    goal = reading.goal
+    elapsed = elapsed_share(
+        goal.period, goal.period_start, now or timezone.now(), ZoneInfo(settings.TIME_ZONE)
+    )
+    score = card.goal_score(
+        reading.actual,
+        goal.target,
+        higher_is_better=goal.higher_is_better,
+        cap=reading.cap,
+        elapsed=elapsed,
+        accumulates=reading.metric.accumulates,
+    )
+    return GoalProgress(
+        goal=goal,
+        metric=reading.metric,
+        numerator=reading.numerator,
+        denominator=reading.denominator,
+        computed_at=reading.computed_at,
+        elapsed=elapsed,
+        score=score,
+    )
+
+
+def goal_progress(*, goals: Iterable[Goal], now: datetime | None = None) -> list[GoalProgress]:
+    """Each goal's progress from the KPI snapshots, with its pace projection (SPEC §4)."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    return [goal_scored(r, now=now) for r in goal_readings(goals=goals)]
+
+
+def goals_running_readings(*, today: date | None = None) -> list[GoalReading]:
+    """The readings of the shared goals of the week, month and quarter running `today`."""
+    today = today or timezone.localdate()
     running = Q()
     for kind in KINDS:
         running |= Q(period=kind, period_start=period_start(kind, today))
     goals = Goal.objects.filter(running).order_by("period", "name", "id")
-    return goal_progress(goals=goals, now=now)
+    return goal_readings(goals=goals)
+
+
+def goals_running(*, now: datetime | None = None) -> list[GoalProgress]:
+    """The shared goals of the week, month and quarter running now, with their progress."""
+    now = now or timezone.now()
+    readings = goals_running_readings(today=timezone.localdate(now))
+    return [goal_scored(r, now=now) for r in readings]
 
 
 @dataclass(frozen=True)

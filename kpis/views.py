@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from alignment.roles import user_is_manager
 from core import attribution
 from core.catalog import FAMILY_LABELS, METRICS
+from kpis import render_cache
 from kpis.forms import KpiFilterForm
 from kpis.models import RecomputeJob
 from kpis.pages import meeting
@@ -23,8 +24,9 @@ from kpis.pages.common import Dataset
 from kpis.pages.dashboard import (
     DASHBOARD_DATASETS,
     campaigns_dataset,
-    dashboard,
+    dashboard_base,
     dashboard_dataset,
+    dashboard_now,
 )
 from kpis.selectors import KpiFilter, campaign_rows
 from kpis.services import recompute_job_start
@@ -56,13 +58,34 @@ def csv_response(ds: Dataset, filename: str) -> HttpResponse:
     return response
 
 
+DASHBOARD_FRAGMENTS = ("filters", "funnel", "sla", "trends", "reasons", "campaigns")
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    """The joint dashboard: the same numbers for marketing and sales."""
-    form = KpiFilterForm(request.GET or None)
-    data = dashboard(form.kpi_filter())
+    """The joint dashboard: the same numbers for marketing and sales.
+
+    What the snapshots decide is built and rendered once per version of them (and day, filter
+    and role: `kpis.render_cache`); the tiles, the live breach count and the goals' pace
+    follow the clock on every request.
+    """
+    page = render_cache.cached(
+        render_cache.page_key(request, "home"), lambda: _home_fragments(request)
+    )
     job = RecomputeJob.objects.filter(pk=request.GET["job"]).first() if _is_uuid(request) else None
-    return render(
-        request, "kpis/home.html", {"form": form, "d": data, "models": MODELS, "job": job}
+    context = {"d": dashboard_now(page.data), "page": page.filled(), "job": job}
+    return render(request, "kpis/home.html", context)
+
+
+def _home_fragments(request: HttpRequest) -> render_cache.Fragments:
+    form = KpiFilterForm(request.GET or None)
+    base = dashboard_base(form.kpi_filter())
+    context = {"base": base, "form": form, "models": MODELS}
+    return render_cache.Fragments(
+        data=base,
+        html={
+            name: render_cache.render_fragment(f"kpis/dashboard/{name}.html", context, request)
+            for name in DASHBOARD_FRAGMENTS
+        },
     )
 
 

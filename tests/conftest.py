@@ -23,6 +23,17 @@ from alignment.services.sla import sla_approve, sla_create
 User = get_user_model()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Each test starts with an empty cache: the page cache keys by the snapshots' version row,
+    which the rollback of a test brings back to what the migrations wrote."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def make_user(db: None) -> Callable[..., object]:
     def make(username: str, role: Role | None = None, **extra: object) -> object:

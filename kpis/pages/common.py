@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+
+from django.utils import timezone
 
 from core.catalog import METRICS
 from core.periods import PACE_MIN_ELAPSED, period_label
@@ -43,6 +45,28 @@ def format_value(value: Decimal | float | int | None, unit: str = "count", none:
         number = float(value)
         return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
     return str(value)
+
+
+def duration_words(delta: timedelta) -> str:
+    """'3 d', '1 d 4 h', '2 h 5 min', '12 min' (the sign left out)."""
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 60 * 24)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours and days < 3 else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes and hours < 4 else f"{hours} h"
+    return f"{minutes} min"
+
+
+def ago_words(moment: datetime | None) -> str:
+    """'40 s ago', '3 min ago', '2 h ago', '3 d ago'; 'never' without a moment."""
+    if moment is None:
+        return "never"
+    seconds = int((timezone.now() - moment).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} s ago"
+    return f"{duration_words(timedelta(seconds=seconds))} ago"
 
 
 def whole_label(value: Decimal | None) -> str:

@@ -4,7 +4,7 @@ rejection reasons and the campaigns' closed loop, for one filter, from snapshots
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ from core.periods import (
     period_span_label,
     period_start,
 )
-from kpis.goals import GoalProgress, goals_running
+from kpis.goals import GoalProgress, GoalReading, goal_scored, goals_running_readings
 from kpis.pages.common import (
     Column,
     Dataset,
@@ -249,10 +249,10 @@ class SlaPanel:
     cadence: Agg
     speed_median: Agg
     speed_p90: Agg
-    breaches: int
+    breaches: int | None  # live, counted on each request (None in a `DashboardBase`)
 
 
-def sla_panel(table: KpiTable, period: date, *, breaches: int) -> SlaPanel:
+def sla_panel(table: KpiTable, period: date, *, breaches: int | None) -> SlaPanel:
     return SlaPanel(
         first_contact=table.get("sla_first_contact_rate", period),
         cadence=table.get("sla_cadence_rate", period),
@@ -260,6 +260,29 @@ def sla_panel(table: KpiTable, period: date, *, breaches: int) -> SlaPanel:
         speed_p90=table.get("speed_to_lead_p90_hours", period),
         breaches=breaches,
     )
+
+
+@dataclass(frozen=True)
+class DashboardBase:
+    """What the snapshots and today's date decide of the dashboard, so that it can be kept
+    until either changes (`kpis.render_cache`): everything but what moves with the clock."""
+
+    filter: KpiFilter
+    table: KpiTable  # what the tiles read on every request
+    range_label: str
+    focus_label: str
+    previous_label: str
+    focus_is_current: bool
+    funnel: Dataset
+    trends: list[Dataset]
+    sla: SlaPanel
+    sla_trend: Dataset
+    reasons: Dataset
+    campaigns: Dataset
+    campaign_rows: list[CampaignRow]
+    campaigns_note: str
+    goals: list[GoalReading]  # scored on every request: their pace follows the clock
+    computed_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -314,32 +337,59 @@ def _campaign_slice(f: KpiFilter) -> tuple[list[CampaignRow], str]:
 
 def dashboard(f: KpiFilter) -> DashboardData:
     """Everything the joint dashboard shows, from snapshots (plus one COUNT of live breaches)."""
+    return dashboard_now(dashboard_base(f))
 
+
+def dashboard_base(f: KpiFilter) -> DashboardBase:
+    """The dashboard's reads of the snapshots, and all that follows from them and the date."""
     table = _dashboard_table(f)
     rows, note = _campaign_slice(f)
-    elapsed = _elapsed(f)
-    partial = _ends_in_progress(table, f, elapsed)
-    return DashboardData(
+    partial = _ends_in_progress(table, f, _elapsed(f))
+    return DashboardBase(
         filter=f,
+        table=table,
         range_label=f"{period_label(f.period, table.periods[0])} – {period_label(f.period, f.focus)}",
         focus_label=period_span_label(f.period, f.focus),
         previous_label=period_span_label(f.period, f.previous),
         focus_is_current=f.focus == _current_period(f.period, timezone.localdate()),
-        elapsed=elapsed,
-        too_early=elapsed < PACE_MIN_ELAPSED,
-        tiles=[tile(table, m, f.focus, f.previous, elapsed) for m in DASHBOARD_TILES],
         funnel=funnel_dataset(table, table.periods, kind=f.period, key=f.key),
         trends=[trend_dataset(table, f.period, slug, partial) for slug in TRENDS],
-        sla=sla_panel(
-            table, f.focus, breaches=handoffs_breached_count(dimension=f.dimension, key=f.key)
-        ),
+        sla=sla_panel(table, f.focus, breaches=None),
         sla_trend=sla_dataset(table, f.period, partial),
         reasons=reasons_dataset(period=f.period, start=f.start, end=f.end, dimension=f.dimension),
         campaigns=campaigns_dataset(rows, model=f.model),
         campaign_rows=rows[:10],
         campaigns_note=note,
-        goals=goals_running(),
+        goals=goals_running_readings(),
         computed_at=table.computed_at,
+    )
+
+
+def dashboard_now(base: DashboardBase) -> DashboardData:
+    """The dashboard as of now: `base` with what moves with the clock (how far into its period
+    the focus is, the tiles compared at that pace, live SLA breaches, the goals' pace)."""
+    f, now = base.filter, timezone.now()
+    elapsed = _elapsed(f)
+    breaches = handoffs_breached_count(dimension=f.dimension, key=f.key)
+    return DashboardData(
+        filter=f,
+        range_label=base.range_label,
+        focus_label=base.focus_label,
+        previous_label=base.previous_label,
+        focus_is_current=base.focus_is_current,
+        elapsed=elapsed,
+        too_early=elapsed < PACE_MIN_ELAPSED,
+        tiles=[tile(base.table, m, f.focus, f.previous, elapsed) for m in DASHBOARD_TILES],
+        funnel=base.funnel,
+        trends=base.trends,
+        sla=replace(base.sla, breaches=breaches),
+        sla_trend=base.sla_trend,
+        reasons=base.reasons,
+        campaigns=base.campaigns,
+        campaign_rows=base.campaign_rows,
+        campaigns_note=base.campaigns_note,
+        goals=[goal_scored(g, now=now) for g in base.goals],
+        computed_at=base.computed_at,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django import template
@@ -13,7 +13,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from kpis.charts import figure_json
-from kpis.pages.common import MINUS, Dataset, format_value
+from kpis.pages.common import MINUS, Dataset, ago_words, duration_words, format_value
+from kpis.render_cache import ago_marker
 from leads.models import Handoff
 from leads.selectors import handoff_sla_step
 
@@ -75,26 +76,18 @@ def sparkline(values: tuple[float | None, ...], team: str = "joint") -> SafeStri
     )
 
 
-def _duration(delta: timedelta) -> str:
-    minutes = int(abs(delta.total_seconds()) // 60)
-    days, rest = divmod(minutes, 60 * 24)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours and days < 3 else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes and hours < 4 else f"{hours} h"
-    return f"{minutes} min"
-
-
 @register.filter
 def ago(moment: datetime | None) -> str:
     """'40 s ago', '3 min ago', '2 h ago', '3 d ago'."""
-    if moment is None:
-        return "never"
-    seconds = int((timezone.now() - moment).total_seconds())
-    if seconds < 60:
-        return f"{max(seconds, 0)} s ago"
-    return f"{_duration(timedelta(seconds=seconds))} ago"
+    return ago_words(moment)
+
+
+@register.simple_tag(takes_context=True)
+def ago_live(context: dict, moment: datetime | None) -> str:
+    """`ago` that stays right in a cached fragment (`kpis.render_cache.fill`)."""
+    if context.get("fragment") and moment is not None:
+        return ago_marker(moment)
+    return ago_words(moment)
 
 
 _STEP_WORDS = {
@@ -114,9 +107,9 @@ def due(handoff: Handoff) -> dict[str, str]:
     if step.left is None:
         label = words
     elif step.overdue:
-        label = f"{words} overdue by {_duration(step.left)}"
+        label = f"{words} overdue by {duration_words(step.left)}"
     else:
-        label = f"{words} due in {_duration(step.left)}"
+        label = f"{words} due in {duration_words(step.left)}"
     return {"state": step.state, "label": label}
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -641,3 +641,119 @@ def test_the_sla_card_tells_the_live_breaches_from_the_periods_rates(
     assert "Now, whenever handed over" in card
     assert f"Handoffs made in {d.focus_label}, followed to today" in card
     assert "so the two need not match" in card
+
+
+# --- the page cache (kpis.render_cache) ------------------------------------------------------
+
+
+def _without_tokens(html: str) -> str:
+    import re
+
+    return re.sub(r'(csrfmiddlewaretoken" value=|"X-CSRFToken": )"[^"]+"', r"\1", html)
+
+
+def _queries(client: Client, page: str) -> tuple[str, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(page)
+    assert response.status_code == 200, page
+    return _without_tokens(response.content.decode()), len(queries)
+
+
+@pytest.mark.parametrize("page", ["/", "/?period=week&channel=webinar"])
+def test_the_dashboard_served_twice_is_the_same_page_read_with_fewer_queries(
+    as_user: Callable[[Role | None], Client],
+    numbers: World,
+    page: str,
+    django_assert_max_num_queries: Callable,
+) -> None:
+    client = as_user(Role.SALES_MANAGER)
+    first, built = _queries(client, page)
+    second, served = _queries(client, page)
+    assert second == first
+    assert served <= built - 6
+    with django_assert_max_num_queries(7):  # session, user, role, version, breaches, goals…
+        client.get(page)
+
+
+def test_a_recompute_changes_what_the_dashboard_serves(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.MARKETING_REP)
+    leads = {row[0]: row[1] for row in client.get("/").context["d"].funnel.rows}["Leads"]
+    numbers.lead(ago(hours=2), campaign="web")
+    recompute_recent()
+    after = client.get("/")
+    assert {row[0]: row[1] for row in after.context["d"].funnel.rows}["Leads"] == leads + 1
+    assert f"{int(leads) + 1:,} leads became" in after.content.decode()
+
+
+def test_a_recompute_by_hand_reaches_a_cached_dashboard(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    from kpis.models import KpiSnapshot
+
+    client = as_user(Role.MARKETING_REP)
+    assert "No rejections in the range" not in client.get("/").content.decode()
+    KpiSnapshot.objects.filter(metric="rejections").delete()  # gone, but nothing says so…
+    assert "No rejections in the range" not in client.get("/").content.decode()
+    recompute_recent()  # …until the next swap of snapshots
+    assert "No rejections in the range" not in client.get("/").content.decode()
+    KpiSnapshot.objects.filter(metric="rejections").delete()
+    from kpis.versions import kpis_snapshots_changed
+
+    kpis_snapshots_changed()
+    assert "No rejections in the range" in client.get("/").content.decode()
+
+
+def test_roles_never_share_a_cached_dashboard(
+    client: Client, numbers: World, make_user: Callable[..., object]
+) -> None:
+    rep = make_user("rita-rep", Role.SALES_REP, first_name="Rita", last_name="Quick")
+    manager = make_user("max-man", Role.MARKETING_MANAGER, first_name="Max", last_name="Slow")
+    client.force_login(rep)
+    as_rep = client.get("/").content.decode()
+    client.force_login(manager)
+    as_manager = client.get("/").content.decode()
+    assert 'href="/leads/inbox/">Open inbox' in as_rep
+    assert "Open inbox" not in as_manager
+    assert "Recompute now" in as_manager and "Recompute now" not in as_rep
+    assert 'href="/profile/" >Rita Quick</a>' in as_rep
+    assert 'href="/profile/" >Max Slow</a>' in as_manager and "Max Slow" not in as_rep
+    assert 'href="/profile/" >Rita Quick</a>' not in as_manager
+
+
+def test_what_the_dashboard_keeps_holds_nothing_of_the_user(
+    client: Client, numbers: World, make_user: Callable[..., object]
+) -> None:
+    import pickle
+
+    from django.core.cache import cache
+
+    client.force_login(make_user("zoe", Role.MARKETING_MANAGER, first_name="Zoe", last_name="Zed"))
+    html = client.get("/?period=week").content.decode()
+    token = html.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    kept = [pickle.loads(v) for k, v in cache._cache.items() if ":kpis:page:" in k]  # locmem
+    assert kept
+    for fragments in kept:
+        for part in fragments.html.values():
+            assert token not in part and "csrfmiddlewaretoken" not in part
+            assert "Zoe" not in part and "zoe" not in part
+
+
+def test_the_clock_moves_the_tiles_and_the_pace_of_a_cached_dashboard(
+    as_user: Callable[[Role | None], Client], numbers: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = as_user(Role.MARKETING_REP)
+    today = timezone.localdate()
+    first = client.get("/")
+    morning = timezone.make_aware(datetime.combine(today, datetime.min.time())) + timedelta(hours=1)
+    monkeypatch.setattr(timezone, "now", lambda: morning)
+    early = client.get("/").context["d"]
+    monkeypatch.setattr(timezone, "now", lambda: morning + timedelta(hours=22))
+    late = client.get("/").context["d"]
+    assert early.elapsed < late.elapsed
+    assert [t.basis for t in early.tiles] != [t.basis for t in late.tiles]
+    assert early.funnel == late.funnel == first.context["d"].funnel  # from the cache
