@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from alignment.roles import user_is_manager
@@ -120,7 +123,7 @@ def recompute(request: HttpRequest) -> HttpResponse:
 
 def meeting_view(request: HttpRequest) -> HttpResponse:
     """The weekly alignment meeting on a shared screen: one slide per section."""
-    sections = [(s, s.build()) for s in meeting.SECTIONS]
+    sections = [(s, _meeting_section_html(request, s)) for s in meeting.SECTIONS]
     return render(request, "kpis/meeting.html", {"sections": sections})
 
 
@@ -129,13 +132,67 @@ def meeting_section(request: HttpRequest, slug: str) -> HttpResponse:
     section = meeting.section(slug)
     if section is None:
         raise Http404("No such section.")
-    return render(request, section.template, {"section": section, "data": section.build()})
+    return HttpResponse(_meeting_section_html(request, section))
+
+
+def _meeting_section_html(request: HttpRequest, section: meeting.Section) -> SafeString:
+    """A section's body: kept until the snapshots change, unless it follows the clock."""
+    if section.live:
+        context = {"section": section, "data": section.build()}
+        return mark_safe(render_to_string(section.template, context, request=request))
+
+    def build() -> render_cache.Fragments:
+        context = {"section": section, "data": section.build()}
+        html = render_cache.render_fragment(section.template, context, request)
+        return render_cache.Fragments(data=None, html={"body": html})
+
+    key = render_cache.page_key(request, "meeting-section", section.slug)
+    return render_cache.cached(key, build).filled()["body"]
+
+
+def _kept_page(
+    request: HttpRequest,
+    template: str,
+    body: str,
+    page: str,
+    *args: object,
+    context: Callable[[], dict],
+    keep: tuple[str, ...],
+) -> HttpResponse:
+    """`template` around the fragment `body`, kept until the snapshots change
+    (`kpis.render_cache`). `context` builds what the fragment shows, on a miss only; of it,
+    the names in `keep` are kept for `template` too."""
+
+    def build() -> render_cache.Fragments:
+        data = context()
+        return render_cache.Fragments(
+            data={name: data[name] for name in keep},
+            html={"body": render_cache.render_fragment(body, data, request)},
+        )
+
+    kept = render_cache.cached(render_cache.page_key(request, page, *args), build)
+    return render(request, template, {**kept.data, "page": kept.filled()})
 
 
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    form = KpiFilterForm(request.GET or None, slices=("channel",))
-    f = form.kpi_filter()
-    rows = campaign_rows(
+    if request.GET.get("format") == "csv":
+        f = KpiFilterForm(request.GET or None, slices=("channel",)).kpi_filter()
+        rows = _campaign_list_rows(f)
+        return csv_response(campaigns_dataset(rows, model=f.model), f"tandem-campaigns-{f.end}")
+
+    def context() -> dict:
+        form = KpiFilterForm(request.GET or None, slices=("channel",))
+        f = form.kpi_filter()
+        return {"form": form, "f": f, "rows": _campaign_list_rows(f), "models": MODELS}
+
+    return _kept_page(
+        request, "kpis/campaign_list.html", "kpis/campaigns/list.html", "campaigns",
+        context=context, keep=("f", "rows"),
+    )  # fmt: skip
+
+
+def _campaign_list_rows(f: KpiFilter) -> list:
+    return campaign_rows(
         period=f.period,
         start=f.start,
         end=f.end,
@@ -143,10 +200,6 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         channel=f.key,
         include_idle=True,
     )
-    if request.GET.get("format") == "csv":
-        return csv_response(campaigns_dataset(rows, model=f.model), f"tandem-campaigns-{f.end}")
-    context = {"form": form, "f": f, "rows": rows, "models": MODELS}
-    return render(request, "kpis/campaign_list.html", context)
 
 
 def _campaign_filter(request: HttpRequest) -> tuple[KpiFilterForm, KpiFilter]:
@@ -157,19 +210,24 @@ def _campaign_filter(request: HttpRequest) -> tuple[KpiFilterForm, KpiFilter]:
 
 
 def campaign_detail_view(request: HttpRequest, external_id: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, external_id=external_id)
-    form, f = _campaign_filter(request)
-    feedback, ratings = campaign_feedback(campaign_id=campaign.pk)
-    context = {
-        "campaign": campaign,
-        "form": form,
-        "c": campaign_detail(key=campaign.external_id, f=f),
-        "feedback": feedback,
-        "ratings": ratings,
-        "stars": [(n, ratings[f"stars_{n}"]) for n in range(5, 0, -1)],
-        "models": MODELS,
-    }
-    return render(request, "kpis/campaign_detail.html", context)
+    def context() -> dict:
+        campaign = get_object_or_404(Campaign, external_id=external_id)
+        form, f = _campaign_filter(request)
+        feedback, ratings = campaign_feedback(campaign_id=campaign.pk)
+        return {
+            "campaign": campaign,
+            "form": form,
+            "c": campaign_detail(key=campaign.external_id, f=f),
+            "feedback": feedback,
+            "ratings": ratings,
+            "stars": [(n, ratings[f"stars_{n}"]) for n in range(5, 0, -1)],
+            "models": MODELS,
+        }
+
+    return _kept_page(
+        request, "kpis/campaign_detail.html", "kpis/campaigns/detail.html", "campaign",
+        external_id, context=context, keep=("campaign", "c"),
+    )  # fmt: skip
 
 
 def campaign_csv(request: HttpRequest, external_id: str, dataset: str) -> HttpResponse:

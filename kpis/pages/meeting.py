@@ -233,6 +233,7 @@ class Section:
     slug: str
     title: str
     build: Callable[[], object]
+    live: bool = False  # moves with the clock: rendered on every request, never kept
 
     @property
     def template(self) -> str:
@@ -241,8 +242,8 @@ class Section:
 
 SECTIONS: list[Section] = [
     Section("week", "Last week in numbers", meeting_week),
-    Section("goals", "Shared goals", goals_running),
-    Section("sla", "SLA breaches", meeting_sla),
+    Section("goals", "Shared goals", goals_running, live=True),  # the pace line is today's
+    Section("sla", "SLA breaches", meeting_sla, live=True),  # breaches right now
     Section("reasons", "Why sales rejected leads", meeting_reasons),
 ]
 

@@ -757,3 +757,47 @@ def test_the_clock_moves_the_tiles_and_the_pace_of_a_cached_dashboard(
     assert early.elapsed < late.elapsed
     assert [t.basis for t in early.tiles] != [t.basis for t in late.tiles]
     assert early.funnel == late.funnel == first.context["d"].funnel  # from the cache
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["/meeting/", "/meeting/section/week/", "/meeting/section/reasons/", "/campaigns/",
+     "/campaigns/web/", "/campaigns/?period=quarter&model=first_touch"],
+)  # fmt: skip
+def test_the_meeting_and_campaign_pages_served_twice_are_the_same_read_with_fewer_queries(
+    as_user: Callable[[Role | None], Client], numbers: World, page: str
+) -> None:
+    client = as_user(Role.SALES_MANAGER)
+    first, built = _queries(client, page)
+    second, served = _queries(client, page)
+    assert second == first
+    assert served < built
+
+
+def test_the_meetings_live_sections_follow_the_breaches_between_recomputes(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.SALES_MANAGER)
+    assert client.get("/meeting/section/sla/").context["data"].total_breaches == 1
+    Handoff.objects.filter(lead__external_id="late").update(first_contact_due_at=None)
+    assert client.get("/meeting/section/sla/").context["data"].total_breaches == 0
+    assert 'aria-label="0 handoffs breach the SLA"' in client.get("/meeting/").content.decode()
+
+
+def test_a_cached_meeting_slide_says_how_long_ago_it_was_computed_as_of_now(
+    as_user: Callable[[Role | None], Client], numbers: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = as_user(Role.MARKETING_REP)
+    assert " s ago" in client.get("/meeting/section/week/").content.decode()
+    later = timezone.now() + timedelta(minutes=7)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert "computed 7 min ago" in client.get("/meeting/section/week/").content.decode()
+
+
+def test_an_unknown_campaign_is_not_found_and_nothing_is_kept_of_it(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.MARKETING_REP)
+    assert client.get("/campaigns/soon/").status_code == 404
+    numbers.campaign("soon", channel="event")
+    assert client.get("/campaigns/soon/").status_code == 200
