@@ -244,7 +244,17 @@ class Handoff(models.Model):
                 name="handoff_rating_1_to_5",
             ),
         ]
-        indexes = [models.Index(fields=["owner", "status"])]
+        indexes = [
+            models.Index(fields=["owner", "status"]),
+            # The inbox: an owner's pending handoffs in the order of their next SLA deadline
+            # (leads.selectors.inbox_handoffs), and how many are overdue (inbox_counts).
+            # (PostgreSQL puts NULLs last in an ascending index, as the inbox orders them.)
+            models.Index(
+                fields=["owner", "next_attempt_due_at", "first_contact_due_at", "handed_at", "id"],
+                condition=Q(status="pending"),
+                name="handoff_pending_inbox",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Handoff of {self.lead} ({self.status})"

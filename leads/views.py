@@ -6,6 +6,7 @@ instead, so the inbox updates in place.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import parse_qs, urlparse
 
 from django.contrib import messages
@@ -13,8 +14,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alignment.roles import Role, user_role
@@ -43,9 +46,33 @@ def inbox(request: HttpRequest) -> HttpResponse:
         return render(request, "leads/inbox_forbidden.html", status=403)
     form = None if role == Role.SALES_REP else InboxFilterForm(request.GET or None)
     owner = request.user.get_username() if form is None else form.chosen_owner()
-    page = Paginator(inbox_handoffs(owner=owner), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "form": form, "counts": inbox_counts(owner=owner), **_choices()}
+    counts = inbox_counts(owner=owner)
+    paginator = Paginator(inbox_handoffs(owner=owner), PAGE_SIZE)
+    paginator.count = counts["pending"]  # the same count, already read
+    page = paginator.get_page(request.GET.get("page"))
+    choices = _choices()
+    _with_actions(request, page.object_list, choices)
+    context = {"page": page, "form": form, "counts": counts, **choices}
     return render(request, "leads/inbox.html", context)
+
+
+#: The stand-in primary key the inbox renders its cards' forms for, once (no real one is this
+#: long: ids are 64-bit, and the forms hold no other number this size).
+_ANY_PK = 918_273_645_546_372_819
+
+
+class _AnyHandoff:
+    pk = _ANY_PK
+
+
+def _with_actions(request: HttpRequest, handoffs: Iterable[Handoff], choices: dict) -> None:
+    """Give each card its forms: rendered once for a stand-in handoff, then each card's copy
+    with its own pk. Every card's forms are the same but for the pk (same choices, CSRF token
+    and way back), and they are most of a card."""
+    context = {"h": _AnyHandoff, "next": request.get_full_path(), **choices}
+    html = render_to_string("leads/partials/handoff_actions.html", context, request=request)
+    for handoff in handoffs:
+        handoff.actions_html = mark_safe(html.replace(str(_ANY_PK), str(handoff.pk)))
 
 
 def _decidable(request: HttpRequest, pk: int) -> Handoff:

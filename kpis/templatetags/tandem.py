@@ -8,8 +8,10 @@ from decimal import Decimal
 from django import forms, template
 from django.forms import BoundField
 from django.http import HttpRequest, QueryDict
+from django.template import Context
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -100,10 +102,10 @@ _STEP_WORDS = {
 
 
 @register.simple_tag
-def due(handoff: Handoff) -> dict[str, str]:
+def due(handoff: Handoff, now: datetime | None = None) -> dict[str, str]:
     """The SLA step a pending handoff waits for (leads.selectors.handoff_sla_step), in words:
     'First contact due in 3 h', 'Next attempt overdue by 2 d', 'Cadence kept'."""
-    step = handoff_sla_step(handoff=handoff, now=timezone.now())
+    step = handoff_sla_step(handoff=handoff, now=now or timezone.now())
     words = _STEP_WORDS[step.kind]
     if step.left is None:
         label = words
@@ -143,6 +145,125 @@ def rule(item: object) -> str:
         text = " ".join(w for w in words if w)
     points = item.get("points")
     return f"{text} (+{points})" if points not in (None, "") else text
+
+
+# --- the inbox's cards --------------------------------------------------------------------
+
+
+def _local(moment: datetime) -> datetime:
+    return timezone.localtime(moment) if timezone.is_aware(moment) else moment
+
+
+def _day_month(moment: datetime) -> str:
+    """'1 Dec' (the `date` filter's "j M")."""
+    return f"{moment.day} {str(MONTHS_3[moment.month]).title()}"
+
+
+def _when(moment: datetime) -> str:
+    """'Mon 1 Dec, 09:05' (the `date` filter's "D j M, H:i"), in the current time zone."""
+    local = _local(moment)
+    return f"{WEEKDAYS_ABBR[local.weekday()]} {_day_month(local)}, {local:%H:%M}"
+
+
+def _s(n: int, plural: str = "s") -> str:
+    return "" if n == 1 else plural
+
+
+@register.simple_tag(takes_context=True)
+def handoff_card(context: Context, h: Handoff, flash: str = "") -> SafeString:
+    """A pending handoff's card in the inbox: who the lead is, why it is an MQL, the SLA step
+    it waits for, its attempts, and its forms (`leads/partials/handoff_actions.html`: the
+    inbox renders them once for every card, `handoff.actions_html`).
+
+    Written in Python rather than a template: the inbox shows 50 cards, and the template
+    engine's lookups and filters in them cost more than the rest of the page together. It
+    reads only what `leads.selectors.inbox_handoffs` loads.
+    """
+    now = context.get("now") or timezone.now()
+    user = context.get("user")
+    lead = h.lead
+    step = due(h, now)
+    e = conditional_escape
+    pk = h.pk
+    out = [
+        f'<article class="card handoff due-{e(step["state"])}" id="handoff-{pk}" '
+        f'aria-labelledby="handoff-{pk}-name">\n'
+    ]
+    if flash:
+        out.append(f'  <p class="flash" role="status">✓ {e(flash)}</p>\n')
+    meta = []
+    if lead.company:
+        meta.append(f"{e(lead.company)} · ")
+    if lead.email:
+        meta.append(f'<a href="mailto:{e(lead.email)}">{e(lead.email)}</a> · ')
+    meta.append(f"handed {e(ago_words(h.handed_at))}")
+    if h.owner_id is None:
+        meta.append(" · unassigned")
+    elif getattr(user, "pk", None) != h.owner_id:
+        owner = h.owner
+        meta.append(f" · <strong>{e(owner.get_full_name() or owner.username)}</strong>")
+    title = []
+    if h.first_contact_due_at:
+        title.append(f"First contact due {_when(h.first_contact_due_at)}")
+        if h.first_attempt_at:
+            title.append(f", made {_when(h.first_attempt_at)}")
+    if h.next_attempt_due_at:
+        title.append(f" · next attempt due {_when(h.next_attempt_due_at)}")
+    out.append(
+        '  <header class="handoff-head">\n    <div>\n'
+        f'      <h2 class="handoff-name" id="handoff-{pk}-name">'
+        f"{e(lead.name or lead.email or lead.external_id)}</h2>\n"
+        f'      <p class="handoff-meta">{"".join(meta)}</p>\n    </div>\n'
+        f'    <span class="due" title="{e("".join(title))}">{e(step["label"])}</span>\n'
+        "  </header>\n\n"
+        '  <div class="why">\n    <h3>Why it is an MQL</h3>\n'
+    )
+    if h.matched_rules:
+        chips = "".join(f'<li class="chip">{e(rule(r))}</li>' for r in h.matched_rules)
+        out.append(f'    <ul class="chips" aria-label="Scoring rules it matched">{chips}</ul>\n')
+    touches = lead.latest_touches
+    if touches:
+        items = []
+        for t in touches[:4]:
+            local = _local(t.occurred_at)
+            kind = f' <span class="kind">· {e(t.kind)}</span>' if t.kind else ""
+            items.append(
+                f'<li><time class="when" datetime="{local.isoformat()}">{_day_month(local)}'
+                f'</time><span class="what">{e(t.campaign_name)}{kind}</span></li>'
+            )
+        if len(touches) > 4:
+            more = len(touches) - 4
+            items.append(f'<li class="faint">and {more} earlier touch{_s(more, "es")}</li>')
+        out.append(
+            '    <ol class="touches" aria-label="Marketing touches, latest first">\n'
+            f"      {''.join(items)}\n    </ol>\n"
+        )
+    elif not h.matched_rules:
+        source = f"From {e(lead.campaign.name)}. " if lead.campaign_id else ""
+        out.append(
+            f'    <p class="muted" style="margin:0">{source}No touches or scoring rules '
+            "recorded.</p>\n"
+        )
+    out.append("  </div>\n\n")
+    attempts = lead.latest_attempts
+    if attempts:
+        last = attempts[0]
+        line = (
+            f"{len(attempts)} attempt{_s(len(attempts))} · last: "
+            f"{e(last.get_channel_display())}, {e(last.get_outcome_display().lower())}, "
+            f"{e(ago_words(last.occurred_at))}"
+        )
+    else:
+        line = "No contact attempt yet"
+    out.append(f'  <p class="attempts">{line}</p>\n\n')
+    actions = getattr(h, "actions_html", None)
+    if actions is None:
+        with context.push(h=h):
+            actions = context.template.engine.get_template(
+                "leads/partials/handoff_actions.html"
+            ).render(context)
+    out.append(f"  {actions}</article>")
+    return mark_safe("".join(out))  # every value escaped above
 
 
 @register.simple_tag(takes_context=True)

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from alignment.roles import Role
-from leads.models import ContactAttempt, Handoff, RejectionReason
+from leads.models import ContactAttempt, Handoff, Lead, RejectionReason
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -312,3 +312,96 @@ def test_the_inbox_header_counts_the_handoffs_whose_badge_says_overdue(
     ).content.decode()
     assert 'id="inbox-counts" hx-swap-oob="true"' in html
     assert '<span class="pill pill-bad">1 overdue now</span>' in html
+
+
+# --- the inbox at size: no work that grows with the cards ----------------------------------
+
+
+def _pending_with_touches(world: World, n: int, owner: str = "sam") -> None:
+    world.campaign("c1")
+    world.campaign("c2")
+    for i in range(n):
+        lead = world.lead(ago(days=1), owner=owner, campaign="c1")
+        world.touch(lead, "c1", ago(hours=20))
+        world.touch(lead, "c2", ago(hours=10), kind="ad")
+        world.attempt(lead, ago(hours=1), actor=owner)
+        world.stage(lead, "mql", ago(hours=i + 2))
+
+
+@pytest.mark.parametrize("role", [Role.SALES_REP, Role.SALES_MANAGER])
+def test_the_inbox_reads_as_many_queries_for_fifty_cards_as_for_one(
+    client: Client, world: World, sales_rep: object, sales_manager: object, role: Role
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(sales_rep if role == Role.SALES_REP else sales_manager)
+    _pending_with_touches(world, 1)
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get("/leads/inbox/").context["page"].object_list) == 1
+    _pending_with_touches(world, 60)
+    with CaptureQueriesContext(connection) as fifty:
+        assert len(client.get("/leads/inbox/").context["page"].object_list) == 50
+    assert len(fifty) == len(one)
+
+
+def test_every_card_posts_its_own_handoff_with_the_pages_token_and_way_back(
+    client: Client, sales_rep: object, world: World
+) -> None:
+    import re
+
+    _pending_with_touches(world, 3)
+    client.force_login(sales_rep)
+    html = client.get("/leads/inbox/?page=1").content.decode()
+    cards = re.findall(
+        r'<article class="card handoff[^"]*" id="handoff-(\d+)".*?</article>', html, re.S
+    )
+    assert sorted(map(int, cards)) == sorted(Handoff.objects.values_list("pk", flat=True))
+    for pk in cards:
+        card = html[html.index(f'id="handoff-{pk}"') :]
+        card = card[: card.index("</article>")]
+        for action in ("accept", "reject", "attempt"):
+            assert card.count(f'action="/leads/inbox/{pk}/{action}/"') == 1, action
+            assert card.count(f'hx-post="/leads/inbox/{pk}/{action}/"') == 1, action
+        for field in ("reason", "feedback", "outcome", "note"):
+            assert f'id="{field}-{pk}"' in card and f'for="{field}-{pk}"' in card
+        assert card.count('name="next" value="/leads/inbox/?page=1"') == 3
+        assert card.count('name="csrfmiddlewaretoken"') == 3
+    assert "918273645546372819" not in html  # the stand-in pk is always written over
+
+
+def test_a_card_shows_the_lead_its_touches_and_attempts_as_the_rep_reads_them(
+    client: Client, sales_rep: object, sales_manager: object, world: World
+) -> None:
+    world.campaign("Spring <launch>", external_id="spring")
+    world.lead(ago(days=3), external_id="L-1", owner="sam", campaign="spring")
+    Lead.objects.filter(external_id="L-1").update(name="Ann & Co", email="ann@example.com")
+    for hours in range(6, 0, -1):
+        world.touch("L-1", "spring", ago(hours=hours + 30), kind="visit" if hours % 2 else "")
+    world.stage("L-1", "mql", ago(hours=3))
+    world.attempt("L-1", ago(hours=2), channel="email", outcome="replied", actor="sam")
+    client.force_login(sales_rep)
+    html = client.get("/leads/inbox/").content.decode()
+    assert ">Ann &amp; Co</h2>" in html
+    assert '<a href="mailto:ann@example.com">ann@example.com</a> · handed 3 h ago' in html
+    assert "Spring &lt;launch&gt;" in html and "<launch>" not in html
+    assert html.count('<time class="when"') == 4
+    assert '<li class="faint">and 2 earlier touches</li>' in html
+    assert "1 attempt · last: E-mail, replied, 2 h ago" in html
+    assert "<strong>" not in html.split("handed")[1].split("</p>")[0]  # sam's own card
+    client.force_login(sales_manager)
+    assert "· <strong>Sam Rep</strong>" in client.get("/leads/inbox/").content.decode()
+
+
+def test_a_rejection_without_a_reason_comes_back_in_its_card_with_the_error(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    client.force_login(sales_rep)
+    pk = handoff("soon").pk
+    response = client.post(f"/leads/inbox/{pk}/reject/", {"feedback": "meh"}, **HTMX)
+    html = response.content.decode()
+    assert f'id="handoff-{pk}"' in html
+    assert "Choose why you reject this lead." in html
+    assert "<details open>" in html
+    assert ">meh</textarea>" in html
+    assert handoff("soon").status == Handoff.Status.PENDING
