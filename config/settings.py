@@ -133,6 +133,9 @@ REDIS_URL = env_redis_url("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Without a broker, a write's KPI recompute runs in a background thread of the web process after
+# the write commits (kpis.background); false: inside the request that made the write.
+KPI_RECOMPUTE_IN_BACKGROUND = env_bool("KPI_RECOMPUTE_IN_BACKGROUND", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

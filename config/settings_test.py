@@ -18,4 +18,6 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = []  # noqa: F405
 # Tests run tasks in-process; the broker tests switch a real worker on explicitly.
 CELERY_TASK_ALWAYS_EAGER = True
+# …and a write's recompute in the request, so that a test reads its numbers right after.
+KPI_RECOMPUTE_IN_BACKGROUND = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

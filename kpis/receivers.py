@@ -6,10 +6,10 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from kpis.services import kpis_schedule_dirty_recompute
+from kpis.background import kpis_recompute_soon
 from leads.changes import funnel_change_committed
 
 
 @receiver(funnel_change_committed, dispatch_uid="kpis-recompute-changed-periods")
 def on_funnel_change_committed(sender: type, **_: Any) -> None:
-    kpis_schedule_dirty_recompute()
+    kpis_recompute_soon()
