@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import zoneinfo
 
 from django.core.exceptions import ImproperlyConfigured
@@ -91,3 +92,26 @@ def env_redis_url(name: str) -> str:
     if value and not value.startswith(("redis://", "rediss://")):
         raise ImproperlyConfigured(f"{name} must start with redis:// or rediss://.")
     return value
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_RATE = re.compile(r"(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour|d|day)s?", re.I)
+_OFF = {"off", "none"}
+
+
+def env_rate(name: str, default: str) -> tuple[int, int] | None:
+    """A rate as (requests, seconds): "600/minute", "100/second", "300/10s", "5000/hour"; "off"
+    for none (no limit)."""
+    value = env_str(name, default).strip()
+    if value.lower() in _OFF:
+        return None
+    match = _RATE.fullmatch(value)
+    if not match:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate; write requests per period, e.g. 600/minute, "
+            "100/second or 300/10s, or off."
+        )
+    count, every, unit = int(match[1]), int(match[2] or 1), match[3][0].lower()
+    if count < 1 or every < 1:
+        raise ImproperlyConfigured(f"{name}={value!r}: the requests and the period must be > 0.")
+    return count, every * _UNITS[unit]

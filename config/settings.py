@@ -11,6 +11,7 @@ from config.env import (
     env_database,
     env_int,
     env_list,
+    env_rate,
     env_redis_url,
     env_str,
     env_timezone,
@@ -177,6 +178,11 @@ KPI_PAGE_CACHE_SECONDS = env_int("KPI_PAGE_CACHE_SECONDS", 600, minimum=0)
 
 # --- API ---
 API_MAX_BATCH = env_int("API_MAX_BATCH", 10_000, minimum=1)
+# Per user (config.throttling): a burst in a short window and a sustained rate; "off" for none.
+API_THROTTLE_BURST = env_rate("API_THROTTLE_BURST", "120/second")
+API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", "1800/minute")
+# Users whose tokens are not throttled: a trusted integration, a load test.
+API_THROTTLE_EXEMPT_USERS = frozenset(env_list("API_THROTTLE_EXEMPT_USERS", []))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -186,8 +192,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": env_str("API_THROTTLE_RATE", "600/minute")},
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ApiRateThrottle"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database, env_int, env_redis_url, env_timezone
+from config.env import env_bool, env_database, env_int, env_rate, env_redis_url, env_timezone
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def environ(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ["FLAG", "NUM", "TZ_NAME", "DB", "BROKER"]:
+    for name in ["FLAG", "NUM", "TZ_NAME", "DB", "BROKER", "RATE"]:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -118,3 +118,33 @@ def test_production_settings_pass_the_deploy_checks() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "rate"),
+    [("600/minute", (600, 60)), ("100/second", (100, 1)), ("300/10s", (300, 10)),
+     ("5000/hour", (5000, 3600)), ("2/ 5 min", (2, 300)), ("10000/day", (10000, 86400)),
+     ("1/Hours", (1, 3600)), ("off", None), ("None", None)],
+)  # fmt: skip
+def test_a_rate_reads_requests_per_period(
+    environ: pytest.MonkeyPatch, value: str, rate: tuple[int, int] | None
+) -> None:
+    environ.setenv("RATE", value)
+    assert env_rate("RATE", "1/second") == rate
+
+
+@pytest.mark.parametrize("value", ["600", "600/fortnight", "fast", "0/minute", "10/0s", "-1/s", ""])
+def test_a_bad_rate_fails_loudly(environ: pytest.MonkeyPatch, value: str) -> None:
+    environ.setenv("RATE", value)
+    with pytest.raises(ImproperlyConfigured, match="RATE="):
+        env_rate("RATE", "1/second")
+
+
+def test_a_bad_throttle_rate_stops_the_app_from_starting() -> None:
+    code = "import os; os.environ.update(SECRET_KEY='x'); import config.settings"
+    env = {"PATH": "/usr/bin:/bin", "API_THROTTLE_RATE": "lots"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT
+    )
+    assert out.returncode != 0
+    assert "API_THROTTLE_RATE='lots' is not a rate" in out.stderr
