@@ -157,6 +157,13 @@ class KpiTable:
     def supports(self, metric: str) -> bool:
         return metric_supports(metric, self.dimension)
 
+    def only(self, metrics: Sequence[str]) -> KpiTable:
+        """The same table with only these metrics (a smaller one to keep in a cache)."""
+        table = KpiTable(metrics=metrics, periods=self.periods, dimension=self.dimension, rows=())
+        table.computed_at = self.computed_at
+        table._cells = {cell: agg for cell, agg in self._cells.items() if cell[0] in metrics}
+        return table
+
     def get(self, metric: str, period: date) -> Agg:
         if not self.supports(metric):
             return UNSUPPORTED

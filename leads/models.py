@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class Stage(models.TextChoices):
@@ -253,6 +253,18 @@ class Handoff(models.Model):
                 fields=["owner", "next_attempt_due_at", "first_contact_due_at", "handed_at", "id"],
                 condition=Q(status="pending"),
                 name="handoff_pending_inbox",
+            ),
+            # Pending handoffs that can breach the first-contact SLA (no attempt in time), by
+            # deadline: the live breach counts of the dashboard and the meeting read only these
+            # (leads.selectors._breached).
+            models.Index(
+                fields=["first_contact_due_at", "owner"],
+                condition=Q(status="pending")
+                & (
+                    Q(first_attempt_at__isnull=True)
+                    | Q(first_attempt_at__gt=F("first_contact_due_at"))
+                ),
+                name="handoff_pending_breach",
             ),
         ]
 

@@ -268,7 +268,7 @@ class DashboardBase:
     until either changes (`kpis.render_cache`): everything but what moves with the clock."""
 
     filter: KpiFilter
-    table: KpiTable  # what the tiles read on every request
+    table: KpiTable  # what the tiles read on every request (their metrics only)
     range_label: str
     focus_label: str
     previous_label: str
@@ -347,7 +347,7 @@ def dashboard_base(f: KpiFilter) -> DashboardBase:
     partial = _ends_in_progress(table, f, _elapsed(f))
     return DashboardBase(
         filter=f,
-        table=table,
+        table=table.only(DASHBOARD_TILES),
         range_label=f"{period_label(f.period, table.periods[0])} – {period_label(f.period, f.focus)}",
         focus_label=period_span_label(f.period, f.focus),
         previous_label=period_span_label(f.period, f.previous),
