@@ -3,6 +3,7 @@ the snapshots change.
 
 An entry is keyed by
 - the snapshots' version (`kpis.versions`, one database row), read once per request,
+- the code that built it (`code_version`: a deploy never serves what an older release kept),
 - the local date (the pages name "last week", the period "so far", the period in progress),
 - the page and its arguments, and every query parameter, sorted (per-request ones left out),
 - the viewer's role, so that two roles never share an entry, whatever each may see,
@@ -24,6 +25,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache as once
+from importlib import import_module
+from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -42,6 +46,24 @@ T = TypeVar("T")
 
 #: Query parameters that change what a request does, not what the page shows of the snapshots.
 PER_REQUEST_PARAMS = frozenset({"job"})
+
+
+#: What a kept entry is made of: the apps' code (its classes are pickled) and the templates.
+_PACKAGES = ("core", "alignment", "leads", "kpis")
+
+
+@once
+def code_version() -> str:
+    """A digest of the code and templates that build the entries (read once per process)."""
+    folders = [Path(import_module(name).__file__).parent for name in _PACKAGES]
+    folders.append(Path(settings.BASE_DIR) / "templates")
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in {".py", ".html"} and "migrations" not in path.parts:
+                digest.update(path.relative_to(folder.parent).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def snapshots_version(request: HttpRequest) -> str:
@@ -73,6 +95,7 @@ def page_key(request: HttpRequest, page: str, *args: object) -> str:
     parts = [
         page,
         *map(str, args),
+        code_version(),
         snapshots_version(request),
         timezone.localdate().isoformat(),
         str(role or "-"),

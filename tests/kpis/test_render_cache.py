@@ -111,3 +111,23 @@ def test_an_ago_label_in_a_cached_fragment_follows_the_clock(
 def test_a_campaign_named_like_a_marker_stays_text() -> None:
     html = Template("{{ name }}").render(Context({"name": "<!--ago:2020-01-01T00:00:00-->"}))
     assert render_cache.fill(html) == html
+
+
+def test_a_page_key_changes_with_the_code_that_builds_the_page(
+    get: Callable[..., object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = render_cache.page_key(get("/", username="a"), "home")
+    monkeypatch.setattr(render_cache, "code_version", lambda: "a later release")
+    assert render_cache.page_key(get("/", username="b"), "home") != before
+
+
+def test_the_code_version_follows_the_templates(settings: object, tmp_path: object) -> None:
+    render_cache.code_version.cache_clear()
+    settings.BASE_DIR = tmp_path
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "page.html").write_text("one")
+    first = render_cache.code_version()
+    render_cache.code_version.cache_clear()
+    (tmp_path / "templates" / "page.html").write_text("two")
+    assert render_cache.code_version() != first
+    render_cache.code_version.cache_clear()
