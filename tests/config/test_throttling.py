@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from django.test import override_settings
 from rest_framework.test import APIClient
 
 from alignment.roles import Role
@@ -11,15 +10,17 @@ from tests.conftest import token_client
 
 pytestmark = pytest.mark.django_db
 
-THROTTLED = {"DEFAULT_THROTTLE_CLASSES": ["config.throttling.ApiRateThrottle"]}
 URL = "/api/v1/kpis/?metric=mqls&period=month&start=2026-01-01&end=2026-03-31"
 
 
 @pytest.fixture
-def throttled(settings: object) -> object:
-    from django.conf import settings as live
+def throttled(settings: object, monkeypatch: pytest.MonkeyPatch) -> object:
+    from rest_framework.views import APIView
 
-    settings.REST_FRAMEWORK = {**live.REST_FRAMEWORK, **THROTTLED}
+    from config.throttling import ApiRateThrottle
+
+    # DRF reads DEFAULT_THROTTLE_CLASSES once, into APIView (the test settings leave it empty).
+    monkeypatch.setattr(APIView, "throttle_classes", [ApiRateThrottle])
     settings.API_THROTTLE_BURST = (5, 1)
     settings.API_THROTTLE_RATE = (8, 60)
     settings.API_THROTTLE_EXEMPT_USERS = frozenset({"bench"})
@@ -70,7 +71,6 @@ def test_a_rate_turned_off_no_longer_limits(
     assert _statuses(client, 20) == [200] * 20
 
 
-@override_settings(REST_FRAMEWORK={})
 def test_the_production_settings_throttle_the_api_with_the_documented_defaults() -> None:
     import subprocess
     import sys
