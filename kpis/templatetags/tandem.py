@@ -10,7 +10,7 @@ from django.forms import BoundField
 from django.http import HttpRequest, QueryDict
 from django.template import Context
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -154,15 +154,29 @@ def _local(moment: datetime) -> datetime:
     return timezone.localtime(moment) if timezone.is_aware(moment) else moment
 
 
+def _names() -> tuple[list[str], list[str]]:
+    """The month and weekday abbreviations of the active language ('Dec', 'Mon'), once per
+    language: translating them is most of what formatting a date costs."""
+    language = translation.get_language()
+    names = _NAMES.get(language)
+    if names is None:
+        months = [""] + [str(MONTHS_3[m]).title() for m in range(1, 13)]
+        names = _NAMES[language] = (months, [str(WEEKDAYS_ABBR[d]) for d in range(7)])
+    return names
+
+
+_NAMES: dict[str | None, tuple[list[str], list[str]]] = {}
+
+
 def _day_month(moment: datetime) -> str:
     """'1 Dec' (the `date` filter's "j M")."""
-    return f"{moment.day} {str(MONTHS_3[moment.month]).title()}"
+    return f"{moment.day} {_names()[0][moment.month]}"
 
 
 def _when(moment: datetime) -> str:
     """'Mon 1 Dec, 09:05' (the `date` filter's "D j M, H:i"), in the current time zone."""
     local = _local(moment)
-    return f"{WEEKDAYS_ABBR[local.weekday()]} {_day_month(local)}, {local:%H:%M}"
+    return f"{_names()[1][local.weekday()]} {_day_month(local)}, {local:%H:%M}"
 
 
 def _s(n: int, plural: str = "s") -> str:
