@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, F, Max, Min, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -17,6 +18,8 @@ from alignment.models import SlaBreach
 from alignment.roles import Role
 from core.periods import next_period
 from leads.models import (
+    AttemptChannel,
+    AttemptOutcome,
     Campaign,
     ContactAttempt,
     Deal,
@@ -209,30 +212,14 @@ INBOX_FIELDS = (
 
 def inbox_handoffs(*, owner: str | None = None) -> QuerySet[Handoff]:
     """Pending handoffs, the nearest SLA deadline first (the next attempt due, which is the
-    first-contact deadline until the first attempt; kept cadences last), with what a rep needs
-    to decide: the lead, its campaign, its touches (with campaigns) and its attempts, latest
-    first (`lead.latest_touches`, each with its `campaign_name`; `lead.latest_attempts`)."""
+    first-contact deadline until the first attempt; kept cadences last), with what a card shows
+    of the lead, its campaign and its owner; `inbox_history` adds the touches and attempts of
+    the ones shown."""
 
     qs = (
         Handoff.objects.filter(status=Handoff.Status.PENDING)
         .select_related("lead", "lead__campaign", "owner")
         .only(*INBOX_FIELDS)
-        .prefetch_related(
-            Prefetch(  # as lists (`to_attr`): a queryset per lead costs more than its rows
-                "lead__touches",
-                queryset=Touch.objects.only("lead_id", "occurred_at", "kind")
-                .annotate(campaign_name=F("campaign__name"))
-                .order_by("-occurred_at", "-id"),
-                to_attr="latest_touches",
-            ),
-            Prefetch(
-                "lead__attempts",
-                queryset=ContactAttempt.objects.only(
-                    "lead_id", "occurred_at", "channel", "outcome"
-                ).order_by("-occurred_at", "-id"),
-                to_attr="latest_attempts",
-            ),
-        )
         .order_by(
             F("next_attempt_due_at").asc(nulls_last=True),
             F("first_contact_due_at").asc(nulls_last=True),
@@ -241,6 +228,50 @@ def inbox_handoffs(*, owner: str | None = None) -> QuerySet[Handoff]:
         )
     )
     return _owned_by(qs, owner)
+
+
+class InboxTouch(NamedTuple):
+    occurred_at: datetime
+    kind: str
+    campaign_name: str
+
+
+class InboxAttempt(NamedTuple):
+    occurred_at: datetime
+    channel: str
+    outcome: str
+    channel_label: str
+    outcome_label: str
+
+
+def inbox_history(*, handoffs: Iterable[Handoff]) -> None:
+    """Give each handoff's lead its touches (`lead.latest_touches`) and contact attempts
+    (`lead.latest_attempts`), latest first, in two queries of plain rows: a prefetch of model
+    instances cost a card more than all the rest of it."""
+    leads = {h.lead_id: h.lead for h in handoffs}
+    for lead in leads.values():
+        lead.latest_touches, lead.latest_attempts = [], []
+    if not leads:
+        return
+    touches = (
+        Touch.objects.filter(lead_id__in=list(leads))
+        .order_by("-occurred_at", "-id")
+        .values_list("lead_id", "occurred_at", "kind", "campaign__name")
+    )
+    for lead_id, *touch in touches:
+        leads[lead_id].latest_touches.append(InboxTouch(*touch))
+    channels, outcomes = dict(AttemptChannel.choices), dict(AttemptOutcome.choices)
+    attempts = (
+        ContactAttempt.objects.filter(lead_id__in=list(leads))
+        .order_by("-occurred_at", "-id")
+        .values_list("lead_id", "occurred_at", "channel", "outcome")
+    )
+    for lead_id, at, channel, outcome in attempts:
+        leads[lead_id].latest_attempts.append(
+            InboxAttempt(
+                at, channel, outcome, channels.get(channel, channel), outcomes.get(outcome, outcome)
+            )
+        )
 
 
 def _owned_by(qs: QuerySet[Handoff], owner: str | None) -> QuerySet[Handoff]:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from alignment.roles import Role, user_role
 from leads.forms import AttemptForm, InboxFilterForm, RejectForm
 from leads.models import AttemptChannel, AttemptOutcome, Handoff, RejectionReason
-from leads.selectors import inbox_counts, inbox_handoffs
+from leads.selectors import inbox_counts, inbox_handoffs, inbox_history
 from leads.services import attempts_upsert, handoff_accept, handoff_can_decide, handoff_reject
 
 INBOX_ROLES = {Role.SALES_REP, Role.SALES_MANAGER, Role.ADMIN}
@@ -50,6 +50,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(inbox_handoffs(owner=owner), PAGE_SIZE)
     paginator.count = counts["pending"]  # the same count, already read
     page = paginator.get_page(request.GET.get("page"))
+    inbox_history(handoffs=page.object_list)
     choices = _choices()
     _with_actions(request, page.object_list, choices)
     context = {"page": page, "form": form, "counts": counts, **choices}
@@ -103,6 +104,7 @@ def _card(request: HttpRequest, pk: int, **extra: object) -> HttpResponse:
     if handoff is None:
         handoff = get_object_or_404(Handoff.objects.select_related("lead", "reason"), pk=pk)
         return _decided(request, handoff)
+    inbox_history(handoffs=[handoff])
     context = {"h": handoff, "next": request.htmx.current_url or "", **_choices(), **extra}
     return render(request, "leads/partials/handoff_card.html", context)
 

@@ -191,7 +191,7 @@ def handoff_card(context: Context, h: Handoff, flash: str = "") -> SafeString:
 
     Written in Python rather than a template: the inbox shows 50 cards, and the template
     engine's lookups and filters in them cost more than the rest of the page together. It
-    reads only what `leads.selectors.inbox_handoffs` loads.
+    reads only what `leads.selectors.inbox_handoffs` and `inbox_history` load.
     """
     now = context.get("now") or timezone.now()
     user = context.get("user")
@@ -264,7 +264,7 @@ def handoff_card(context: Context, h: Handoff, flash: str = "") -> SafeString:
         last = attempts[0]
         line = (
             f"{len(attempts)} attempt{_s(len(attempts))} · last: "
-            f"{e(last.get_channel_display())}, {e(last.get_outcome_display().lower())}, "
+            f"{e(last.channel_label)}, {e(last.outcome_label.lower())}, "
             f"{e(ago_words(last.occurred_at))}"
         )
     else:
