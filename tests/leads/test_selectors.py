@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from leads.models import Handoff
 from leads.selectors import handoff_sla_step
+from tests.conftest import World
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -37,3 +39,30 @@ def test_the_sla_step_of_a_pending_handoff_is_the_deadline_it_waits_for() -> Non
         "contacted, next later": ("next_attempt", "ok", timedelta(days=1)),
         "cadence kept": ("kept", "kept", None),
     }
+
+
+def test_the_inbox_history_gives_each_lead_its_touches_and_attempts_latest_first(
+    world: World, django_assert_num_queries: Callable
+) -> None:
+    from leads.selectors import inbox_handoffs, inbox_history
+
+    world.campaign("Spring", external_id="spring")
+    for lead in ("a", "b"):
+        world.lead("2026-03-01T09:00:00+00:00", external_id=lead, campaign="spring")
+        world.stage(lead, "mql", "2026-03-02T09:00:00+00:00")
+    world.touch("a", "spring", "2026-03-01T10:00:00+00:00", kind="visit")
+    world.touch("a", "spring", "2026-03-01T12:00:00+00:00", kind="webinar")
+    world.attempt("a", "2026-03-02T10:00:00+00:00", channel="email", outcome="replied")
+    handoffs = list(inbox_handoffs())
+    with django_assert_num_queries(2):
+        inbox_history(handoffs=handoffs)
+    by_lead = {h.lead.external_id: h.lead for h in handoffs}
+    assert [(t.kind, t.campaign_name) for t in by_lead["a"].latest_touches] == [
+        ("webinar", "Spring"),
+        ("visit", "Spring"),
+    ]
+    (attempt,) = by_lead["a"].latest_attempts
+    assert (attempt.channel_label, attempt.outcome_label) == ("E-mail", "Replied")
+    assert by_lead["b"].latest_touches == by_lead["b"].latest_attempts == []
+    with django_assert_num_queries(0):
+        inbox_history(handoffs=[])
