@@ -84,14 +84,11 @@ def lead_activity(*, lead_ids: Iterable[int]) -> tuple[set[date], list[tuple[dat
         (Deal.objects.filter(lead_id__in=ids), "created_at"),
         (Deal.objects.filter(lead_id__in=ids, closed_at__isnull=False), "closed_at"),
     ]
-    days: set[date] = set()
-    for qs, field in sources:
-        days.update(
-            qs.annotate(d=TruncDate(field, tzinfo=tz))
-            .values_list("d", flat=True)
-            .distinct()
-            .order_by()
-        )
+    first, *others = [
+        qs.annotate(d=TruncDate(field, tzinfo=tz)).values_list("d", flat=True).order_by()
+        for qs, field in sources
+    ]
+    days: set[date] = set(first.union(*others))  # one query: a decision asks twice per lead
     deals = Deal.objects.filter(lead_id__in=ids).aggregate(
         first=Min("created_at"), last=Max("closed_at"), open=Count("id", filter=Q(closed_at=None))
     )
