@@ -1,9 +1,14 @@
-"""The funnel's change log: every write records the periods whose numbers it changes.
+"""The funnel's change log: every write records the days whose records it changes.
 
 Writers call `funnel_changed` inside their transaction, so a change and its log entry commit
 together (an outbox). After the commit, `funnel_change_committed` tells whoever computes the
-numbers (the KPI engine) that there is work (once per logging call: the engine debounces); the engine reads `funnel_changes` and clears what
-it recomputed with `funnel_changes_clear`. The funnel knows nothing of the engine.
+numbers (the KPI engine) that there is work (once per logging call: the engine debounces); the
+engine reads `funnel_changes` and clears what it recomputed with `funnel_changes_clear`. The
+funnel knows nothing of the engine.
+
+An entry is a local day (`period` "day": the records dated that day changed) or a whole
+period of a kind (its agreements changed: goals, forecasts, the SAL commitment, or it came into
+the computed range), logged with `funnel_periods_changed`.
 """
 
 from __future__ import annotations
@@ -18,13 +23,15 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from core.periods import KINDS, period_start, periods_overlapping
+from core.periods import KINDS, periods_overlapping
 from leads.models import FunnelChange
 from leads.selectors import funnel_horizon, lead_activity
 
 #: Sent after a transaction that logged changes commits, once per `funnel_changed` call in it
 #: (no arguments; the receiver debounces).
 funnel_change_committed = Signal()
+
+DAY = "day"  # an entry's `period` when it is a day
 
 
 def _local_day(moment: datetime | date, tz: ZoneInfo) -> date:
@@ -37,30 +44,45 @@ def funnel_changed(
     instants: Iterable[datetime | date] = (),
     spans: Iterable[tuple[datetime | date, datetime | date]] = (),
 ) -> int:
-    """Log the periods whose inputs changed, in the caller's transaction.
+    """Log the local days whose records changed, in the caller's transaction.
 
-    `at`/`instants` log the week, month and quarter holding each moment; `spans` log every
-    period overlapping [first, last]. Returns how many periods were logged.
+    `at`/`instants` log the day of each moment; `spans` log every day of [first, last].
+    Returns how many days were logged.
     """
     tz = ZoneInfo(settings.TIME_ZONE)
     days = {_local_day(m, tz) for m in ([at] if at is not None else [])}
     days |= {_local_day(m, tz) for m in instants}
-    periods = {(kind, period_start(kind, day)) for day in days for kind in KINDS}
+    for first, last in spans:
+        first_day, last_day = _local_day(first, tz), _local_day(last, tz)
+        days |= {first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)}
+    return _log([(DAY, day) for day in days])
+
+
+def funnel_periods_changed(*, spans: Iterable[tuple[datetime | date, datetime | date]]) -> int:
+    """Log every period of every kind overlapping each [first, last], to be recomputed whole
+    (what is derived from its days changed, not the days). Returns how many were logged."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    periods = set()
     for first, last in spans:
         first_day, last_day = _local_day(first, tz), _local_day(last, tz)
         periods |= {(k, p) for k in KINDS for p in periods_overlapping(k, first_day, last_day)}
-    if not periods:
+    return _log(periods)
+
+
+def _log(entries: Iterable[tuple[str, date]]) -> int:
+    entries = sorted(set(entries))
+    if not entries:
         return 0
     now = timezone.now()
     FunnelChange.objects.bulk_create(
-        [FunnelChange(period=k, period_start=p, marked_at=now) for k, p in sorted(periods)],
+        [FunnelChange(period=k, period_start=p, marked_at=now) for k, p in entries],
         update_conflicts=True,
         unique_fields=["period", "period_start"],
         update_fields=["marked_at"],
         batch_size=500,
     )
     transaction.on_commit(lambda: funnel_change_committed.send(sender=FunnelChange))
-    return len(periods)
+    return len(entries)
 
 
 def funnel_leads_changed(*, lead_ids: Iterable[int], chunk: int = 2000) -> None:
@@ -68,8 +90,7 @@ def funnel_leads_changed(*, lead_ids: Iterable[int], chunk: int = 2000) -> None:
     campaign's new channel is a dimension of all of its leads' numbers)."""
     ids = sorted(set(lead_ids))
     for start in range(0, len(ids), chunk):
-        days, spans = lead_activity(lead_ids=ids[start : start + chunk])
-        funnel_changed(instants=days, spans=spans)
+        funnel_changed(instants=lead_activity(lead_ids=ids[start : start + chunk]))
 
 
 @contextmanager
@@ -80,11 +101,11 @@ def funnel_horizon_followed() -> Iterator[None]:
     yield
     after = funnel_horizon()
     if after > before:
-        funnel_changed(spans=[(before + timedelta(days=1), after)])
+        funnel_periods_changed(spans=[(before + timedelta(days=1), after)])
 
 
 def funnel_changes() -> list[FunnelChange]:
-    """The logged periods not yet recomputed, by kind and start."""
+    """The logged days and periods not yet recomputed, by kind and start."""
     return list(FunnelChange.objects.order_by("period", "period_start"))
 
 

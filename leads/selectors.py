@@ -59,18 +59,15 @@ def campaign_lead_ids(*, campaign_ids: Iterable[int]) -> set[int]:
     )
 
 
-def lead_activity(*, lead_ids: Iterable[int]) -> tuple[set[date], list[tuple[date, date]]]:
-    """The local days on which anything of these leads happened, and their open-deal spans.
-
-    What a change to these leads can move: its flow metrics (event days), its cohort metrics
-    (handoff days) and the open pipeline (each deal from creation to close, or, while open, to
-    the funnel's horizon: the last day whose periods are computed).
-    The database returns distinct days, never the rows.
-    """
+def lead_activity(*, lead_ids: Iterable[int]) -> set[date]:
+    """The local days on which anything of these leads happened: what a change to these leads
+    can move (its flow metrics on event days, its cohort metrics on handoff days, the open
+    pipeline's change on the days its deals opened and closed). The database returns distinct
+    days, never the rows."""
 
     ids = list(set(lead_ids))
     if not ids:
-        return set(), []
+        return set()
     tz = ZoneInfo(settings.TIME_ZONE)
     sources = [
         (Lead.objects.filter(pk__in=ids), "created_at"),
@@ -89,18 +86,7 @@ def lead_activity(*, lead_ids: Iterable[int]) -> tuple[set[date], list[tuple[dat
             .distinct()
             .order_by()
         )
-    deals = Deal.objects.filter(lead_id__in=ids).aggregate(
-        first=Min("created_at"), last=Max("closed_at"), open=Count("id", filter=Q(closed_at=None))
-    )
-    spans: list[tuple[date, date]] = []
-    if deals["first"] is not None:
-        last = (
-            funnel_horizon()  # an open deal is in the pipeline of every period computed
-            if deals["open"] or deals["last"] is None
-            else deals["last"].astimezone(tz).date()
-        )
-        spans.append((deals["first"].astimezone(tz).date(), last))
-    return days, spans
+    return days
 
 
 # --- pages: the inbox, SLA breaches, sales feedback -----------------------------------------

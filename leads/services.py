@@ -131,10 +131,9 @@ def _raise_if(errors: list[RowError]) -> None:
 def _funnel_follow(lead_ids: Iterable[int]) -> Iterator[None]:
     """Log every period these leads touched before and after the write inside."""
     ids = set(lead_ids)
-    days_before, spans_before = lead_activity(lead_ids=ids)
+    days_before = lead_activity(lead_ids=ids)
     yield
-    days_after, spans_after = lead_activity(lead_ids=ids)
-    funnel_changed(instants=days_before | days_after, spans=spans_before + spans_after)
+    funnel_changed(instants=days_before | lead_activity(lead_ids=ids))
 
 
 # --- ingest ---------------------------------------------------------------------------------
@@ -882,10 +881,9 @@ def funnel_record_change(
     before and after, is logged in the change log.
     """
     ids = {pk for pk in lead_ids if pk is not None}
-    days_before, spans_before = lead_activity(lead_ids=ids)
+    days_before = lead_activity(lead_ids=ids)
     with funnel_horizon_followed():  # a campaign may now end later
         ids |= {pk for pk in change() or () if pk is not None}
     leads_sync_stages(lead_ids=ids)
     leads_score(lead_ids=ids)  # an edited lead may now reach the MQL threshold
-    days_after, spans_after = lead_activity(lead_ids=ids)
-    funnel_changed(instants=days_before | days_after, spans=[*spans_before, *spans_after, *spans])
+    funnel_changed(instants=days_before | lead_activity(lead_ids=ids), spans=spans)
