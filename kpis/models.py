@@ -115,3 +115,15 @@ class KpiDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.day} {self.dimension}={self.key}"
+
+
+class EngineMark(models.Model):
+    """A moment the engine remembers between runs, by name: how far the sweep of elapsed
+    deadlines has gone ("deadlines"), and that the days are still to be built in full
+    ("rebuild", after an upgrade)."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,13 +32,18 @@ from kpis.engine import (
     periods_compute,
     six_places,
 )
-from kpis.models import KpiSnapshot, RecomputeJob
-from leads.changes import DAY, funnel_changes, funnel_changes_clear
+from kpis.models import EngineMark, KpiSnapshot, RecomputeJob
+from leads.changes import (
+    DAY,
+    funnel_changes,
+    funnel_changes_clear,
+    funnel_deadlines_passed,
+)
 from leads.models import Campaign, Deal, Handoff, Lead
 from leads.selectors import funnel_data_end, funnel_horizon
 
 log = logging.getLogger(__name__)
-DEBOUNCE_SECONDS = 5
+DEBOUNCE_SECONDS = 1  # a burst of writes makes one run; the numbers are a second behind
 
 
 # --- the funnel's change log ---------------------------------------------------------------
@@ -48,6 +54,8 @@ def kpis_schedule_dirty_recompute() -> None:
     write that logged changes commits: `leads.changes.funnel_change_committed`)."""
     from kpis.tasks import kpis_recompute_dirty_task
 
+    if _recomputing.get():
+        return  # logged by the recompute running here, which reads the log after logging
     if settings.CELERY_TASK_ALWAYS_EAGER:
         kpis_recompute_dirty_task.delay()
         return
@@ -66,10 +74,25 @@ def kpis_recompute_dirty(*, now: datetime | None = None) -> int:
     changed day of the open pipeline moves every later period's. A logged period (its
     agreements changed) is recomputed whole from its stored days.
     """
+    token = _recomputing.set(True)
+    try:
+        return _recompute_dirty(now=now or timezone.now())
+    finally:
+        _recomputing.reset(token)
+
+
+_recomputing: ContextVar[bool] = ContextVar("kpis_recomputing", default=False)
+
+
+def _recompute_dirty(*, now: datetime) -> int:
+    if EngineMark.objects.filter(name="rebuild").delete()[0]:
+        # Snapshots from before the daily partials (migration 0004): build the days in full.
+        recompute_job_start()
+        return 0
+    _time_passed(now=now)
     changes = funnel_changes()
     if not changes:
         return 0
-    now = now or timezone.now()
     changed = days_refresh(days=[c.period_start for c in changes if c.period == DAY], now=now)
     work: dict[str, dict[date, set[str] | None]] = {kind: {} for kind in KINDS}
     horizon = funnel_horizon() if any(metric == "_pipeline" for metric, _ in changed) else None
@@ -96,6 +119,19 @@ def kpis_recompute_dirty(*, now: datetime | None = None) -> int:
             _snapshots_write(kind=kind, periods=starts, metrics=metrics, now=now)
     funnel_changes_clear(changes=changes)
     return len(changes)
+
+
+def _time_passed(*, now: datetime) -> None:
+    """Log what changed with time alone since the last run: the handoffs whose SLA deadlines
+    passed now count in the SLA rates. (Goal attainments are the values so far, whatever the
+    hour; a nightly full recompute stays as a safety net.)"""
+    with transaction.atomic():
+        swept = EngineMark.objects.select_for_update().filter(name="deadlines").first()
+        if swept is not None and swept.at >= now:
+            return
+        if swept is not None:
+            funnel_deadlines_passed(since=swept.at, until=now)
+        EngineMark.objects.update_or_create(name="deadlines", defaults={"at": now})
 
 
 # --- recompute ------------------------------------------------------------------------------

@@ -20,11 +20,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import TruncDate
 from django.dispatch import Signal
 from django.utils import timezone
 
 from core.periods import KINDS, periods_overlapping
-from leads.models import FunnelChange
+from leads.models import FunnelChange, Handoff
 from leads.selectors import funnel_horizon, lead_activity
 
 #: Sent after a transaction that logged changes commits, once per `funnel_changed` call in it
@@ -91,6 +93,23 @@ def funnel_leads_changed(*, lead_ids: Iterable[int], chunk: int = 2000) -> None:
     ids = sorted(set(lead_ids))
     for start in range(0, len(ids), chunk):
         funnel_changed(instants=lead_activity(lead_ids=ids[start : start + chunk]))
+
+
+def funnel_deadlines_passed(*, since: datetime, until: datetime) -> int:
+    """Log the handoff days whose numbers changed with time alone: a first-contact or cadence
+    deadline in (since, until] makes its handoff count in the SLA rates. Returns days logged."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    passed = Q(first_contact_due_at__gt=since, first_contact_due_at__lte=until) | Q(
+        cadence_due_at__gt=since, cadence_due_at__lte=until
+    )
+    days = (
+        Handoff.objects.filter(passed)
+        .annotate(d=TruncDate("handed_at", tzinfo=tz))
+        .values_list("d", flat=True)
+        .distinct()
+        .order_by()
+    )
+    return funnel_changed(instants=list(days))
 
 
 @contextmanager

@@ -502,3 +502,39 @@ def test_the_command_leaves_existing_snapshots_alone_when_asked(some_funnel: Wor
     call_command("recompute_kpis", "--since", "2026-03-01", "--no-progress")
     call_command("recompute_kpis", "--if-empty", "--no-progress")
     assert RecomputeJob.objects.count() == 1
+
+
+# --- what changes with time alone -----------------------------------------------------------
+
+
+def _ratio(metric: str, kind: str, start: date) -> tuple[Decimal, Decimal | None]:
+    row = KpiSnapshot.objects.get(
+        metric=metric, period=kind, period_start=start, dimension="", key="", model=""
+    )
+    return row.numerator, row.denominator
+
+
+def test_a_first_contact_deadline_that_passes_counts_its_handoff_with_no_write_between(
+    world: World,
+) -> None:
+    lead = world.lead("2026-03-01T08:00:00+00:00")
+    world.stage(lead, "mql", "2026-03-02T09:00:00+00:00")  # due by 13:00
+    kpis_recompute_dirty(now=datetime(2026, 3, 2, 11, tzinfo=UTC))
+    assert _ratio("sla_first_contact_rate", "month", MARCH) == (0, 0)
+    assert not FunnelChange.objects.exists()
+    kpis_recompute_dirty(now=datetime(2026, 3, 2, 14, tzinfo=UTC))  # the sweep, an hour late
+    assert _ratio("sla_first_contact_rate", "month", MARCH) == (0, 1)
+
+
+def test_after_an_upgrade_the_first_dirty_run_builds_every_day_in_full(
+    some_funnel: World, django_capture_on_commit_callbacks: object
+) -> None:
+    from kpis.models import EngineMark, KpiDaily
+
+    KpiDaily.objects.all().delete()
+    EngineMark.objects.create(name="rebuild", at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        kpis_recompute_dirty()
+    assert KpiDaily.objects.filter(metric="revenue_won", day__month=3).exists()
+    assert RecomputeJob.objects.get().status == "done"
+    assert not EngineMark.objects.filter(name="rebuild").exists()
