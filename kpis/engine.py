@@ -228,18 +228,26 @@ VIA_LEAD_DIMS = _dimensions("lead__", "lead__owner__")
 
 
 def _grouped(
-    qs: QuerySet, scope: _Scope, time_field: str, dims: dict[str, str], **aggregates: object
+    qs: QuerySet,
+    scope: _Scope | _Days,
+    time_field: str,
+    dims: dict[str, str],
+    by: tuple[str, ...] = (),
+    **aggregates: object,
 ) -> Iterator[tuple[Cell, dict]]:
     """One GROUP BY over (period, every dimension) rolled up to the totals and each dimension.
 
     The aggregates must be additive (counts, sums): the database groups the raw rows once at
-    the finest grain, and Python adds up the few grouped rows per member.
+    the finest grain, and Python adds up the few grouped rows per member. `by` names columns
+    annotated on `qs` to group by as well, so that an expensive one is computed once per row
+    rather than once per aggregate filtering on it: each aggregate then comes back per value,
+    as "name@value".
     """
     columns = {f"d_{dimension}": F(path) for dimension, path in dims.items()}
     rows = (
         qs.filter(scope.in_range(time_field))
         .annotate(p=scope.trunc(time_field), **columns)
-        .values("p", *columns)
+        .values("p", *columns, *by)
         .annotate(**aggregates)
         .order_by()
     )
@@ -247,11 +255,15 @@ def _grouped(
     for row in rows:
         period = row.pop("p")
         members = [(dimension, _key(dimension, row.pop(f"d_{dimension}"))) for dimension in dims]
+        split = "".join(f"@{row.pop(column)}" for column in by)
         for cell in [(period, "", ""), *((period, d, k) for d, k in members if k is not None)]:
-            sums = cells.setdefault(cell, dict.fromkeys(row))
+            sums = cells.setdefault(cell, {})
             for name, value in row.items():
+                name = f"{name}{split}"
                 if value is not None:  # sums of durations are timedeltas, so no 0 to start
-                    sums[name] = value if sums[name] is None else sums[name] + value
+                    sums[name] = value if sums.get(name) is None else sums[name] + value
+                else:
+                    sums.setdefault(name, None)
     for cell, sums in cells.items():
         yield cell, {name: 0 if value is None else value for name, value in sums.items()}
 
@@ -328,12 +340,12 @@ def _leads(scope: _Days, out: _Results) -> None:
             default=Value(0),
         ),
     )
-    steps = {m: Count("id", filter=Q(reach__gte=n)) for n, m in enumerate(FUNNEL_STEPS, 1)}
     qs = Lead.objects.annotate(reach=furthest)
-    for cell, row in _grouped(qs, scope, "created_at", LEAD_DIMS, n=Count("id"), **steps):
-        out.put("leads_created", cell, row["n"])
-        for metric in FUNNEL_STEPS:
-            out.put(metric, cell, row[metric])
+    for cell, row in _grouped(qs, scope, "created_at", LEAD_DIMS, ("reach",), n=Count("id")):
+        by_reach = [row.get(f"n@{reach}", 0) for reach in range(len(FUNNEL_STEPS) + 1)]
+        out.put("leads_created", cell, sum(by_reach))
+        for step, metric in enumerate(FUNNEL_STEPS, 1):
+            out.put(metric, cell, sum(by_reach[step:]))
 
 
 def _lead_max(qs: QuerySet, rank: Max) -> Coalesce:
@@ -374,14 +386,21 @@ def _handoff_cohorts(scope: _Days, out: _Results) -> None:
         | Q(status=Handoff.Status.REJECTED, decided_at__lte=F("cadence_due_at")),
         window_attempts=Coalesce(Subquery(attempts_in_window, output_field=IntegerField()), 0),
     )
+    # Where the cadence stands, computed once per handoff (each subquery once): 0 not yet
+    # due or closed out, 1 due and missed, 2 due and met.
+    due = Q(cadence_due_at__lte=scope.now, closed_out=False)
+    met = Q(window_attempts__gte=F("sla__attempts"))
+    qs = qs.annotate(
+        cadence=Case(When(~due, then=Value(0)), When(met, then=Value(2)), default=Value(1))
+    )
     responded = Q(responded_at__isnull=False)
-    cadence_due = Q(cadence_due_at__lte=scope.now, closed_out=False)
     accepted, rejected = Handoff.Status.ACCEPTED, Handoff.Status.REJECTED
     rows = _grouped(
         qs,
         scope,
         "handed_at",
         HANDOFF_DIMS,
+        ("cadence",),
         n=Count("id"),
         pending=Count("id", filter=Q(status=Handoff.Status.PENDING)),
         accepted=Count("id", filter=Q(status=accepted)),
@@ -390,20 +409,24 @@ def _handoff_cohorts(scope: _Days, out: _Results) -> None:
         won=Count("id", filter=Q(won=True)),
         fc_met=Count("id", filter=responded & Q(responded_at__lte=F("first_contact_due_at"))),
         fc_counted=Count("id", filter=responded | Q(first_contact_due_at__lte=scope.now)),
-        cad_counted=Count("id", filter=cadence_due),
-        cad_met=Count("id", filter=cadence_due & Q(window_attempts__gte=F("sla__attempts"))),
         speed=Sum("speed_to_lead_hours"),
         speeds=Count("speed_to_lead_hours"),
     )
-    for cell, r in rows:
+    for cell, split in rows:
+        r = {name: sum(split.get(f"{name}@{c}", 0) for c in range(3)) for name in _COHORT_SUMS}
+        cad_met, cad_missed = split.get("n@2", 0), split.get("n@1", 0)
         out.put("mqls", cell, r["n"])
         out.put("handoffs_pending", cell, r["pending"])
         out.put("acceptance_rate", cell, r["accepted"], r["accepted"] + r["rejected"])
         out.put("sql_rate", cell, r["sql"], r["accepted"])
         out.put("mql_to_won_rate", cell, r["won"], r["n"])
         out.put("sla_first_contact_rate", cell, r["fc_met"], r["fc_counted"])
-        out.put("sla_cadence_rate", cell, r["cad_met"], r["cad_counted"])
+        out.put("sla_cadence_rate", cell, cad_met, cad_met + cad_missed)
         out.put("_speed_to_lead", cell, Decimal(repr(float(r["speed"]))), r["speeds"])
+
+
+_COHORT_SUMS = ("n", "pending", "accepted", "rejected", "sql", "won", "fc_met", "fc_counted")
+_COHORT_SUMS += ("speed", "speeds")
 
 
 def _handoff_decisions(scope: _Days, out: _Results) -> None:
