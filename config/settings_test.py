@@ -19,3 +19,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = []  # noqa: F405
 # Tests run tasks in-process; the broker tests switch a real worker on explicitly.
 CELERY_TASK_ALWAYS_EAGER = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Tests always have a `replica` alias: a second connection to the primary's test database
+# (`TEST: MIRROR`), so that the router's tests can switch the router on. Nothing routes to it
+# unless DATABASE_ROUTERS says so, as in production without DATABASE_REPLICA_URL.
+DATABASES.setdefault("replica", {**DATABASES["default"], "TEST": {"MIRROR": "default"}})  # noqa: F405
