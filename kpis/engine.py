@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -613,20 +613,51 @@ def _batches(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
         yield batch
 
 
-_DAY_FAMILIES = (_leads, _handoff_cohorts, _handoff_decisions, _sqls, _deals, _campaign_costs)
+@dataclass(frozen=True)
+class _Family:
+    """A family of daily values: the funnel's part whose records it reads (the change log
+    names it), how it is computed, and the metrics it writes."""
+
+    part: str
+    compute: Callable[[_Days, _Results], None]
+    metrics: tuple[str, ...]
 
 
-def days_compute(*, days: Iterable[date], now: datetime) -> list[Value_]:
-    """Every additive value of these local days (`period_start` is the day)."""
-    runs = day_runs(days)
-    if not runs:
-        return []
-    scope = _Days(runs, ZoneInfo(settings.TIME_ZONE), now)
-    out = _Results()
-    for family in _DAY_FAMILIES:
-        family(scope, out)
-    _attribution(scope, out)
-    return out.values()
+FAMILIES = (
+    _Family("leads", _leads, ("leads_created", *FUNNEL_STEPS)),
+    _Family(
+        "handoffs",
+        _handoff_cohorts,
+        (
+            "mqls",
+            "handoffs_pending",
+            "acceptance_rate",
+            "sql_rate",
+            "mql_to_won_rate",
+            "sla_first_contact_rate",
+            "sla_cadence_rate",
+            "_speed_to_lead",
+        ),
+    ),
+    _Family("decisions", _handoff_decisions, ("sals", "rejections")),
+    _Family("stages", _sqls, ("sqls",)),
+    _Family(
+        "deals",
+        _deals,
+        (
+            "opportunities",
+            "deals_won",
+            "deals_lost",
+            "revenue_won",
+            "avg_deal_size",
+            "win_rate",
+            "_pipeline",
+            "_sales_cycle",
+        ),
+    ),
+    _Family("campaigns", _campaign_costs, ("campaign_cost",)),
+    _Family("wins", _attribution, ("attributed_revenue",)),
+)
 
 
 def _stored(value: Decimal | None) -> Decimal | None:
@@ -634,25 +665,39 @@ def _stored(value: Decimal | None) -> Decimal | None:
     return None if value is None else round(Decimal(value), 9)
 
 
-def days_refresh(*, days: Iterable[date], now: datetime) -> set[tuple[str, date]]:
-    """Recompute these days into `KpiDaily`, writing only the rows that changed. Returns the
+def days_refresh(
+    *,
+    days: Iterable[date] = (),
+    parts: Mapping[str, Iterable[date]] | None = None,
+    now: datetime,
+) -> set[tuple[str, date]]:
+    """Recompute into `KpiDaily` every family on `days`, and each family on the days logged
+    for its part of the funnel (`parts`), writing only the rows that changed. Returns the
     (metric, day) pairs that changed."""
-    days = sorted(set(days))
-    if not days:
-        return set()
-    computed = {
-        (v.metric, v.period_start, v.dimension, v.key, v.model): v
-        for v in days_compute(days=days, now=now)
-    }
+    every, parts = set(days), parts or {}
+    tz = ZoneInfo(settings.TIME_ZONE)
+    changed: set[tuple[str, date]] = set()
+    for family in FAMILIES:
+        runs = day_runs(every | set(parts.get(family.part, ())))
+        if runs:
+            out = _Results()
+            family.compute(_Days(runs, tz, now), out)
+            changed |= _days_write(out.values(), metrics=family.metrics, runs=runs)
+    return changed
+
+
+def _days_write(
+    values: list[Value_], *, metrics: tuple[str, ...], runs: tuple[tuple[date, date], ...]
+) -> set[tuple[str, date]]:
+    computed = {(v.metric, v.period_start, v.dimension, v.key, v.model): v for v in values}
     stored: dict[tuple, tuple] = {}
-    existing = KpiDaily.objects.filter(_in_runs("day", day_runs(days)))
+    existing = KpiDaily.objects.filter(_in_runs("day", runs), metric__in=metrics)
     for row in existing.values_list(
         "id", "metric", "day", "dimension", "key", "model", "numerator", "denominator"
     ).iterator(chunk_size=5000):
         stored[row[1:6]] = (row[0], _stored(row[6]), _stored(row[7]))
-    changed: set[tuple[str, date]] = set()
     gone = [pk for key, (pk, _, _) in stored.items() if key not in computed]
-    changed |= {key[:2] for key, _ in stored.items() if key not in computed}
+    changed = {key[:2] for key in stored if key not in computed}
     upserts = []
     for key, v in computed.items():
         before = stored.get(key)

@@ -93,7 +93,11 @@ def _recompute_dirty(*, now: datetime) -> int:
     changes = funnel_changes()
     if not changes:
         return 0
-    changed = days_refresh(days=[c.period_start for c in changes if c.period == DAY], now=now)
+    parts: dict[str, set[date]] = defaultdict(set)
+    for change in changes:
+        if change.period == DAY:
+            parts[change.part].add(change.period_start)
+    changed = days_refresh(days=parts.pop("", ()), parts=parts, now=now)
     work: dict[str, dict[date, set[str] | None]] = {kind: {} for kind in KINDS}
     horizon = funnel_horizon() if any(metric == "_pipeline" for metric, _ in changed) else None
     for metric, day in changed:

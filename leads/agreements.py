@@ -78,8 +78,8 @@ def sla_apply(*, sla_id: int, now: datetime | None = None, chunk: int = SLA_APPL
         sla = ServiceLevelAgreement.objects.select_for_update().get(pk=sla_id)
         if sla.applied_at is not None:  # a concurrent run finished first
             return changed
-        if sla.effective_from <= now:
-            funnel_changed(spans=[(sla.effective_from, now)])
+        if sla.effective_from <= now:  # the handoffs' SLA facts, on the days they were handed
+            funnel_changed(spans=[(sla.effective_from, now)], part="handoffs")
         sla.applied_at = now
         sla.save(update_fields=["applied_at"])
     return changed

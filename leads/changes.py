@@ -6,14 +6,16 @@ numbers (the KPI engine) that there is work (once per logging call: the engine d
 engine reads `funnel_changes` and clears what it recomputed with `funnel_changes_clear`. The
 funnel knows nothing of the engine.
 
-An entry is a local day (`period` "day": the records dated that day changed) or a whole
-period of a kind (its agreements changed: goals, forecasts, the SAL commitment, or it came into
-the computed range), logged with `funnel_periods_changed`.
+An entry is a local day (`period` "day") whose records of one part of the funnel changed
+(`PARTS`: the leads created that day, the handoffs handed over, the decisions, the stage
+events, the deals opened or closed, the deals won, the campaigns running; empty for every
+part), or a whole period of a kind (its agreements changed: goals, forecasts, the SAL
+commitment, or it came into the computed range), logged with `funnel_periods_changed`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -34,6 +36,7 @@ from leads.selectors import funnel_horizon, lead_activity
 funnel_change_committed = Signal()
 
 DAY = "day"  # an entry's `period` when it is a day
+PARTS = ("leads", "handoffs", "decisions", "stages", "deals", "wins", "campaigns")
 
 
 def _local_day(moment: datetime | date, tz: ZoneInfo) -> date:
@@ -45,19 +48,26 @@ def funnel_changed(
     at: datetime | date | None = None,
     instants: Iterable[datetime | date] = (),
     spans: Iterable[tuple[datetime | date, datetime | date]] = (),
+    part: str = "",
 ) -> int:
-    """Log the local days whose records changed, in the caller's transaction.
-
-    `at`/`instants` log the day of each moment; `spans` log every day of [first, last].
-    Returns how many days were logged.
+    """Log the local days whose records of `part` (every part by default) changed, in the
+    caller's transaction. `at`/`instants` log the day of each moment; `spans` log every day of
+    [first, last]. Returns how many days were logged.
     """
+    if part and part not in PARTS:
+        raise ValueError(f"No part of the funnel is called {part!r}.")
     tz = ZoneInfo(settings.TIME_ZONE)
     days = {_local_day(m, tz) for m in ([at] if at is not None else [])}
     days |= {_local_day(m, tz) for m in instants}
     for first, last in spans:
         first_day, last_day = _local_day(first, tz), _local_day(last, tz)
         days |= {first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)}
-    return _log([(DAY, day) for day in days])
+    return _log([(DAY, day, part) for day in days])
+
+
+def funnel_activity_changed(*, activity: Mapping[str, Iterable[date]]) -> int:
+    """Log each part's days (what `lead_activity` returns). Returns how many were logged."""
+    return _log([(DAY, day, part) for part, days in activity.items() for day in days])
 
 
 def funnel_periods_changed(*, spans: Iterable[tuple[datetime | date, datetime | date]]) -> int:
@@ -67,19 +77,22 @@ def funnel_periods_changed(*, spans: Iterable[tuple[datetime | date, datetime | 
     periods = set()
     for first, last in spans:
         first_day, last_day = _local_day(first, tz), _local_day(last, tz)
-        periods |= {(k, p) for k in KINDS for p in periods_overlapping(k, first_day, last_day)}
+        periods |= {(k, p, "") for k in KINDS for p in periods_overlapping(k, first_day, last_day)}
     return _log(periods)
 
 
-def _log(entries: Iterable[tuple[str, date]]) -> int:
+def _log(entries: Iterable[tuple[str, date, str]]) -> int:
     entries = sorted(set(entries))
     if not entries:
         return 0
     now = timezone.now()
     FunnelChange.objects.bulk_create(
-        [FunnelChange(period=k, period_start=p, marked_at=now) for k, p in entries],
+        [
+            FunnelChange(period=k, period_start=p, part=part, marked_at=now)
+            for k, p, part in entries
+        ],
         update_conflicts=True,
-        unique_fields=["period", "period_start"],
+        unique_fields=["period", "period_start", "part"],
         update_fields=["marked_at"],
         batch_size=500,
     )
@@ -92,7 +105,7 @@ def funnel_leads_changed(*, lead_ids: Iterable[int], chunk: int = 2000) -> None:
     campaign's new channel is a dimension of all of its leads' numbers)."""
     ids = sorted(set(lead_ids))
     for start in range(0, len(ids), chunk):
-        funnel_changed(instants=lead_activity(lead_ids=ids[start : start + chunk]))
+        funnel_activity_changed(activity=lead_activity(lead_ids=ids[start : start + chunk]))
 
 
 def funnel_deadlines_passed(*, since: datetime, until: datetime) -> int:
@@ -109,7 +122,7 @@ def funnel_deadlines_passed(*, since: datetime, until: datetime) -> int:
         .distinct()
         .order_by()
     )
-    return funnel_changed(instants=list(days))
+    return funnel_changed(instants=list(days), part="handoffs")
 
 
 @contextmanager

@@ -244,7 +244,12 @@ class Handoff(models.Model):
                 name="handoff_rating_1_to_5",
             ),
         ]
-        indexes = [models.Index(fields=["owner", "status"])]
+        indexes = [
+            models.Index(fields=["owner", "status"]),
+            # The sweep of deadlines that passed since the last KPI run.
+            models.Index(fields=["first_contact_due_at"]),
+            models.Index(fields=["cadence_due_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"Handoff of {self.lead} ({self.status})"
@@ -340,12 +345,17 @@ class FunnelChange(models.Model):
 
     period = models.CharField(max_length=8)
     period_start = models.DateField()
+    # For a day: the part of the funnel whose records of that day changed (`leads.changes.PARTS`),
+    # or empty for all of them.
+    part = models.CharField(max_length=16, blank=True, default="")
     marked_at = models.DateTimeField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["period", "period_start"], name="funnel_change_unique")
+            models.UniqueConstraint(
+                fields=["period", "period_start", "part"], name="funnel_change_unique"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.period} {self.period_start}"
+        return f"{self.period} {self.period_start} {self.part}".rstrip()

@@ -424,3 +424,17 @@ def test_a_period_is_the_sum_of_its_stored_days(march: World) -> None:
     only = periods_compute(kind="month", periods=[MARCH], now=LATER, metrics=["leads_created"])
     assert {(v.metric, v.dimension, v.numerator) for v in only if v.dimension in ("", "segment")} == {
         ("leads_created", "", 2), ("leads_created", "segment", 1)}  # fmt: skip
+
+
+def test_each_family_writes_only_the_metrics_it_declares(march: World) -> None:
+    from zoneinfo import ZoneInfo
+
+    from kpis import engine
+
+    scope = engine._Days(((FEB, date(2026, 4, 30)),), ZoneInfo("UTC"), LATER)
+    for family in engine.FAMILIES:
+        out = engine._Results()
+        family.compute(scope, out)
+        written = {v.metric for v in out.values()}
+        assert written, family.part
+        assert written <= set(family.metrics), family.part

@@ -86,7 +86,7 @@ def test_a_recompute_that_fails_half_way_keeps_the_previous_snapshots(
     def explode(*args: object) -> None:
         raise RuntimeError("worker died")
 
-    monkeypatch.setattr(engine, "_attribution", explode)
+    monkeypatch.setattr(engine, "_percentile_metrics", explode)
     with pytest.raises(RuntimeError):
         kpis_recompute(kind="month", periods=[MARCH])
     assert snapshot_rows() == before
