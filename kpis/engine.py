@@ -991,7 +991,7 @@ def periods_compute(
         _pipeline(scope, out)
     _percentile_metrics(scope, out, needed)
     costs = _costs(out)
-    if needed & {m for m, _ in _COST_PER} | {"campaign_cost", "marketing_sla_attainment"}:
+    if needed & {"campaign_cost", "marketing_sla_attainment", *(m for m, _ in _COST_PER)}:
         _marketing(scope, out, costs)
     if needed & {"attributed_revenue", "campaign_roi"}:
         _roi(scope, out, costs)

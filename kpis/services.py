@@ -81,6 +81,12 @@ def kpis_recompute_dirty(*, now: datetime | None = None) -> int:
         _recomputing.reset(token)
 
 
+#: What each agreement a whole period's log entry names sets (the rest: the whole period).
+AGREEMENT_METRICS: dict[str, frozenset[str]] = {
+    "goals": frozenset({"goal_attainment", "scorecard_attainment", "forecast_accuracy"}),
+    "sla": frozenset({"marketing_sla_attainment"}),
+}
+
 _recomputing: ContextVar[bool] = ContextVar("kpis_recomputing", default=False)
 
 
@@ -114,7 +120,12 @@ def _recompute_dirty(*, now: datetime) -> int:
                     found |= moved
     for change in changes:
         if change.period in KINDS:
-            work[change.period][change.period_start] = None  # the whole period
+            found = work[change.period].setdefault(change.period_start, set())
+            moved = AGREEMENT_METRICS.get(change.part)
+            if found is None or moved is None:
+                work[change.period][change.period_start] = None  # the whole period
+            else:
+                found |= moved
     for kind, periods in work.items():
         by_metrics: dict[frozenset[str] | None, list[date]] = defaultdict(list)
         for start, metrics in periods.items():

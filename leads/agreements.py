@@ -38,7 +38,7 @@ def agreement_version_apply(
     """
     if isinstance(version, ServiceLevelAgreement):
         if version.effective_from <= now:  # its SAL commitment, in every period since
-            funnel_periods_changed(spans=[(version.effective_from, now)])
+            funnel_periods_changed(spans=[(version.effective_from, now)], part="sla")
         sla_id = version.pk
 
         def dispatch() -> None:

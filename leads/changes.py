@@ -10,7 +10,8 @@ An entry is a local day (`period` "day") whose records of one part of the funnel
 (`PARTS`: the leads created that day, the handoffs handed over, the decisions, the stage
 events, the deals opened or closed, the deals won, the campaigns running; empty for every
 part), or a whole period of a kind (its agreements changed: goals, forecasts, the SAL
-commitment, or it came into the computed range), logged with `funnel_periods_changed`.
+commitment, or it came into the computed range), logged with `funnel_periods_changed` and
+named by the agreement (`AGREEMENTS`; empty for everything).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ funnel_change_committed = Signal()
 
 DAY = "day"  # an entry's `period` when it is a day
 PARTS = ("leads", "handoffs", "decisions", "stages", "deals", "wins", "campaigns")
+AGREEMENTS = ("goals", "sla")  # a whole period's `part`: the agreement that changed
 
 
 def _local_day(moment: datetime | date, tz: ZoneInfo) -> date:
@@ -70,14 +72,22 @@ def funnel_activity_changed(*, activity: Mapping[str, Iterable[date]]) -> int:
     return _log([(DAY, day, part) for part, days in activity.items() for day in days])
 
 
-def funnel_periods_changed(*, spans: Iterable[tuple[datetime | date, datetime | date]]) -> int:
-    """Log every period of every kind overlapping each [first, last], to be recomputed whole
-    (what is derived from its days changed, not the days). Returns how many were logged."""
+def funnel_periods_changed(
+    *, spans: Iterable[tuple[datetime | date, datetime | date]], part: str = ""
+) -> int:
+    """Log every period of every kind overlapping each [first, last], to be recomputed from
+    its days (what is derived from them changed, not the days): what an agreement sets
+    (`AGREEMENTS`: "goals" for goals, forecasts and payout curves, "sla" for the SAL
+    commitment), or everything by default. Returns how many were logged."""
+    if part and part not in AGREEMENTS:
+        raise ValueError(f"No agreement is called {part!r}.")
     tz = ZoneInfo(settings.TIME_ZONE)
     periods = set()
     for first, last in spans:
         first_day, last_day = _local_day(first, tz), _local_day(last, tz)
-        periods |= {(k, p, "") for k in KINDS for p in periods_overlapping(k, first_day, last_day)}
+        periods |= {
+            (k, p, part) for k in KINDS for p in periods_overlapping(k, first_day, last_day)
+        }
     return _log(periods)
 
 

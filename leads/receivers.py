@@ -25,4 +25,4 @@ def on_version_approved(sender: type, *, version: Any, by: Any, now: datetime, *
 def on_agreement_changed(
     sender: type, *, spans: list[tuple[datetime | date, datetime | date]], **_: Any
 ) -> None:
-    funnel_periods_changed(spans=spans)  # goals, forecasts, payout curves: the periods'
+    funnel_periods_changed(spans=spans, part="goals")  # goals, forecasts, payout curves

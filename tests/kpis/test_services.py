@@ -34,7 +34,7 @@ from leads.models import (
     StageEvent,
     Touch,
 )
-from tests.conftest import World
+from tests.conftest import World, goal
 
 pytestmark = pytest.mark.django_db
 MARCH = date(2026, 3, 1)
@@ -538,3 +538,18 @@ def test_after_an_upgrade_the_first_dirty_run_builds_every_day_in_full(
     assert KpiDaily.objects.filter(metric="revenue_won", day__month=3).exists()
     assert RecomputeJob.objects.get().status == "done"
     assert not EngineMark.objects.filter(name="rebuild").exists()
+
+
+def test_a_goal_edit_recomputes_the_goals_of_its_periods_only(
+    world: World, marketing_manager: object
+) -> None:
+    world.lead("2026-03-02T09:00:00+00:00")
+    kpis_recompute_dirty(now=datetime(2026, 3, 10, tzinfo=UTC))
+    goal(marketing_manager, metric="leads_created", target=Decimal(4), name="Leads in March",
+         specific="Marketing brings 4 leads in March.")  # fmt: skip
+    logged = set(FunnelChange.objects.values_list("period", "period_start", "part"))
+    assert logged == {("week", date(2026, 3, d), "goals") for d in (2, 9, 16, 23, 30)} | {
+        ("week", date(2026, 2, 23), "goals"), ("month", MARCH, "goals"),
+        ("quarter", date(2026, 1, 1), "goals")}  # fmt: skip
+    kpis_recompute_dirty(now=datetime(2026, 3, 11, tzinfo=UTC))
+    assert _ratio("scorecard_attainment", "month", MARCH) == (Decimal("0.25"), 1)
