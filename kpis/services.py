@@ -22,7 +22,6 @@ from core.periods import (
     next_period,
     period_start,
     periods_overlapping,
-    unit_periods,
 )
 from kpis.engine import (
     Value_,
@@ -234,15 +233,34 @@ def _snapshots_write(
     return len(rows)
 
 
-def kpis_recompute_unit(*, kind: str, month: date, now: datetime | None = None) -> int:
+def kpis_recompute_unit(
+    *,
+    kind: str,
+    month: date,
+    since: date | None = None,
+    until: date | None = None,
+    job_id: str | None = None,
+    now: datetime | None = None,
+) -> int:
     """One fan-out unit of a full recompute: the days of `month` into the daily partials
-    (kind "day"), or the periods of `kind` starting in `month` from the stored days."""
+    (kind "day"); or, from the stored days, the periods of `kind` starting in the year of
+    `month` that hold a day of [since, until] (the job's range with `job_id`; every period of
+    that year without either)."""
     now = now or timezone.now()
+    if job_id is not None:
+        since, until = RecomputeJob.objects.values_list("since", "until").get(pk=job_id)
     if kind == DAY:
         last = next_period("month", month) - timedelta(days=1)
         days_refresh(days=[month + timedelta(days=n) for n in range(last.day)], now=now)
         return 0
-    return _snapshots_write(kind=kind, periods=unit_periods(kind, month), now=now)
+    year = month.replace(month=1, day=1)
+    first = max(since or year, year - timedelta(days=6))  # a week starting in December
+    periods = [
+        start
+        for start in periods_overlapping(kind, first, until or date(year.year, 12, 31))
+        if start.year == year.year
+    ]
+    return _snapshots_write(kind=kind, periods=periods, now=now)
 
 
 def _data_start() -> date:
@@ -264,19 +282,18 @@ def recompute_units(
     *, since: date | None = None, until: date | None = None
 ) -> list[tuple[str, date]]:
     """The units of a full recompute: first the days of every month (kind "day"), then each
-    (period kind, month) owning a period of any kind that holds a day of [first, last], oldest
+    (period kind, year) owning a period of any kind that holds a day of [first, last], oldest
     first. A quarter or a week holding `first` may start one or more months before it (data
     from 2 December needs the quarter of 1 October and the week of 1 December), so the days
     start from the first of those months."""
     first = since or _data_start()
     last = until or funnel_data_end()
-    units = {
-        (kind, start.replace(day=1))
-        for kind in KINDS
-        for start in periods_overlapping(kind, first, last)
-    }
-    periods = sorted(units, key=lambda unit: (unit[1], KINDS.index(unit[0])))
-    months = months_between(min(month for _, month in units), last) if units else []
+    starts = [(kind, start) for kind in KINDS for start in periods_overlapping(kind, first, last)]
+    if not starts:
+        return []
+    months = months_between(min(start for _, start in starts).replace(day=1), last)
+    years = {(kind, date(start.year, 1, 1)) for kind, start in starts}
+    periods = sorted(years, key=lambda unit: (unit[1], KINDS.index(unit[0])))
     return [(DAY, month) for month in months] + periods
 
 
@@ -314,7 +331,7 @@ def recompute_job_run(*, job: RecomputeJob, on_unit: Callable[[], None] = lambda
     """Run a job's units in this process, one after the other (the embedded mode)."""
     for kind, month in recompute_units(since=job.since, until=job.until):
         try:
-            kpis_recompute_unit(kind=kind, month=month)
+            kpis_recompute_unit(kind=kind, month=month, since=job.since, until=job.until)
         except Exception as exc:
             recompute_job_unit_done(job_id=str(job.pk), failed=True, error=f"{kind} {month}: {exc}")
         else:

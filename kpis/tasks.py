@@ -31,11 +31,12 @@ def kpis_recompute_dirty_task(self) -> int:  # noqa: ANN001
 
 @shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=30)
 def kpis_recompute_unit_task(self, job_id: str, kind: str, month: str) -> int:  # noqa: ANN001
-    """One unit of a full recompute: the periods of `kind` starting in `month`."""
+    """One unit of a full recompute: the days of `month` (kind "day"), or the periods of
+    `kind` starting in the year of `month`."""
     from kpis.services import kpis_recompute_unit, recompute_job_unit_done
 
     try:
-        written = kpis_recompute_unit(kind=kind, month=date.fromisoformat(month))
+        written = kpis_recompute_unit(kind=kind, month=date.fromisoformat(month), job_id=job_id)
     except Exception as exc:
         try:
             raise self.retry(exc=exc)
