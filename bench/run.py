@@ -88,10 +88,13 @@ INFO: list[str] = [
     "dashboard_p50_ms",
     "dashboard_rps",
     "hello_rps",
+    "dashboard_c1_p50_ms",
     "dashboard_cold_p95_ms",
     "dashboard_warm_p95_ms",
     "kpi_api_rps",
+    "kpi_api_c1_p50_ms",
     "inbox_p50_ms",
+    "inbox_c1_p50_ms",
     "inbox_decide_p50_ms",
     "ingest_records_per_s",
     "ingest_floor_records_per_s",
@@ -575,6 +578,12 @@ class Bench:
         )
         return result
 
+    def unloaded(self, name: str, requests: list[dict[str, Any]]) -> float | None:
+        """The median with one client at a time: the server's own time, no queueing (with 16
+        clients on 2 sync workers a request waits for about 8 others)."""
+        users = sorted({r["user"] for r in requests if r.get("user")})
+        return self.load(f"{name}_c1", requests, concurrency=1, users=users)["p50_ms"]
+
     def dashboard_urls(self) -> list[str]:
         filters = ["", *(f"channel={c}" for c in CHANNELS), *(f"owner={r}" for r in REPS)]
         return [
@@ -604,6 +613,7 @@ class Bench:
             dashboard_p95_ms=dashboard["p95_ms"],
             dashboard_rps=dashboard["rps"],
         )
+        self.results["dashboard_c1_p50_ms"] = self.unloaded("dashboard", home[:30])
 
     def load_api(self) -> None:
         queries = [
@@ -614,6 +624,9 @@ class Bench:
             "kpi_api", [{"path": queries[i % len(queries)], "auth": "token"} for i in range(n)]
         )
         self.results.update(kpi_api_p95_ms=api["p95_ms"], kpi_api_rps=api["rps"])
+        self.results["kpi_api_c1_p50_ms"] = self.unloaded(
+            "kpi_api", [{"path": q, "auth": "token"} for q in queries] * 3
+        )
 
     def load_inbox(self) -> None:
         from leads.models import Handoff, RejectionReason
@@ -622,6 +635,7 @@ class Bench:
         inbox = [{"path": "/leads/inbox/", "user": REPS[i % len(REPS)]} for i in range(n)]
         result = self.load("inbox", inbox, users=REPS)
         self.results.update(inbox_p50_ms=result["p50_ms"], inbox_p95_ms=result["p95_ms"])
+        self.results["inbox_c1_p50_ms"] = self.unloaded("inbox", inbox[:30])
 
         pending = list(
             Handoff.objects.filter(status=Handoff.Status.PENDING, owner__username__in=REPS)
