@@ -313,6 +313,7 @@ class Bench:
         self.base = ""
         self.token = ""
         self.worker_name = ""
+        self.leads_in_db: int | None = None
 
     def scaled(self, n: int) -> int:
         return max(1, round(n * self.args.scale))
@@ -369,6 +370,8 @@ class Bench:
         return self.procs.run(name, [PY, "manage.py", *args], self.env)
 
     def seed(self) -> None:
+        from leads.models import Lead
+
         fresh = self.prepare_database()
         self.flush_redis()
         self.manage("migrate", "migrate", "--noinput")
@@ -389,6 +392,7 @@ class Bench:
             log("--reuse: kept the seeded database (seed_seconds not measured)")
             self.results["seed_seconds"] = None
         self.results["analyze_seconds"] = self.analyze()
+        self.leads_in_db = Lead.objects.count()
         self.manage("collectstatic", "collectstatic", "--noinput")
 
     def analyze(self) -> float:
@@ -744,7 +748,9 @@ class Bench:
                     f"({','.join('?' * len(REPS))}) ORDER BY h.id LIMIT ?",
                     [*REPS, decisions],
                 ).fetchall()
-                reasons = [r for (r,) in db.execute("SELECT code FROM leads_rejectionreason")]
+                reasons = [
+                    r for (r,) in db.execute("SELECT code FROM leads_rejectionreason WHERE active")
+                ]
             requests = []
             for i, (pk, owner) in enumerate(pending):
                 verb = "reject" if i % 2 else "accept"
@@ -849,6 +855,7 @@ class Bench:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "months": self.args.months,
+            "leads_in_db": self.leads_in_db,  # after seeding; may differ from `leads` with --reuse
             "gunicorn_workers": GUNICORN_WORKERS,
             "concurrency": CONCURRENCY,
             "scale": self.args.scale,
