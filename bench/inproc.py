@@ -50,6 +50,9 @@ FLOOR_TABLES: dict[str, tuple[str, str, str]] = {
 }
 
 
+MAX_RUNS = 20  # recompute runs until the change log is empty (each run may log what time moved)
+
+
 def emit(result: dict[str, Any]) -> None:
     print(json.dumps(result, default=str), flush=True)
 
@@ -134,13 +137,16 @@ def _recompute_after_event(lead: Lead, tag: str) -> dict[str, Any]:
     dirty = dict(
         FunnelChange.objects.values_list("period").annotate(n=Count("id")).order_by("period")
     )
-    start = time.perf_counter()
+    start, runs = time.perf_counter(), 0
     while FunnelChange.objects.exists():
+        if runs == MAX_RUNS:
+            raise SystemExit(f"the change log still has entries after {MAX_RUNS} runs")
         kpis_recompute_dirty()
+        runs += 1
     seconds = time.perf_counter() - start
     first = StageEvent.objects.filter(lead=lead).aggregate(m=Min("occurred_at"))["m"]
     history_days = (now - min(filter(None, [first, lead.created_at]))).days
-    return {"seconds": seconds, "dirty_periods": dirty, "history_days": history_days}
+    return {"seconds": seconds, "runs": runs, "logged": dirty, "history_days": history_days}
 
 
 def incremental() -> dict[str, Any]:
@@ -150,7 +156,9 @@ def incremental() -> dict[str, Any]:
     does the recompute and times it, and no worker races it.
     """
     funnel_change_committed.disconnect(dispatch_uid="kpis-recompute-changed-periods")
-    while FunnelChange.objects.exists():  # leftovers are not part of the measurement
+    for _ in range(MAX_RUNS):  # leftovers are not part of the measurement
+        if not FunnelChange.objects.exists():
+            break
         kpis_recompute_dirty()
     short = _recompute_after_event(_short_lead(), "short")
     long = _recompute_after_event(_long_lead(), "long")

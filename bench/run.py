@@ -269,7 +269,7 @@ def http(
 
 def server_env(db_url: str, redis_url: str) -> dict[str, str]:
     """Production settings on plain HTTP at 127.0.0.1, with the API throttle raised."""
-    env = dict(START_ENV)
+    env = {k: v for k, v in START_ENV.items() if k != "DATABASE_REPLICA_URL"}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DATABASE_URL=db_url,
@@ -293,7 +293,8 @@ def server_env(db_url: str, redis_url: str) -> dict[str, str]:
 
 def embedded_env() -> dict[str, str]:
     """What `make run` gives the app: no DATABASE_URL, no REDIS_URL, DEBUG with a local key."""
-    unset = {"DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
+    unset = {"DATABASE_URL", "DATABASE_REPLICA_URL", "REDIS_URL", "ALLOWED_HOSTS"}
+    unset.add("DJANGO_SETTINGS_MODULE")
     env = {k: v for k, v in START_ENV.items() if k not in unset}
     env.update(DEBUG="true", SECRET_KEY="local-dev-only", PYTHONUNBUFFERED="1")
     return env
@@ -314,6 +315,7 @@ class Bench:
         self.token = ""
         self.worker_name = ""
         self.leads_in_db: int | None = None
+        self.database: dict[str, Any] = {}
 
     def scaled(self, n: int) -> int:
         return max(1, round(n * self.args.scale))
@@ -393,7 +395,30 @@ class Bench:
             self.results["seed_seconds"] = None
         self.results["analyze_seconds"] = self.analyze()
         self.leads_in_db = Lead.objects.count()
+        self.database = self.describe_database()
         self.manage("collectstatic", "collectstatic", "--noinput")
+
+    def describe_database(self) -> dict[str, Any]:
+        """What docs/scaling.md asks to record next to the figures: size, events, settings."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_database_size(current_database())")
+            size = cursor.fetchone()[0]
+            counts = {}
+            for table in ("leads_touch", "leads_stageevent", "leads_contactattempt"):
+                cursor.execute(f"SELECT count(*) FROM {table}")
+                counts[table] = cursor.fetchone()[0]
+            settings = {}
+            for name in ("shared_buffers", "work_mem", "autovacuum", "max_parallel_workers"):
+                cursor.execute(f"SHOW {name}")
+                settings[name] = cursor.fetchone()[0]
+        return {
+            "size_mb": size / 2**20,
+            "events": sum(counts.values()),
+            "event_rows": counts,
+            "postgresql": settings,
+        }
 
     def analyze(self) -> float:
         """`VACUUM (ANALYZE)` the fresh tables, as autovacuum would soon after a bulk load.
@@ -856,6 +881,7 @@ class Bench:
             "python": platform.python_version(),
             "months": self.args.months,
             "leads_in_db": self.leads_in_db,  # after seeding; may differ from `leads` with --reuse
+            "database": self.database,
             "gunicorn_workers": GUNICORN_WORKERS,
             "concurrency": CONCURRENCY,
             "scale": self.args.scale,
