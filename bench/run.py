@@ -173,9 +173,10 @@ class Procs:
         env: dict[str, str],
         cwd: Path = ROOT,
         stdout: Path | None = None,
+        logname: str | None = None,
     ) -> subprocess.Popen:
         LOGS.mkdir(exist_ok=True)
-        logfile = (LOGS / f"{name}.log").open("w")
+        logfile = (LOGS / f"{logname or name}.log").open("w")
         out = stdout.open("w") if stdout else logfile
         process = subprocess.Popen(
             cmd, cwd=cwd, env=env, stdout=out, stderr=logfile, start_new_session=True
@@ -477,7 +478,7 @@ class Bench:
         cmd = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO"]
         cmd += ["--concurrency", str(concurrency), "-n", name, "--without-gossip"]
         cmd += ["--without-mingle", "--without-heartbeat"]
-        self.procs.start("worker", cmd, self.env)
+        self.procs.start("worker", cmd, self.env, logname=f"worker-c{concurrency}")
         self.worker_name = name
         wait_for("celery worker", lambda: bool(app.control.ping([name], timeout=1)))
 
