@@ -25,7 +25,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -63,6 +63,7 @@ from django.utils import timezone
 from alignment import scorecard as card
 from alignment.models import Goal, RevenueForecast, ServiceLevelAgreement
 from alignment.selectors import payout_curve_for, payout_curves
+from config.db import rows_sync
 from core import attribution
 from core.catalog import COST_DIMS, METRICS
 from core.periods import elapsed_share, local_midnight, next_period, period_start
@@ -715,16 +716,13 @@ def _days_write(
                     denominator=v.denominator,
                 )
             )
-    with transaction.atomic():
-        for start in range(0, len(gone), 5000):
-            KpiDaily.objects.filter(pk__in=gone[start : start + 5000]).delete()
-        KpiDaily.objects.bulk_create(
-            upserts,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["metric", "day", "dimension", "key", "model"],
-            update_fields=["numerator", "denominator"],
-        )
+    rows_sync(
+        KpiDaily,
+        gone=gone,
+        rows=upserts,
+        unique_fields=["metric", "day", "dimension", "key", "model"],
+        update_fields=["numerator", "denominator"],
+    )
     return changed
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
+from config.db import rows_sync
 from core.periods import (
     KINDS,
     months_between,
@@ -220,16 +221,13 @@ def _snapshots_write(
             )
         )
     gone = [pk for key, (pk, _) in stored.items() if key not in seen]
-    with transaction.atomic():
-        for start in range(0, len(gone), 5000):
-            KpiSnapshot.objects.filter(pk__in=gone[start : start + 5000]).delete()
-        KpiSnapshot.objects.bulk_create(
-            rows,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["metric", "period", "period_start", "dimension", "key", "model"],
-            update_fields=["value", "numerator", "denominator", "computed_at"],
-        )
+    rows_sync(
+        KpiSnapshot,
+        gone=gone,
+        rows=rows,
+        unique_fields=["metric", "period", "period_start", "dimension", "key", "model"],
+        update_fields=["value", "numerator", "denominator", "computed_at"],
+    )
     return len(rows)
 
 
