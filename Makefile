@@ -35,12 +35,12 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Benchmarks print ratios against a baseline measured in the same process; point DATABASE_URL at
-# the database to measure (e.g. one loaded with `manage.py seed_demo --leads 1000000`).
+# The benchmark suite (README: Benchmarks): seeds LEADS leads into a dedicated PostgreSQL database
+# (BENCH_DATABASE_URL, dropped first) and Redis db (BENCH_REDIS_URL, flushed), runs gunicorn and a
+# Celery worker on loopback, prints a table and writes bench/results.json. Part of no CI run.
+LEADS ?= 1000000
 bench: install
-	$(RUN_ENV) $(BIN)/python bench/recompute.py
-	$(RUN_ENV) $(BIN)/python bench/pages.py
-	$(RUN_ENV) $(BIN)/python bench/ingest.py
+	$(BIN)/python bench/run.py --leads $(LEADS) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

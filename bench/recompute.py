@@ -23,8 +23,13 @@ from django.db.models import Max
 from django.utils import timezone
 
 from kpis.engine import compute
-from core.periods import period_bounds, period_start, previous_period, unit_periods
-from kpis.services import kpis_recompute, kpis_recompute_dirty, recompute_units
+from core.periods import period_bounds, period_start, previous_period
+from kpis.services import (
+    kpis_recompute,
+    kpis_recompute_dirty,
+    kpis_recompute_unit,
+    recompute_units,
+)
 from leads.models import Handoff
 from leads.services import stage_events_upsert
 
@@ -102,7 +107,7 @@ def main() -> None:
 
         def full() -> None:
             for kind, unit_month in units:
-                kpis_recompute(kind=kind, periods=unit_periods(kind, unit_month))
+                kpis_recompute_unit(kind=kind, month=unit_month)
 
         seconds = timed(full)
         report(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 
 def update_rows(
@@ -32,3 +32,26 @@ def update_rows(
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
     return len(params)
+
+
+def rows_sync(
+    model: type[models.Model],
+    *,
+    gone: Sequence[int],
+    rows: Sequence[models.Model],
+    unique_fields: Sequence[str],
+    update_fields: Sequence[str],
+    chunk: int = 5000,
+) -> None:
+    """In one transaction, delete the rows whose ids are `gone` and insert `rows`, updating
+    `update_fields` of those that exist on `unique_fields` (INSERT … ON CONFLICT)."""
+    with transaction.atomic():
+        for start in range(0, len(gone), chunk):
+            model.objects.filter(pk__in=gone[start : start + chunk]).delete()
+        model.objects.bulk_create(
+            rows,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=list(unique_fields),
+            update_fields=list(update_fields),
+        )

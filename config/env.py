@@ -87,6 +87,25 @@ def env_database(name: str, default_sqlite_path: str) -> dict:
     return config
 
 
+def env_replica_database(name: str, primary: dict, *, primary_name: str) -> dict | None:
+    """A read replica of the `primary` database, or None when `name` is unset or empty.
+
+    The replica must be the same kind of database as the primary. Under test it mirrors the
+    primary (`TEST: MIRROR`): tests see one database through both aliases and never try to
+    create a test database on a read-only server.
+    """
+    if not os.environ.get(name, "").strip():
+        return None
+    config = env_database(name, "")
+    engine, primary_engine = (c["ENGINE"].rsplit(".", 1)[-1] for c in (config, primary))
+    if engine != primary_engine:
+        raise ImproperlyConfigured(
+            f"{name} must be a replica of {primary_name}: the same kind of database "
+            f"(got {engine} for a {primary_engine} primary)."
+        )
+    return {**config, "TEST": {"MIRROR": "default"}}
+
+
 def env_redis_url(name: str) -> str:
     value = os.environ.get(name, "").strip()
     if value and not value.startswith(("redis://", "rediss://")):

@@ -13,6 +13,7 @@ from config.env import (
     env_list,
     env_rate,
     env_redis_url,
+    env_replica_database,
     env_str,
     env_timezone,
 )
@@ -77,6 +78,16 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env_database("DATABASE_URL", str(BASE_DIR / "db.sqlite3"))}
+# An optional read replica: the KPI pages and the GET API read from it, everything else (and
+# every request that writes) uses the primary. Unset: one database, no router (docs/scaling.md).
+_replica = env_replica_database(
+    "DATABASE_REPLICA_URL", DATABASES["default"], primary_name="DATABASE_URL"
+)
+DATABASE_ROUTERS: list[str] = []
+if _replica is not None:
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+    MIDDLEWARE.append("config.db_router.ReplicaReadsMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

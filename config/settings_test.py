@@ -21,3 +21,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 # …and a write's recompute in the request, so that a test reads its numbers right after.
 KPI_RECOMPUTE_IN_BACKGROUND = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Tests always have a `replica` alias: a second connection to the primary's test database
+# (`TEST: MIRROR`), so that the router's tests can switch the router on. Nothing routes to it
+# unless DATABASE_ROUTERS says so, as in production without DATABASE_REPLICA_URL.
+DATABASES.setdefault("replica", {**DATABASES["default"], "TEST": {"MIRROR": "default"}})  # noqa: F405

@@ -26,6 +26,7 @@ import time
 from django.conf import settings
 from django.db import connections
 
+from config.locks import single_flight
 from kpis.services import kpis_recompute_dirty, kpis_schedule_dirty_recompute
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 #: A round starts this long after the last write that asked for it, so that a burst of writes
 #: (a rep working through the inbox) is recomputed once, not once a click.
 QUIET_SECONDS = 1.0
+
+THREAD_NAME = "kpis-recompute"
 
 _lock = threading.Lock()
 _state: dict = {"thread": None, "again": False, "asked_at": 0.0}
@@ -45,11 +48,13 @@ def kpis_recompute_soon() -> None:
     if not (settings.CELERY_TASK_ALWAYS_EAGER and settings.KPI_RECOMPUTE_IN_BACKGROUND):
         kpis_schedule_dirty_recompute()
         return
+    if threading.current_thread().name == THREAD_NAME:
+        return  # logged by the round running here, which reads the log to its end
     with _lock:
         _state["again"], _state["asked_at"] = True, time.monotonic()
         if _state["thread"] is None:
             # Not a daemon: a management command's process waits for its writes' numbers.
-            thread = threading.Thread(target=_run, name="kpis-recompute", daemon=False)
+            thread = threading.Thread(target=_run, name=THREAD_NAME, daemon=False)
             _state["thread"] = thread
             thread.start()
 
@@ -84,8 +89,10 @@ def _run() -> None:
                 time.sleep(quiet)
                 continue
             try:
-                while kpis_recompute_dirty():  # until the change log is empty
-                    pass
+                # The lock of the Celery task: an eager run in this process excludes this one.
+                with single_flight("kpis:recompute-dirty", seconds=600) as mine:
+                    while mine and kpis_recompute_dirty():  # until the change log is empty
+                        pass
             except Exception:
                 log.exception("The background KPI recompute failed; its periods stay logged.")
                 with _lock:

@@ -1,23 +1,31 @@
-"""The metric engine: SPEC §4 and §5 computed from the event tables, in SQL.
+"""The metric engine: SPEC §4 and §5 computed from the event tables, in SQL, in two stages.
 
-`compute(kind=..., periods=...)` returns every value of every metric for the given periods of
-one kind. Each family of metrics is one GROUP BY per source table, time column and dimension
-(all periods at once); ratios keep their numerator and denominator. Python only combines the
-aggregated rows, streams won deals' touch lists through the attribution models, and spreads
-campaign costs over days (campaigns are few).
+1. **Days** (`days_refresh`): every additive value (counts, sums, the numerators and
+   denominators of ratios, campaign costs, attributed revenue, the open pipeline's daily
+   change) for each local day and dimension member, stored in `KpiDaily`. Each family is one
+   GROUP BY per source table over the days asked for; only rows that changed are written, and
+   the changed (metric, day) pairs come back.
+2. **Periods** (`periods_compute`): a week, month or quarter is the sum of its days (one
+   GROUP BY per kind over `KpiDaily`); the open pipeline is a running sum of its daily
+   changes; the percentiles read the raw rows of the period; costs per result, ROI, the SAL
+   commitment, forecasts and goals are derived from the sums. Asked for some metrics only,
+   it computes what those need.
+
+`compute(kind=..., periods=...)` does both for the given periods: every value of every metric.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -27,6 +35,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FloatField,
     IntegerField,
     Max,
     Min,
@@ -43,6 +52,8 @@ from django.db.models.functions import (
     Coalesce,
     Greatest,
     RowNumber,
+    Trunc,
+    TruncDate,
     TruncMonth,
     TruncQuarter,
     TruncWeek,
@@ -52,9 +63,11 @@ from django.utils import timezone
 from alignment import scorecard as card
 from alignment.models import Goal, RevenueForecast, ServiceLevelAgreement
 from alignment.selectors import payout_curve_for, payout_curves
+from config.db import rows_sync
 from core import attribution
 from core.catalog import COST_DIMS, METRICS
 from core.periods import elapsed_share, local_midnight, next_period, period_start
+from kpis.models import KpiDaily
 from leads.models import Campaign, ContactAttempt, Deal, Handoff, Lead, Stage, StageEvent, Touch
 
 ZERO = Decimal(0)
@@ -112,6 +125,23 @@ class _Results:
         den = None if denominator is None else Decimal(denominator)
         self.cells[(metric, period, dimension, key, model)] = [Decimal(numerator), den, empty]
 
+    def add(
+        self,
+        metric: str,
+        cell: Cell,
+        numerator: Decimal | int,
+        denominator: Decimal | int | None = None,
+        model: str = "",
+    ) -> None:
+        """Add to a cell's numerator (and denominator), starting from nothing."""
+        found = self.get(metric, cell, model)
+        if found is None:
+            self.put(metric, cell, numerator, denominator, model=model)
+            return
+        found[0] += Decimal(numerator)
+        if denominator is not None:
+            found[1] = (found[1] or 0) + Decimal(denominator)
+
     def get(self, metric: str, cell: Cell, model: str = "") -> list | None:
         return self.cells.get((metric, *cell, model))
 
@@ -121,6 +151,8 @@ class _Results:
 
 @dataclass(frozen=True)
 class _Scope:
+    """Periods of one kind (the second stage)."""
+
     kind: str
     periods: tuple[date, ...]
     tz: ZoneInfo
@@ -141,6 +173,45 @@ class _Scope:
         return Q(**{f"{field}__gte": self.start, f"{field}__lt": self.end})
 
 
+@dataclass(frozen=True)
+class _Days:
+    """Runs of local days, each [first, last] (the first stage)."""
+
+    ranges: tuple[tuple[date, date], ...]
+    tz: ZoneInfo
+    now: datetime
+
+    def trunc(self, field: str) -> TruncDate:
+        return TruncDate(field, tzinfo=self.tz)
+
+    def in_range(self, field: str) -> Q:
+        q = Q()
+        for first, last in self.ranges:
+            q |= Q(
+                **{
+                    f"{field}__gte": local_midnight(first, self.tz),
+                    f"{field}__lt": local_midnight(last + timedelta(days=1), self.tz),
+                }
+            )
+        return q
+
+    def days(self) -> Iterator[date]:
+        for first, last in self.ranges:
+            for n in range((last - first).days + 1):
+                yield first + timedelta(days=n)
+
+
+def day_runs(days: Iterable[date]) -> tuple[tuple[date, date], ...]:
+    """Sorted days as runs of consecutive days, each (first, last)."""
+    runs: list[list[date]] = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][1] == timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return tuple((first, last) for first, last in runs)
+
+
 def _dimensions(lead: str, owner: str, *, reason: bool = False) -> dict[str, str]:
     dims = {
         "campaign": f"{lead}campaign__external_id",
@@ -159,18 +230,26 @@ VIA_LEAD_DIMS = _dimensions("lead__", "lead__owner__")
 
 
 def _grouped(
-    qs: QuerySet, scope: _Scope, time_field: str, dims: dict[str, str], **aggregates: object
+    qs: QuerySet,
+    scope: _Scope | _Days,
+    time_field: str,
+    dims: dict[str, str],
+    by: tuple[str, ...] = (),
+    **aggregates: object,
 ) -> Iterator[tuple[Cell, dict]]:
     """One GROUP BY over (period, every dimension) rolled up to the totals and each dimension.
 
     The aggregates must be additive (counts, sums): the database groups the raw rows once at
-    the finest grain, and Python adds up the few grouped rows per member.
+    the finest grain, and Python adds up the few grouped rows per member. `by` names columns
+    annotated on `qs` to group by as well, so that an expensive one is computed once per row
+    rather than once per aggregate filtering on it: each aggregate then comes back per value,
+    as "name@value".
     """
     columns = {f"d_{dimension}": F(path) for dimension, path in dims.items()}
     rows = (
         qs.filter(scope.in_range(time_field))
         .annotate(p=scope.trunc(time_field), **columns)
-        .values("p", *columns)
+        .values("p", *columns, *by)
         .annotate(**aggregates)
         .order_by()
     )
@@ -178,11 +257,17 @@ def _grouped(
     for row in rows:
         period = row.pop("p")
         members = [(dimension, _key(dimension, row.pop(f"d_{dimension}"))) for dimension in dims]
+        split = "".join(f"@{row.pop(column)}" for column in by)
         for cell in [(period, "", ""), *((period, d, k) for d, k in members if k is not None)]:
-            sums = cells.setdefault(cell, dict.fromkeys(row, 0))
+            sums = cells.setdefault(cell, {})
             for name, value in row.items():
-                sums[name] += value or 0
-    yield from cells.items()
+                name = f"{name}{split}"
+                if value is not None:  # sums of durations are timedeltas, so no 0 to start
+                    sums[name] = value if sums.get(name) is None else sums[name] + value
+                else:
+                    sums.setdefault(name, None)
+    for cell, sums in cells.items():
+        yield cell, {name: 0 if value is None else value for name, value in sums.items()}
 
 
 def _key(dimension: str, raw: object) -> str | None:
@@ -191,15 +276,59 @@ def _key(dimension: str, raw: object) -> str | None:
     return str(raw)
 
 
+def _percentiles_grouping_sets(
+    base: QuerySet, dims: dict[str, str], q: float
+) -> Iterator[tuple[Cell, object]]:
+    """PostgreSQL: `percentile_cont` (the same linear interpolation between the two values
+    around the rank) over the total and every dimension in one pass, with GROUPING SETS."""
+    columns = {f"d_{dimension}": F(path) for dimension, path in dims.items()}
+    inner = base.annotate(**columns).values("p", "v", *columns)
+    sql, params = inner.query.sql_with_params()
+    names = list(columns)
+    sets = ", ".join(["(p)", *(f"(p, {name})" for name in names)])
+    query = (
+        f"SELECT p, {', '.join(names)}, GROUPING({', '.join(names)}), "
+        f"percentile_cont(%s) WITHIN GROUP (ORDER BY v) "
+        f"FROM ({sql}) AS rows GROUP BY GROUPING SETS ({sets})"
+    )
+    output = base.query.annotations["v"].output_field
+    convert = (
+        connection.ops.convert_durationfield_value
+        if output.get_internal_type() == ("DurationField")
+        else None
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, [q, *params])
+        for p, *row in cursor.fetchall():
+            *keys, grouping, at = row
+            p = p.date() if isinstance(p, datetime) else p  # the ORM's cast is not in raw SQL
+            # GROUPING sets a bit for each column rolled up (the first column highest).
+            kept = [i for i in range(len(names)) if not grouping & (1 << (len(names) - 1 - i))]
+            if convert is not None and not isinstance(at, timedelta):
+                at = convert(at, None, connection)
+            if not kept:
+                yield (p, "", ""), at
+                continue
+            dimension = list(dims)[kept[0]]
+            key = _key(dimension, keys[kept[0]])
+            if key is not None:
+                yield (p, dimension, key), at
+
+
 def _percentiles(
     qs: QuerySet, scope: _Scope, time_field: str, value: object, dims: dict[str, str], q: float
 ) -> Iterator[tuple[Cell, object]]:
-    """Continuous percentile `q` of `value` per period and member, picked by SQL windows."""
+    """Continuous percentile `q` of `value` per period and member: `percentile_cont` on
+    PostgreSQL; elsewhere the two values around the rank, picked by SQL windows."""
     base = (
         qs.filter(scope.in_range(time_field))
         .annotate(p=scope.trunc(time_field), v=value)
         .filter(v__isnull=False)
+        .order_by()
     )
+    if connection.vendor == "postgresql":
+        yield from _percentiles_grouping_sets(base, dims, q)
+        return
     for dimension, path in [("", None), *dims.items()]:
         partition = [F("p"), F("k")]
         rows = (
@@ -226,14 +355,6 @@ def _percentiles(
             yield (p, dimension, key), lo + (hi - lo) * (position - low)
 
 
-# --- families -------------------------------------------------------------------------------
-
-
-def _leads_created(scope: _Scope, out: _Results) -> None:
-    for cell, row in _grouped(Lead.objects, scope, "created_at", LEAD_DIMS, n=Count("id")):
-        out.put("leads_created", cell, row["n"])
-
-
 # The demand waterfall's steps, each the leads whose furthest stage is at least its rank.
 FUNNEL_STEPS = ("funnel_mqls", "funnel_sals", "funnel_sqls", "funnel_opportunities", "funnel_won")
 _REACH = {  # a stage event's rank on the way down the waterfall (lost follows an opportunity)
@@ -247,10 +368,13 @@ _REACH = {  # a stage event's rank on the way down the waterfall (lost follows a
 }
 
 
-def _lead_funnel(scope: _Scope, out: _Results) -> None:
-    """The leads created in the period, each counted once at every stage up to the furthest
-    it has reached by now (a handoff is an MQL, a deal an opportunity, a won deal a win), so
-    no step exceeds the one before. One GROUP BY over leads by created_at."""
+# --- stage 1: days ---------------------------------------------------------------------------
+
+
+def _leads(scope: _Days, out: _Results) -> None:
+    """Leads created, and the demand waterfall of the leads created that day: each counted
+    once at every stage up to the furthest it has reached by now (a handoff is an MQL, a deal
+    an opportunity, a won deal a win), so no step exceeds the one before."""
     events = StageEvent.objects.filter(lead=OuterRef("pk"), stage__in=list(_REACH))
     by_stage = Max(Case(*(When(stage=s, then=Value(n)) for s, n in _REACH.items())))
     by_deal = Max(Case(When(status=Deal.Status.WON, then=Value(5)), default=Value(4)))
@@ -262,11 +386,12 @@ def _lead_funnel(scope: _Scope, out: _Results) -> None:
             default=Value(0),
         ),
     )
-    steps = {m: Count("id", filter=Q(reach__gte=n)) for n, m in enumerate(FUNNEL_STEPS, 1)}
     qs = Lead.objects.annotate(reach=furthest)
-    for cell, row in _grouped(qs, scope, "created_at", LEAD_DIMS, **steps):
-        for metric in FUNNEL_STEPS:
-            out.put(metric, cell, row[metric])
+    for cell, row in _grouped(qs, scope, "created_at", LEAD_DIMS, ("reach",), n=Count("id")):
+        by_reach = [row.get(f"n@{reach}", 0) for reach in range(len(FUNNEL_STEPS) + 1)]
+        out.put("leads_created", cell, sum(by_reach))
+        for step, metric in enumerate(FUNNEL_STEPS, 1):
+            out.put(metric, cell, sum(by_reach[step:]))
 
 
 def _lead_max(qs: QuerySet, rank: Max) -> Coalesce:
@@ -275,8 +400,9 @@ def _lead_max(qs: QuerySet, rank: Max) -> Coalesce:
     return Coalesce(Subquery(ranked, output_field=IntegerField()), Value(0))
 
 
-def _handoff_cohorts(scope: _Scope, out: _Results) -> None:
-    """MQLs and every cohort metric: one query per dimension over handoffs by handed_at."""
+def _handoff_cohorts(scope: _Days, out: _Results) -> None:
+    """MQLs and every cohort metric, by handed_at; the sum and count of the speeds to lead
+    tell which periods' percentiles changed."""
     sql_after = StageEvent.objects.filter(
         lead=OuterRef("lead_id"), stage=Stage.SQL, occurred_at__gte=OuterRef("handed_at")
     )
@@ -306,14 +432,21 @@ def _handoff_cohorts(scope: _Scope, out: _Results) -> None:
         | Q(status=Handoff.Status.REJECTED, decided_at__lte=F("cadence_due_at")),
         window_attempts=Coalesce(Subquery(attempts_in_window, output_field=IntegerField()), 0),
     )
+    # Where the cadence stands, computed once per handoff (each subquery once): 0 not yet
+    # due or closed out, 1 due and missed, 2 due and met.
+    due = Q(cadence_due_at__lte=scope.now, closed_out=False)
+    met = Q(window_attempts__gte=F("sla__attempts"))
+    qs = qs.annotate(
+        cadence=Case(When(~due, then=Value(0)), When(met, then=Value(2)), default=Value(1))
+    )
     responded = Q(responded_at__isnull=False)
-    cadence_due = Q(cadence_due_at__lte=scope.now, closed_out=False)
     accepted, rejected = Handoff.Status.ACCEPTED, Handoff.Status.REJECTED
     rows = _grouped(
         qs,
         scope,
         "handed_at",
         HANDOFF_DIMS,
+        ("cadence",),
         n=Count("id"),
         pending=Count("id", filter=Q(status=Handoff.Status.PENDING)),
         accepted=Count("id", filter=Q(status=accepted)),
@@ -322,26 +455,27 @@ def _handoff_cohorts(scope: _Scope, out: _Results) -> None:
         won=Count("id", filter=Q(won=True)),
         fc_met=Count("id", filter=responded & Q(responded_at__lte=F("first_contact_due_at"))),
         fc_counted=Count("id", filter=responded | Q(first_contact_due_at__lte=scope.now)),
-        cad_counted=Count("id", filter=cadence_due),
-        cad_met=Count("id", filter=cadence_due & Q(window_attempts__gte=F("sla__attempts"))),
+        speed=Sum("speed_to_lead_hours"),
+        speeds=Count("speed_to_lead_hours"),
     )
-    for cell, r in rows:
+    for cell, split in rows:
+        r = {name: sum(split.get(f"{name}@{c}", 0) for c in range(3)) for name in _COHORT_SUMS}
+        cad_met, cad_missed = split.get("n@2", 0), split.get("n@1", 0)
         out.put("mqls", cell, r["n"])
         out.put("handoffs_pending", cell, r["pending"])
         out.put("acceptance_rate", cell, r["accepted"], r["accepted"] + r["rejected"])
         out.put("sql_rate", cell, r["sql"], r["accepted"])
         out.put("mql_to_won_rate", cell, r["won"], r["n"])
         out.put("sla_first_contact_rate", cell, r["fc_met"], r["fc_counted"])
-        out.put("sla_cadence_rate", cell, r["cad_met"], r["cad_counted"])
-    hours = F("speed_to_lead_hours")
-    for metric, q in [("speed_to_lead_median_hours", 0.5), ("speed_to_lead_p90_hours", 0.9)]:
-        for cell, value in _percentiles(
-            Handoff.objects, scope, "handed_at", hours, HANDOFF_DIMS, q
-        ):
-            out.put(metric, cell, Decimal(repr(value)))
+        out.put("sla_cadence_rate", cell, cad_met, cad_met + cad_missed)
+        out.put("_speed_to_lead", cell, Decimal(repr(float(r["speed"]))), r["speeds"])
 
 
-def _handoff_decisions(scope: _Scope, out: _Results) -> None:
+_COHORT_SUMS = ("n", "pending", "accepted", "rejected", "sql", "won", "fc_met", "fc_counted")
+_COHORT_SUMS += ("speed", "speeds")
+
+
+def _handoff_decisions(scope: _Days, out: _Results) -> None:
     dims = _dimensions("lead__", "owner__", reason=True)
     decided = Handoff.objects.exclude(status=Handoff.Status.PENDING)
     rows = _grouped(
@@ -358,15 +492,25 @@ def _handoff_decisions(scope: _Scope, out: _Results) -> None:
         out.put("rejections", cell, r["rejections"])
 
 
-def _sqls(scope: _Scope, out: _Results) -> None:
+def _sqls(scope: _Days, out: _Results) -> None:
     events = StageEvent.objects.filter(stage=Stage.SQL)
     for cell, row in _grouped(events, scope, "occurred_at", VIA_LEAD_DIMS, n=Count("id")):
         out.put("sqls", cell, row["n"])
 
 
-def _deals(scope: _Scope, out: _Results) -> None:
-    for cell, row in _grouped(Deal.objects, scope, "created_at", VIA_LEAD_DIMS, n=Count("id")):
+_CYCLE = ExpressionWrapper(F("closed_at") - F("lead__created_at"), output_field=DurationField())
+
+
+def _deals(scope: _Days, out: _Results) -> None:
+    """Opportunities and outcomes; the open pipeline's change (a deal adds its amount on the
+    day it opens and takes it away on the day it closes); the sum and count of won deals'
+    cycles, which tell which periods' median changed."""
+    amount = Coalesce(Sum("amount"), ZERO, output_field=DecimalField())
+    for cell, row in _grouped(
+        Deal.objects, scope, "created_at", VIA_LEAD_DIMS, n=Count("id"), total=amount
+    ):
         out.put("opportunities", cell, row["n"])
+        out.add("_pipeline", cell, row["total"], row["n"])
     won, lost = Q(status=Deal.Status.WON), Q(status=Deal.Status.LOST)
     closed = Deal.objects.filter(closed_at__isnull=False)
     rows = _grouped(
@@ -374,9 +518,12 @@ def _deals(scope: _Scope, out: _Results) -> None:
         scope,
         "closed_at",
         VIA_LEAD_DIMS,
+        n=Count("id"),
+        total=amount,
         won=Count("id", filter=won),
         lost=Count("id", filter=lost),
         revenue=Coalesce(Sum("amount", filter=won), ZERO, output_field=DecimalField()),
+        cycle=Sum(_CYCLE, filter=won),
     )
     for cell, r in rows:
         out.put("deals_won", cell, r["won"])
@@ -384,93 +531,34 @@ def _deals(scope: _Scope, out: _Results) -> None:
         out.put("revenue_won", cell, r["revenue"])
         out.put("avg_deal_size", cell, r["revenue"], r["won"])
         out.put("win_rate", cell, r["won"], r["won"] + r["lost"])
-    cycle = ExpressionWrapper(F("closed_at") - F("lead__created_at"), output_field=DurationField())
-    won_deals = Deal.objects.filter(won)
-    for cell, value in _percentiles(won_deals, scope, "closed_at", cycle, VIA_LEAD_DIMS, 0.5):
-        out.put(
-            "sales_cycle_median_days",
-            cell,
-            Decimal(value / timedelta(days=1)).quantize(Decimal("0.0001")),
-        )
+        out.add("_pipeline", cell, -r["total"], -r["n"])
+        seconds = r["cycle"].total_seconds() if r["cycle"] else 0
+        out.put("_sales_cycle", cell, Decimal(repr(seconds)), r["won"])
 
 
-def _pipeline(scope: _Scope, out: _Results) -> None:
-    """Open pipeline at each period's end: one aggregate per period end and dimension."""
-    for start in scope.periods:
-        end = local_midnight(next_period(scope.kind, start), scope.tz)
-        open_then = Deal.objects.filter(
-            Q(closed_at__isnull=True) | Q(closed_at__gte=end), created_at__lt=end
-        )
-        for dimension, path in [("", None), *VIA_LEAD_DIMS.items()]:
-            keyed = open_then.annotate(k=F(path) if path else Value(""))
-            for row in keyed.values("k").annotate(s=Sum("amount")).order_by():
-                key = _key(dimension, row["k"])
-                if key is not None:
-                    out.put("pipeline_open", (start, dimension, key), row["s"] or ZERO)
-
-
-def _campaign_costs(scope: _Scope) -> dict[Cell, Decimal]:
-    """Each campaign's cost spread evenly over its days, summed per period, campaign, channel."""
-    first_day = scope.periods[0]
-    last_day = next_period(scope.kind, scope.periods[-1]) - timedelta(days=1)
-    costs: dict[Cell, Decimal] = defaultdict(Decimal)
-    campaigns = Campaign.objects.filter(starts_on__lte=last_day, ends_on__gte=first_day)
+def _campaign_costs(scope: _Days, out: _Results) -> None:
+    """Each campaign's cost spread evenly over its days, per day, campaign and channel."""
+    days = list(scope.days())
+    campaigns = Campaign.objects.filter(starts_on__lte=days[-1], ends_on__gte=days[0])
     for external_id, channel, starts, ends, cost in campaigns.values_list(
         "external_id", "channel", "starts_on", "ends_on", "cost"
     ):
-        length = (ends - starts).days + 1
-        for start in scope.periods:
-            end = next_period(scope.kind, start) - timedelta(days=1)
-            days = (min(end, ends) - max(start, starts)).days + 1
-            if days > 0:
-                share = cost * days / length
+        share = Decimal(cost) / ((ends - starts).days + 1)
+        for day in days:
+            if starts <= day <= ends:
                 for cell in [
-                    (start, "", ""),
-                    (start, "campaign", external_id),
-                    (start, "channel", channel),
+                    (day, "", ""),
+                    (day, "campaign", external_id),
+                    (day, "channel", channel),
                 ]:
-                    costs[cell] += share
-    return costs
+                    out.add("campaign_cost", cell, share)
 
 
-_COST_PER = (
-    ("cost_per_lead", "leads_created"),
-    ("cost_per_sql", "sqls"),
-    ("cost_per_customer", "deals_won"),
-)
-
-
-def _marketing(scope: _Scope, out: _Results, costs: dict[Cell, Decimal]) -> None:
-    cells = set(costs) | {(p, "", "") for p in scope.periods}
-    # A campaign's leads, SQLs and wins keep coming after its cost has stopped: those cells
-    # count in the denominators too, or the months would not add up to their quarter.
-    bases = {base for _, base in _COST_PER}
-    cells |= {(p, d, k) for (m, p, d, k, _) in out.cells if m in bases and d in COST_DIMS}
-    for cell in cells:
-        cost = costs.get(cell, ZERO)
-        out.put("campaign_cost", cell, cost)
-        for metric, base in _COST_PER:
-            found = out.get(base, cell)
-            out.put(metric, cell, cost, found[0] if found else 0)
-    slas = list(
-        ServiceLevelAgreement.objects.filter(status=ServiceLevelAgreement.Status.APPROVED)
-        .order_by("effective_from", "version")
-        .values_list("effective_from", "monthly_sal_commitment")
-    )
-    for start in scope.periods:
-        at = local_midnight(start, scope.tz)
-        committed = [n for since, n in slas if since <= at]
-        if committed:
-            sals = out.get("sals", (start, "", ""))
-            target = Decimal(committed[-1]) * _SAL_FACTOR[scope.kind]
-            out.put("marketing_sla_attainment", (start, "", ""), sals[0] if sals else 0, target)
-
-
-def _attribution(scope: _Scope, out: _Results, costs: dict[Cell, Decimal]) -> None:
-    """Stream won deals with their touches through every model; credit campaigns and channels."""
+def _attribution(scope: _Days, out: _Results) -> None:
+    """Stream the day's won deals with their touches through every model; credit campaigns
+    and channels (the total is the revenue, whatever the touches)."""
     channels = dict(Campaign.objects.values_list("external_id", "channel"))
-    credited: dict[tuple[str, Cell], Decimal] = defaultdict(Decimal)
-    for start, deal, touches in _won_deals_with_touches(scope):
+    for day, deal, touches in _won_deals_with_touches(scope):
         credits = attribution.credit_all(
             touches,
             amount=deal["amount"],
@@ -479,23 +567,15 @@ def _attribution(scope: _Scope, out: _Results, costs: dict[Cell, Decimal]) -> No
             first_mql_at=deal["first_mql_at"],
         )
         for model, by_campaign in credits.items():
-            credited[(model, (start, "", ""))] += deal["amount"]
+            out.add("attributed_revenue", (day, "", ""), deal["amount"], model=model)
             for campaign, amount in by_campaign.items():
                 channel = channels.get(campaign, NO_CHANNEL)
-                credited[(model, (start, "campaign", str(campaign)))] += amount
-                credited[(model, (start, "channel", channel))] += amount
-    for model in attribution.MODELS:
-        cells = {cell for (m, cell) in credited if m == model} | set(costs)
-        cells |= {(p, "", "") for p in scope.periods}
-        for cell in cells:
-            revenue = credited.get((model, cell), ZERO)
-            cost = costs.get(cell, ZERO)
-            out.put("attributed_revenue", cell, revenue, model=model)
-            out.put("campaign_roi", cell, revenue - cost, cost, model=model)
+                out.add("attributed_revenue", (day, "campaign", str(campaign)), amount, model=model)
+                out.add("attributed_revenue", (day, "channel", channel), amount, model=model)
 
 
 def _won_deals_with_touches(
-    scope: _Scope, chunk: int = 2000
+    scope: _Days, chunk: int = 2000
 ) -> Iterator[tuple[date, dict, list[attribution.Touch]]]:
     first_mql = (
         StageEvent.objects.filter(lead=OuterRef("lead_id"), stage=Stage.MQL)
@@ -532,6 +612,293 @@ def _batches(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
             batch = []
     if batch:
         yield batch
+
+
+@dataclass(frozen=True)
+class _Family:
+    """A family of daily values: the funnel's part whose records it reads (the change log
+    names it), how it is computed, and the metrics it writes."""
+
+    part: str
+    compute: Callable[[_Days, _Results], None]
+    metrics: tuple[str, ...]
+
+
+FAMILIES = (
+    _Family("leads", _leads, ("leads_created", *FUNNEL_STEPS)),
+    _Family(
+        "handoffs",
+        _handoff_cohorts,
+        (
+            "mqls",
+            "handoffs_pending",
+            "acceptance_rate",
+            "sql_rate",
+            "mql_to_won_rate",
+            "sla_first_contact_rate",
+            "sla_cadence_rate",
+            "_speed_to_lead",
+        ),
+    ),
+    _Family("decisions", _handoff_decisions, ("sals", "rejections")),
+    _Family("stages", _sqls, ("sqls",)),
+    _Family(
+        "deals",
+        _deals,
+        (
+            "opportunities",
+            "deals_won",
+            "deals_lost",
+            "revenue_won",
+            "avg_deal_size",
+            "win_rate",
+            "_pipeline",
+            "_sales_cycle",
+        ),
+    ),
+    _Family("campaigns", _campaign_costs, ("campaign_cost",)),
+    _Family("wins", _attribution, ("attributed_revenue",)),
+)
+
+
+def _stored(value: Decimal | None) -> Decimal | None:
+    """A value as `KpiDaily` keeps it (to compare a computed value with a stored one)."""
+    return None if value is None else round(Decimal(value), 9)
+
+
+def days_refresh(
+    *,
+    days: Iterable[date] = (),
+    parts: Mapping[str, Iterable[date]] | None = None,
+    now: datetime,
+) -> set[tuple[str, date]]:
+    """Recompute into `KpiDaily` every family on `days`, and each family on the days logged
+    for its part of the funnel (`parts`), writing only the rows that changed. Returns the
+    (metric, day) pairs that changed."""
+    every, parts = set(days), parts or {}
+    tz = ZoneInfo(settings.TIME_ZONE)
+    changed: set[tuple[str, date]] = set()
+    for family in FAMILIES:
+        runs = day_runs(every | set(parts.get(family.part, ())))
+        if runs:
+            out = _Results()
+            family.compute(_Days(runs, tz, now), out)
+            changed |= _days_write(out.values(), metrics=family.metrics, runs=runs)
+    return changed
+
+
+def _days_write(
+    values: list[Value_], *, metrics: tuple[str, ...], runs: tuple[tuple[date, date], ...]
+) -> set[tuple[str, date]]:
+    computed = {(v.metric, v.period_start, v.dimension, v.key, v.model): v for v in values}
+    stored: dict[tuple, tuple] = {}
+    existing = KpiDaily.objects.filter(_in_runs("day", runs), metric__in=metrics)
+    for row in existing.values_list(
+        "id", "metric", "day", "dimension", "key", "model", "numerator", "denominator"
+    ).iterator(chunk_size=5000):
+        stored[row[1:6]] = (row[0], _stored(row[6]), _stored(row[7]))
+    gone = [pk for key, (pk, _, _) in stored.items() if key not in computed]
+    changed = {key[:2] for key in stored if key not in computed}
+    upserts = []
+    for key, v in computed.items():
+        before = stored.get(key)
+        if before is None or before[1:] != (_stored(v.numerator), _stored(v.denominator)):
+            changed.add(key[:2])
+            metric, day, dimension, member, model = key
+            upserts.append(
+                KpiDaily(
+                    metric=metric,
+                    day=day,
+                    dimension=dimension,
+                    key=member,
+                    model=model,
+                    numerator=v.numerator,
+                    denominator=v.denominator,
+                )
+            )
+    rows_sync(
+        KpiDaily,
+        gone=gone,
+        rows=upserts,
+        unique_fields=["metric", "day", "dimension", "key", "model"],
+        update_fields=["numerator", "denominator"],
+    )
+    return changed
+
+
+def _in_runs(field: str, runs: Iterable[tuple[date, date]]) -> Q:
+    q = Q()
+    for first, last in runs:
+        q |= Q(**{f"{field}__gte": first, f"{field}__lte": last})
+    return q
+
+
+# --- stage 2: periods -------------------------------------------------------------------------
+
+#: What each derived metric is computed from (the rest are sums of days, or read raw rows),
+#: values and cells: a campaign's cost is shown on every cell with its leads, SQLs or wins,
+#: and its attributed revenue on every cell with a cost.
+_BASES = frozenset({"campaign_cost", "leads_created", "sqls", "deals_won"})
+DERIVED_FROM: dict[str, frozenset[str]] = {
+    "campaign_cost": _BASES,
+    "cost_per_lead": _BASES,
+    "cost_per_sql": _BASES,
+    "cost_per_customer": _BASES,
+    "attributed_revenue": frozenset({"attributed_revenue", "campaign_cost"}),
+    "campaign_roi": frozenset({"attributed_revenue", "campaign_cost"}),
+    "marketing_sla_attainment": frozenset({"sals"}),
+    "forecast_accuracy": frozenset({"revenue_won"}),
+}
+#: The metrics each of the engine's own daily inputs moves.
+MOVED_BY: dict[str, tuple[str, ...]] = {
+    "_speed_to_lead": ("speed_to_lead_median_hours", "speed_to_lead_p90_hours"),
+    "_sales_cycle": ("sales_cycle_median_days",),
+    "_pipeline": ("pipeline_open",),
+}
+_GOALS = frozenset({"goal_attainment", "scorecard_attainment"})
+_PERCENTILES = {
+    "speed_to_lead_median_hours": 0.5,
+    "speed_to_lead_p90_hours": 0.9,
+    "sales_cycle_median_days": 0.5,
+}
+
+
+def metrics_moved(changed: Iterable[str]) -> set[str]:
+    """The metrics a change of these daily metrics moves: themselves (or what the engine's own
+    inputs stand for), and what is derived from them."""
+    moved: set[str] = set()
+    for metric in changed:
+        moved |= set(MOVED_BY.get(metric, (metric,)))
+    while more := {m for m, inputs in DERIVED_FROM.items() if inputs & moved} - moved:
+        moved |= more
+    return moved
+
+
+def _needed(targets: set[str], goal_metrics: set[str]) -> set[str]:
+    needed = set(targets) | (goal_metrics if targets & _GOALS else set())
+    while more := {i for m in needed for i in DERIVED_FROM.get(m, ())} - needed:
+        needed |= more
+    return needed
+
+
+def _summed(scope: _Scope, out: _Results, metrics: set[str]) -> None:
+    """The periods' sums of their days, one GROUP BY over `KpiDaily`."""
+    first, end = scope.periods[0], next_period(scope.kind, scope.periods[-1])
+    rows = (
+        KpiDaily.objects.filter(day__gte=first, day__lt=end, metric__in=sorted(metrics))
+        .annotate(p=Trunc("day", scope.kind, output_field=DateField()))
+        .values_list("metric", "p", "dimension", "key", "model")
+        .annotate(n=Sum("numerator"), d=Sum("denominator"))
+        .order_by()
+    )
+    for metric, p, dimension, key, model, n, d in rows.iterator(chunk_size=5000):
+        # The days keep 12 places (a cost spread over 7 days is a repeating decimal); their
+        # sum is shown to the 6 a snapshot keeps, so 7 sevenths of 100 are 100 again.
+        out.put(metric, (p, dimension, key), six_places(n), six_places(d), model=model)
+
+
+def six_places(value: Decimal | None) -> Decimal | None:
+    """A value to the 6 places a snapshot keeps."""
+    return None if value is None else round(Decimal(value), 6)
+
+
+def _pipeline(scope: _Scope, out: _Results) -> None:
+    """Open pipeline at each period's end: the running sum of its daily changes."""
+    end = next_period(scope.kind, scope.periods[-1])
+    rows = (
+        KpiDaily.objects.filter(metric="_pipeline", day__lt=end)
+        .annotate(p=Trunc("day", scope.kind, output_field=DateField()))
+        .values_list("p", "dimension", "key")
+        .annotate(amount=Sum("numerator"), deals=Sum("denominator"))
+        .order_by("p")
+    )
+    by_period: dict[date, list[tuple]] = defaultdict(list)
+    for p, dimension, key, amount, deals in rows:
+        by_period[p].append((dimension, key, amount, deals))
+    running: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    wanted = set(scope.periods)
+    for start in sorted(set(by_period) | wanted):
+        for dimension, key, amount, deals in by_period.get(start, ()):
+            level = running[(dimension, key)]
+            level[0] += amount
+            level[1] += deals
+        if start in wanted:
+            for (dimension, key), (amount, deals) in running.items():
+                if deals > 0:
+                    out.put("pipeline_open", (start, dimension, key), amount)
+
+
+def _percentile_metrics(scope: _Scope, out: _Results, metrics: set[str]) -> None:
+    hours = ExpressionWrapper(F("speed_to_lead_hours"), output_field=FloatField())
+    for metric in ("speed_to_lead_median_hours", "speed_to_lead_p90_hours"):
+        if metric in metrics:
+            for cell, value in _percentiles(
+                Handoff.objects, scope, "handed_at", hours, HANDOFF_DIMS, _PERCENTILES[metric]
+            ):
+                out.put(metric, cell, Decimal(repr(value)))
+    if "sales_cycle_median_days" in metrics:
+        won_deals = Deal.objects.filter(status=Deal.Status.WON)
+        for cell, value in _percentiles(won_deals, scope, "closed_at", _CYCLE, VIA_LEAD_DIMS, 0.5):
+            out.put(
+                "sales_cycle_median_days",
+                cell,
+                Decimal(value / timedelta(days=1)).quantize(Decimal("0.0001")),
+            )
+
+
+_COST_PER = (
+    ("cost_per_lead", "leads_created"),
+    ("cost_per_sql", "sqls"),
+    ("cost_per_customer", "deals_won"),
+)
+
+
+def _costs(out: _Results) -> dict[Cell, Decimal]:
+    return {
+        (p, d, k): rest[0] for (m, p, d, k, _), rest in out.cells.items() if m == "campaign_cost"
+    }
+
+
+def _marketing(scope: _Scope, out: _Results, costs: dict[Cell, Decimal]) -> None:
+    cells = set(costs) | {(p, "", "") for p in scope.periods}
+    # A campaign's leads, SQLs and wins keep coming after its cost has stopped: those cells
+    # count in the denominators too, or the months would not add up to their quarter.
+    bases = {base for _, base in _COST_PER}
+    cells |= {(p, d, k) for (m, p, d, k, _) in out.cells if m in bases and d in COST_DIMS}
+    for cell in cells:
+        cost = costs.get(cell, ZERO)
+        out.put("campaign_cost", cell, cost)
+        for metric, base in _COST_PER:
+            found = out.get(base, cell)
+            out.put(metric, cell, cost, found[0] if found else 0)
+    slas = list(
+        ServiceLevelAgreement.objects.filter(status=ServiceLevelAgreement.Status.APPROVED)
+        .order_by("effective_from", "version")
+        .values_list("effective_from", "monthly_sal_commitment")
+    )
+    for start in scope.periods:
+        at = local_midnight(start, scope.tz)
+        committed = [n for since, n in slas if since <= at]
+        if committed:
+            sals = out.get("sals", (start, "", ""))
+            target = Decimal(committed[-1]) * _SAL_FACTOR[scope.kind]
+            out.put("marketing_sla_attainment", (start, "", ""), sals[0] if sals else 0, target)
+
+
+def _roi(scope: _Scope, out: _Results, costs: dict[Cell, Decimal]) -> None:
+    """Attributed revenue against cost, per model, on every cell either has."""
+    for model in attribution.MODELS:
+        credited = {
+            (p, d, k): rest[0]
+            for (m, p, d, k, mo), rest in out.cells.items()
+            if m == "attributed_revenue" and mo == model
+        }
+        cells = set(credited) | set(costs) | {(p, "", "") for p in scope.periods}
+        for cell in cells:
+            revenue = credited.get(cell, ZERO)
+            cost = costs.get(cell, ZERO)
+            out.put("attributed_revenue", cell, revenue, model=model)
+            out.put("campaign_roi", cell, revenue - cost, cost, model=model)
 
 
 def _alignment(scope: _Scope, out: _Results) -> None:
@@ -585,41 +952,79 @@ def _ratio(ratio: card.Ratio) -> tuple[Decimal, Decimal]:
     return ratio.numerator, ratio.denominator
 
 
-# --- entry point ----------------------------------------------------------------------------
+# --- entry points -----------------------------------------------------------------------------
 
 # Every metric but the alignment ones, which `_alignment` computes from the goals.
 _COUNT_METRICS = [m.key for m in METRICS.values() if m.family != "alignment"]
 
 
-def compute(*, kind: str, periods: Iterable[date], now: datetime | None = None) -> list[Value_]:
-    """Every metric of SPEC §4–5 for these periods of one kind (but joint meetings)."""
+def _check(kind: str, periods: Iterable[date]) -> tuple[date, ...]:
     starts = tuple(sorted(set(periods)))
-    if not starts:
-        return []
     if any(period_start(kind, p) != p for p in starts):
         raise ValueError(f"Not all of {starts} are starts of a {kind}.")
+    return starts
+
+
+def periods_compute(
+    *,
+    kind: str,
+    periods: Iterable[date],
+    now: datetime | None = None,
+    metrics: Iterable[str] | None = None,
+) -> list[Value_]:
+    """The values of these periods of one kind from the stored days (`days_refresh` them
+    first): every metric, or only `metrics` (computing what they are derived from)."""
+    starts = _check(kind, periods)
+    if not starts:
+        return []
     scope = _Scope(kind, starts, ZoneInfo(settings.TIME_ZONE), now or timezone.now())
+    goals = Goal.objects.filter(period=kind, period_start__in=starts)
+    targets = set(METRICS) if metrics is None else set(metrics)
+    if targets - _GOALS and goals.exists():
+        targets |= _GOALS  # a goal may read any metric
+    needed = _needed(targets, set(goals.values_list("metric", flat=True)))
     out = _Results()
-    _leads_created(scope, out)
-    _handoff_cohorts(scope, out)
-    _lead_funnel(scope, out)
-    _handoff_decisions(scope, out)
-    _sqls(scope, out)
-    _deals(scope, out)
-    _pipeline(scope, out)
-    costs = _campaign_costs(scope)
-    _marketing(scope, out, costs)
-    _attribution(scope, out, costs)
-    _fill_totals(scope, out)
-    _alignment(scope, out)
-    return [v for v in out.values() if v.period_start in starts]
+    _summed(scope, out, needed - {"pipeline_open", *_PERCENTILES})
+    if "pipeline_open" in needed:
+        _pipeline(scope, out)
+    _percentile_metrics(scope, out, needed)
+    costs = _costs(out)
+    if needed & {"campaign_cost", "marketing_sla_attainment", *(m for m, _ in _COST_PER)}:
+        _marketing(scope, out, costs)
+    if needed & {"attributed_revenue", "campaign_roi"}:
+        _roi(scope, out, costs)
+    _fill_totals(scope, out, targets)
+    if targets & (_GOALS | {"forecast_accuracy"}):
+        _alignment(scope, out)
+    return [v for v in out.values() if v.period_start in starts and v.metric in targets]
 
 
-def _fill_totals(scope: _Scope, out: _Results) -> None:
+def compute(*, kind: str, periods: Iterable[date], now: datetime | None = None) -> list[Value_]:
+    """Every metric of SPEC §4–5 for these periods of one kind (but joint meetings), with
+    their days (and, for the open pipeline, every day before) recomputed first."""
+    starts = _check(kind, periods)
+    if not starts:
+        return []
+    now = now or timezone.now()
+    first = min(starts[0], _first_day() or starts[0])
+    last = next_period(kind, starts[-1]) - timedelta(days=1)
+    days_refresh(days=[first + timedelta(days=n) for n in range((last - first).days + 1)], now=now)
+    return periods_compute(kind=kind, periods=starts, now=now)
+
+
+def _first_day() -> date | None:
+    """The first local day any deal opened (the open pipeline runs from there)."""
+    first = Deal.objects.aggregate(m=Min("created_at"))["m"]
+    return first.astimezone(ZoneInfo(settings.TIME_ZONE)).date() if first else None
+
+
+def _fill_totals(scope: _Scope, out: _Results, targets: set[str]) -> None:
     """Every period has a total for every metric: counts 0, ratios 0 of 0, percentiles none."""
     for start in scope.periods:
         cell = (start, "", "")
         for key in _COUNT_METRICS:
+            if key not in targets:
+                continue
             definition = METRICS[key]
             models = attribution.MODELS if definition.by_model else ("",)
             for model in models:

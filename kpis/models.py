@@ -51,7 +51,8 @@ class KpiSnapshot(models.Model):
 
 
 class RecomputeJob(models.Model):
-    """A full recompute fanned out over Celery tasks, one per (period kind, month)."""
+    """A full recompute fanned out over Celery tasks: the days of each month, then one task
+    per (period kind, month)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -70,6 +71,9 @@ class RecomputeJob(models.Model):
     done_units = models.PositiveIntegerField(default=0)
     failed_units = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Fanned out over Celery (the units of days queue the units of periods), or run in the
+    # requesting process, one unit after the other.
+    fan_out = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -82,6 +86,47 @@ class RecomputeJob(models.Model):
     @property
     def progress(self) -> float:
         return (self.done_units + self.failed_units) / self.total_units if self.total_units else 0.0
+
+
+class KpiDaily(models.Model):
+    """The engine's additive partials: one metric's numerator and denominator for one local
+    day and one dimension member (or the total). A week, month or quarter of a summable
+    metric is the sum of its days, so a change recomputes its days and re-adds their periods.
+
+    Metrics whose key starts with ``_`` are the engine's own inputs, never shown: the daily
+    change of the open pipeline, and checksums that tell which periods' percentiles changed.
+    """
+
+    metric = models.CharField(max_length=48)
+    day = models.DateField()
+    dimension = models.CharField(max_length=16, blank=True)
+    key = models.CharField(max_length=150, blank=True)
+    model = models.CharField(max_length=16, blank=True)
+    numerator = models.DecimalField(max_digits=36, decimal_places=12)
+    denominator = models.DecimalField(max_digits=36, decimal_places=12, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "day", "dimension", "key", "model"], name="kpi_daily_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.day} {self.dimension}={self.key}"
+
+
+class EngineMark(models.Model):
+    """A moment the engine remembers between runs, by name: how far the sweep of elapsed
+    deadlines has gone ("deadlines"), and that the days are still to be built in full
+    ("rebuild", after an upgrade)."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at}"
 
 
 class SnapshotVersion(models.Model):

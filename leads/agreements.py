@@ -16,7 +16,7 @@ from django.utils import timezone
 from alignment.models import LeadDefinition, RescoreJob, ServiceLevelAgreement, VersionStatus
 from alignment.selectors import lead_definition_in_effect, lead_definition_is_in_effect
 from alignment.services.versions import actor
-from leads.changes import funnel_changed
+from leads.changes import funnel_changed, funnel_periods_changed
 from leads.models import Handoff, Lead
 from leads.services import handoffs_refresh_sla, leads_score
 
@@ -31,14 +31,14 @@ def agreement_version_apply(
 ) -> None:
     """A version became binding (both heads approved it), inside the approving transaction.
 
-    An SLA re-derives the deadlines of the handoffs it now governs (a Celery task, after commit)
-    and logs the periods since its start; a lead definition that is the version in effect now
+    An SLA logs the periods since its start (its SAL commitment) and re-derives the deadlines
+    of the handoffs it now governs (a Celery task, after commit, that logs their days); a lead definition that is the version in effect now
     re-scores every lead (a job with progress). One that starts later is applied by the sweep
     when its time comes.
     """
     if isinstance(version, ServiceLevelAgreement):
-        if version.effective_from <= now:
-            funnel_changed(spans=[(version.effective_from, now)])
+        if version.effective_from <= now:  # its SAL commitment, in every period since
+            funnel_periods_changed(spans=[(version.effective_from, now)], part="sla")
         sla_id = version.pk
 
         def dispatch() -> None:
@@ -78,8 +78,8 @@ def sla_apply(*, sla_id: int, now: datetime | None = None, chunk: int = SLA_APPL
         sla = ServiceLevelAgreement.objects.select_for_update().get(pk=sla_id)
         if sla.applied_at is not None:  # a concurrent run finished first
             return changed
-        if sla.effective_from <= now:
-            funnel_changed(spans=[(sla.effective_from, now)])
+        if sla.effective_from <= now:  # the handoffs' SLA facts, on the days they were handed
+            funnel_changed(spans=[(sla.effective_from, now)], part="handoffs")
         sla.applied_at = now
         sla.save(update_fields=["applied_at"])
     return changed

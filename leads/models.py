@@ -246,6 +246,9 @@ class Handoff(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "status"]),
+            # The sweep of deadlines that passed since the last KPI run.
+            models.Index(fields=["first_contact_due_at"]),
+            models.Index(fields=["cadence_due_at"]),
             # The inbox: an owner's pending handoffs in the order of their next SLA deadline
             # (leads.selectors.inbox_handoffs), and how many are overdue (inbox_counts).
             # (PostgreSQL puts NULLs last in an ascending index, as the inbox orders them.)
@@ -362,12 +365,17 @@ class FunnelChange(models.Model):
 
     period = models.CharField(max_length=8)
     period_start = models.DateField()
+    # For a day: the part of the funnel whose records of that day changed (`leads.changes.PARTS`),
+    # or empty for all of them.
+    part = models.CharField(max_length=16, blank=True, default="")
     marked_at = models.DateTimeField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["period", "period_start"], name="funnel_change_unique")
+            models.UniqueConstraint(
+                fields=["period", "period_start", "part"], name="funnel_change_unique"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.period} {self.period_start}"
+        return f"{self.period} {self.period_start} {self.part}".rstrip()

@@ -13,7 +13,7 @@ from django.dispatch import receiver
 
 from alignment.signals import agreement_changed, version_approved
 from leads.agreements import agreement_version_apply
-from leads.changes import funnel_changed
+from leads.changes import funnel_periods_changed
 
 
 @receiver(version_approved, dispatch_uid="leads-apply-approved-version")
@@ -25,4 +25,4 @@ def on_version_approved(sender: type, *, version: Any, by: Any, now: datetime, *
 def on_agreement_changed(
     sender: type, *, spans: list[tuple[datetime | date, datetime | date]], **_: Any
 ) -> None:
-    funnel_changed(spans=spans)
+    funnel_periods_changed(spans=spans, part="goals")  # goals, forecasts, payout curves

@@ -62,45 +62,40 @@ def campaign_lead_ids(*, campaign_ids: Iterable[int]) -> set[int]:
     )
 
 
-def lead_activity(*, lead_ids: Iterable[int]) -> tuple[set[date], list[tuple[date, date]]]:
-    """The local days on which anything of these leads happened, and their open-deal spans.
-
-    What a change to these leads can move: its flow metrics (event days), its cohort metrics
-    (handoff days) and the open pipeline (each deal from creation to close, or, while open, to
-    the funnel's horizon: the last day whose periods are computed).
-    The database returns distinct days, never the rows.
-    """
+def lead_activity(*, lead_ids: Iterable[int]) -> dict[str, set[date]]:
+    """The local days on which these leads' records fall, by part of the funnel (the parts of
+    `leads.changes.PARTS`): what a change to these leads can move. The leads' own numbers on
+    the days they were created, their handoffs' cohorts on the days they were handed over, and
+    so on; a contact attempt moves its handoff's numbers, on the handoff's day. The database
+    returns distinct days, never the rows."""
 
     ids = list(set(lead_ids))
     if not ids:
-        return set(), []
+        return {}
     tz = ZoneInfo(settings.TIME_ZONE)
+    won = Deal.objects.filter(lead_id__in=ids, status=Deal.Status.WON)
     sources = [
-        (Lead.objects.filter(pk__in=ids), "created_at"),
-        (Handoff.objects.filter(lead_id__in=ids), "handed_at"),
-        (Handoff.objects.filter(lead_id__in=ids, decided_at__isnull=False), "decided_at"),
-        (StageEvent.objects.filter(lead_id__in=ids), "occurred_at"),
-        (ContactAttempt.objects.filter(lead_id__in=ids), "occurred_at"),
-        (Deal.objects.filter(lead_id__in=ids), "created_at"),
-        (Deal.objects.filter(lead_id__in=ids, closed_at__isnull=False), "closed_at"),
+        ("leads", Lead.objects.filter(pk__in=ids), "created_at"),
+        ("handoffs", Handoff.objects.filter(lead_id__in=ids), "handed_at"),
+        (
+            "decisions",
+            Handoff.objects.filter(lead_id__in=ids, decided_at__isnull=False),
+            "decided_at",
+        ),
+        ("stages", StageEvent.objects.filter(lead_id__in=ids), "occurred_at"),
+        ("deals", Deal.objects.filter(lead_id__in=ids), "created_at"),
+        ("deals", Deal.objects.filter(lead_id__in=ids, closed_at__isnull=False), "closed_at"),
+        ("wins", won, "closed_at"),
     ]
-    first, *others = [
-        qs.annotate(d=TruncDate(field, tzinfo=tz)).values_list("d", flat=True).order_by()
-        for qs, field in sources
-    ]
-    days: set[date] = set(first.union(*others))  # one query: a decision asks twice per lead
-    deals = Deal.objects.filter(lead_id__in=ids).aggregate(
-        first=Min("created_at"), last=Max("closed_at"), open=Count("id", filter=Q(closed_at=None))
-    )
-    spans: list[tuple[date, date]] = []
-    if deals["first"] is not None:
-        last = (
-            funnel_horizon()  # an open deal is in the pipeline of every period computed
-            if deals["open"] or deals["last"] is None
-            else deals["last"].astimezone(tz).date()
+    days: dict[str, set[date]] = {}
+    for part, qs, field in sources:
+        days.setdefault(part, set()).update(
+            qs.annotate(d=TruncDate(field, tzinfo=tz))
+            .values_list("d", flat=True)
+            .distinct()
+            .order_by()
         )
-        spans.append((deals["first"].astimezone(tz).date(), last))
-    return days, spans
+    return {part: found for part, found in days.items() if found}
 
 
 # --- pages: the inbox, SLA breaches, sales feedback -----------------------------------------

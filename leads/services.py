@@ -36,7 +36,12 @@ from alignment.roles import Role, user_role
 from alignment.selectors import lead_definition_in_effect
 from alignment.services.round_robin import round_robin_next_owners
 from config.db import update_rows
-from leads.changes import funnel_changed, funnel_horizon_followed, funnel_leads_changed
+from leads.changes import (
+    funnel_activity_changed,
+    funnel_changed,
+    funnel_horizon_followed,
+    funnel_leads_changed,
+)
 from leads.errors import RowError, RowsInvalid
 from leads.models import (
     Campaign,
@@ -131,10 +136,17 @@ def _raise_if(errors: list[RowError]) -> None:
 def _funnel_follow(lead_ids: Iterable[int]) -> Iterator[None]:
     """Log every period these leads touched before and after the write inside."""
     ids = set(lead_ids)
-    days_before, spans_before = lead_activity(lead_ids=ids)
+    before = lead_activity(lead_ids=ids)
     yield
-    days_after, spans_after = lead_activity(lead_ids=ids)
-    funnel_changed(instants=days_before | days_after, spans=spans_before + spans_after)
+    funnel_activity_changed(activity=_merged(before, lead_activity(lead_ids=ids)))
+
+
+def _merged(*activities: dict[str, set[date]]) -> dict[str, set[date]]:
+    merged: dict[str, set[date]] = defaultdict(set)
+    for activity in activities:
+        for part, days in activity.items():
+            merged[part] |= days
+    return merged
 
 
 # --- ingest ---------------------------------------------------------------------------------
@@ -173,7 +185,8 @@ def campaigns_upsert(*, rows: Sequence[dict]) -> UpsertResult:
     # record of its leads and of the revenue its touches are credited with.
     funnel_changed(
         spans=[(c.starts_on, c.ends_on) for c in before.values()]
-        + [(o.starts_on, o.ends_on) for o in objs]
+        + [(o.starts_on, o.ends_on) for o in objs],
+        part="campaigns",
     )
     channels = {o.external_id: o.channel for o in objs}
     rechanneled = [c.pk for c in before.values() if c.channel != channels[c.external_id]]
@@ -230,7 +243,7 @@ def leads_upsert(*, rows: Sequence[dict]) -> UpsertResult:
                 "updated_at",
             ],
         )
-    funnel_changed(instants=[o.created_at for o in objs])
+    funnel_changed(instants=[o.created_at for o in objs], part="leads")
     definition = lead_definition_in_effect(at=timezone.now())
     if definition is not None:
         keys = [o.external_id for o in objs]
@@ -882,10 +895,10 @@ def funnel_record_change(
     before and after, is logged in the change log.
     """
     ids = {pk for pk in lead_ids if pk is not None}
-    days_before, spans_before = lead_activity(lead_ids=ids)
+    before = lead_activity(lead_ids=ids)
     with funnel_horizon_followed():  # a campaign may now end later
         ids |= {pk for pk in change() or () if pk is not None}
     leads_sync_stages(lead_ids=ids)
     leads_score(lead_ids=ids)  # an edited lead may now reach the MQL threshold
-    days_after, spans_after = lead_activity(lead_ids=ids)
-    funnel_changed(instants=days_before | days_after, spans=[*spans_before, *spans_after, *spans])
+    funnel_activity_changed(activity=_merged(before, lead_activity(lead_ids=ids)))
+    funnel_changed(spans=spans, part="campaigns")

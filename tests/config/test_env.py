@@ -8,14 +8,22 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database, env_int, env_rate, env_redis_url, env_timezone
+from config.env import (
+    env_bool,
+    env_database,
+    env_int,
+    env_rate,
+    env_redis_url,
+    env_replica_database,
+    env_timezone,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def environ(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ["FLAG", "NUM", "TZ_NAME", "DB", "BROKER", "RATE"]:
+    for name in ["FLAG", "NUM", "TZ_NAME", "DB", "BROKER", "REPLICA", "RATE"]:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -66,6 +74,35 @@ def test_an_unsupported_database_url_fails_loudly(environ: pytest.MonkeyPatch) -
         env_database("DB", "unused")
 
 
+PRIMARY = {"ENGINE": "django.db.backends.postgresql", "NAME": "tandem"}
+
+
+def test_no_replica_url_means_no_replica(environ: pytest.MonkeyPatch) -> None:
+    assert env_replica_database("REPLICA", PRIMARY, primary_name="DB") is None
+    environ.setenv("REPLICA", "  ")
+    assert env_replica_database("REPLICA", PRIMARY, primary_name="DB") is None
+
+
+def test_a_replica_mirrors_the_primary_under_test(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("REPLICA", "postgres://reader@replica.internal:5432/tandem")
+    config = env_replica_database("REPLICA", PRIMARY, primary_name="DB")
+    assert config is not None
+    assert (config["ENGINE"], config["HOST"]) == (
+        "django.db.backends.postgresql",
+        "replica.internal",
+    )
+    assert config["TEST"] == {"MIRROR": "default"}
+
+
+def test_a_replica_of_another_kind_of_database_fails_loudly(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("REPLICA", "sqlite:////tmp/replica.sqlite3")
+    with pytest.raises(ImproperlyConfigured, match="REPLICA must be a replica of DB"):
+        env_replica_database("REPLICA", PRIMARY, primary_name="DB")
+    environ.setenv("REPLICA", "mysql://root@localhost/tandem")
+    with pytest.raises(ImproperlyConfigured, match="must start with postgres://"):
+        env_replica_database("REPLICA", PRIMARY, primary_name="DB")
+
+
 def test_a_broker_url_must_be_redis(environ: pytest.MonkeyPatch) -> None:
     environ.setenv("BROKER", "amqp://guest@localhost//")
     with pytest.raises(ImproperlyConfigured, match="redis://"):
@@ -76,7 +113,7 @@ def _check(**env: str) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}
+        if k not in {"DATABASE_URL", "DATABASE_REPLICA_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
@@ -107,7 +144,7 @@ def test_production_settings_pass_the_deploy_checks() -> None:
             **{
                 k: v
                 for k, v in os.environ.items()
-                if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG"}
+                if k not in {"DATABASE_URL", "DATABASE_REPLICA_URL", "REDIS_URL", "DEBUG"}
             },
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "SECRET_KEY": "a-long-and-random-production-secret-key-0123456789-abcdefghij",
@@ -118,6 +155,42 @@ def test_production_settings_pass_the_deploy_checks() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+def _settings(**env: str) -> str:
+    """What config.settings makes of the database variables, as one line."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "DATABASE_REPLICA_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    code = (
+        "from django.conf import settings as s; "
+        "print(sorted(s.DATABASES), s.DATABASE_ROUTERS, "
+        "'config.db_router.ReplicaReadsMiddleware' in s.MIDDLEWARE, "
+        "s.DATABASES.get('replica', {}).get('TEST'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_without_a_replica_url_there_is_no_replica_router_or_middleware() -> None:
+    assert _settings() == "['default'] [] False None"
+    assert _settings(DATABASE_REPLICA_URL="") == "['default'] [] False None"
+
+
+def test_a_replica_url_adds_the_alias_the_router_and_the_middleware() -> None:
+    assert _settings(DATABASE_REPLICA_URL="sqlite:////tmp/tandem-replica.sqlite3") == (
+        "['default', 'replica'] ['config.db_router.ReplicaRouter'] True {'MIRROR': 'default'}"
+    )
 
 
 @pytest.mark.parametrize(

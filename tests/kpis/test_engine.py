@@ -382,3 +382,59 @@ def test_two_touches_at_the_same_instant_are_ordered_by_their_id(world: World) -
     found = values("month", [FEB])
     assert found[("attributed_revenue", FEB, "campaign", "First", "first_touch")][0] == 100
     assert found[("attributed_revenue", FEB, "campaign", "Second", "last_touch")][0] == 100
+
+
+# --- the daily partials -----------------------------------------------------------------------
+
+
+def test_days_come_in_runs_of_consecutive_days() -> None:
+    from kpis.engine import day_runs
+
+    days = [date(2026, 3, 3), date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 9), JAN]
+    assert day_runs(days) == ((JAN, JAN), (MARCH, date(2026, 3, 3)), (date(2026, 3, 9),) * 2)
+
+
+def test_refreshing_a_day_again_writes_nothing_and_a_change_names_only_what_it_moved(
+    world: World,
+) -> None:
+    from kpis.engine import days_refresh, metrics_moved
+
+    lead = world.lead("2026-03-02T09:00:00+00:00", external_id="L1")
+    world.stage(lead, "mql", "2026-03-02T10:00:00+00:00")
+    day = [date(2026, 3, 2)]
+    assert ("leads_created", date(2026, 3, 2)) in days_refresh(days=day, now=LATER)
+    assert days_refresh(days=day, now=LATER) == set()
+    world.stage(lead, "sal", "2026-03-02T12:00:00+00:00")
+    days_refresh(days=day, now=LATER)
+    world.stage(lead, "sql", "2026-03-09T10:00:00+00:00")
+    changed = days_refresh(days=[*day, date(2026, 3, 9)], now=LATER)
+    assert {("sqls", date(2026, 3, 9)), ("sql_rate", day[0]), ("funnel_sqls", day[0])} <= changed
+    assert not {m for m, _ in changed} & {"leads_created", "mqls", "sals", "acceptance_rate"}
+    assert metrics_moved({"sqls"}) == {"sqls", "cost_per_sql", "campaign_cost", "cost_per_lead",
+                                       "cost_per_customer", "attributed_revenue", "campaign_roi"}  # fmt: skip
+
+
+def test_a_period_is_the_sum_of_its_stored_days(march: World) -> None:
+    from kpis.engine import periods_compute
+    from kpis.models import KpiDaily
+
+    compute(kind="month", periods=[MARCH], now=LATER)
+    days = KpiDaily.objects.filter(metric="leads_created", dimension="", day__month=3)
+    assert sorted(d.day.day for d in days) == [2, 5]  # L3 came in February
+    only = periods_compute(kind="month", periods=[MARCH], now=LATER, metrics=["leads_created"])
+    assert {(v.metric, v.dimension, v.numerator) for v in only if v.dimension in ("", "segment")} == {
+        ("leads_created", "", 2), ("leads_created", "segment", 1)}  # fmt: skip
+
+
+def test_each_family_writes_only_the_metrics_it_declares(march: World) -> None:
+    from zoneinfo import ZoneInfo
+
+    from kpis import engine
+
+    scope = engine._Days(((FEB, date(2026, 4, 30)),), ZoneInfo("UTC"), LATER)
+    for family in engine.FAMILIES:
+        out = engine._Results()
+        family.compute(scope, out)
+        written = {v.metric for v in out.values()}
+        assert written, family.part
+        assert written <= set(family.metrics), family.part

@@ -34,7 +34,7 @@ from leads.models import (
     StageEvent,
     Touch,
 )
-from tests.conftest import World
+from tests.conftest import World, goal
 
 pytestmark = pytest.mark.django_db
 MARCH = date(2026, 3, 1)
@@ -86,7 +86,7 @@ def test_a_recompute_that_fails_half_way_keeps_the_previous_snapshots(
     def explode(*args: object) -> None:
         raise RuntimeError("worker died")
 
-    monkeypatch.setattr(engine, "_attribution", explode)
+    monkeypatch.setattr(engine, "_percentile_metrics", explode)
     with pytest.raises(RuntimeError):
         kpis_recompute(kind="month", periods=[MARCH])
     assert snapshot_rows() == before
@@ -104,31 +104,58 @@ def test_it_refuses_a_period_that_is_not_a_period_start(db: None) -> None:
         kpis_recompute(kind="month", periods=[date(2026, 3, 2)])
 
 
-def test_a_write_marks_its_periods_dirty_in_the_same_transaction(world: World) -> None:
+def _dirty() -> set[tuple[str, date]]:
+    return set(FunnelChange.objects.values_list("period", "period_start"))
+
+
+def test_a_write_marks_its_day_dirty_in_the_same_transaction(world: World) -> None:
     world.lead("2026-03-02T09:00:00+00:00")
-    dirty = set(FunnelChange.objects.values_list("period", "period_start"))
-    assert dirty == {("week", date(2026, 3, 2)), ("month", MARCH), ("quarter", date(2026, 1, 1))}
+    assert _dirty() == {("day", date(2026, 3, 2))}
 
 
-def test_a_late_outcome_marks_the_cohorts_old_period_dirty(world: World) -> None:
+def test_a_late_outcome_marks_the_cohorts_old_day_dirty(world: World) -> None:
     lead = world.lead("2026-03-02T09:00:00+00:00")
     world.stage(lead, "mql", "2026-03-03T10:00:00+00:00")
     FunnelChange.objects.all().delete()
     world.deal(
         lead, 100, "2026-06-01T10:00:00+00:00", status="won", closed_at="2026-06-10T10:00:00+00:00"
     )
-    months = set(FunnelChange.objects.filter(period="month").values_list("period_start", flat=True))
-    assert {MARCH, date(2026, 6, 1)} <= months
+    assert {("day", date(2026, 3, 3)), ("day", date(2026, 6, 10))} <= _dirty()
 
 
-def test_an_open_deal_marks_every_period_of_its_pipeline(world: World) -> None:
+def test_an_open_deal_marks_the_days_it_opens_and_closes_not_its_whole_pipeline(
+    world: World,
+) -> None:
     lead = world.lead("2026-01-02T09:00:00+00:00")
     FunnelChange.objects.all().delete()
     world.deal(
         lead, 100, "2026-01-05T10:00:00+00:00", status="won", closed_at="2026-04-10T10:00:00+00:00"
     )
-    months = set(FunnelChange.objects.filter(period="month").values_list("period_start", flat=True))
-    assert {date(2026, m, 1) for m in (1, 2, 3, 4)} <= months
+    assert _dirty() == {("day", date(2026, d.month, d.day)) for d in
+                        (date(2026, 1, 2), date(2026, 1, 5), date(2026, 4, 10))}  # fmt: skip
+
+
+def test_an_open_deal_moves_the_pipeline_of_every_later_period_after_a_dirty_recompute(
+    world: World,
+) -> None:
+    lead = world.lead("2026-01-02T09:00:00+00:00")
+    deal = world.deal(lead, 100, "2026-01-05T10:00:00+00:00")
+    kpis_recompute_dirty(now=datetime(2026, 3, 15, tzinfo=UTC))
+    for month in (1, 2, 3):
+        assert _total("pipeline_open", "month", date(2026, month, 1)) == 100
+    world.deal(lead, 100, "2026-01-05T10:00:00+00:00", status="won",
+               closed_at="2026-02-10T10:00:00+00:00", external_id=deal)  # fmt: skip
+    assert _dirty() == {("day", date(2026, 1, 2)), ("day", date(2026, 1, 5)),
+                        ("day", date(2026, 2, 10))}  # fmt: skip
+    kpis_recompute_dirty(now=datetime(2026, 3, 15, tzinfo=UTC))
+    assert _total("pipeline_open", "month", date(2026, 1, 1)) == 100
+    assert (
+        not KpiSnapshot.objects.filter(
+            metric="pipeline_open", period="month", period_start__gte=date(2026, 2, 1), dimension=""
+        )
+        .exclude(numerator=0)
+        .exists()
+    )
 
 
 def test_a_failed_ingest_marks_nothing(world: World) -> None:
@@ -162,17 +189,17 @@ def test_recomputing_the_dirty_periods_clears_them(some_funnel: World) -> None:
 def test_a_period_marked_again_during_its_recompute_stays_dirty(
     some_funnel: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = engine.compute
+    original = engine.days_refresh
 
-    def compute_while_a_write_lands(**kwargs: object) -> list:
+    def compute_while_a_write_lands(**kwargs: object) -> set:
         result = original(**kwargs)
         funnel_changed(at=date(2026, 3, 15))  # a write committed while we computed
         return result
 
-    monkeypatch.setattr("kpis.services.compute", compute_while_a_write_lands)
+    monkeypatch.setattr("kpis.services.days_refresh", compute_while_a_write_lands)
     FunnelChange.objects.update(marked_at=datetime(2026, 1, 1, tzinfo=UTC))
     kpis_recompute_dirty()
-    assert FunnelChange.objects.filter(period="month", period_start=MARCH).exists()
+    assert _dirty() == {("day", date(2026, 3, 15))}
 
 
 def test_on_commit_the_dirty_periods_are_recomputed_without_a_manual_step(
@@ -191,13 +218,14 @@ def test_a_full_recompute_covers_every_kind_and_month_and_reports_progress(
     some_funnel: World, django_capture_on_commit_callbacks: object
 ) -> None:
     units = recompute_units(since=date(2026, 1, 1), until=date(2026, 3, 31))
-    assert units[:4] == [
-        ("week", date(2025, 12, 1)),  # the week of 29 Dec 2025 holds 1 Jan
+    days = [("day", date(2025, 12, 1)), *(("day", date(2026, m, 1)) for m in (1, 2, 3))]
+    assert units[:4] == days  # the days of every month first: the periods are their sums
+    assert units[4:] == [  # then each kind's periods, a year at a time
+        ("week", date(2025, 1, 1)),  # the week of 29 Dec 2025 holds 1 Jan
         ("week", date(2026, 1, 1)),
         ("month", date(2026, 1, 1)),
         ("quarter", date(2026, 1, 1)),
     ]
-    assert ("quarter", date(2026, 2, 1)) not in units
     with django_capture_on_commit_callbacks(execute=True):
         job = recompute_job_start(since=date(2026, 1, 1))
     job.refresh_from_db()
@@ -473,3 +501,54 @@ def test_the_command_leaves_existing_snapshots_alone_when_asked(some_funnel: Wor
     call_command("recompute_kpis", "--since", "2026-03-01", "--no-progress")
     call_command("recompute_kpis", "--if-empty", "--no-progress")
     assert RecomputeJob.objects.count() == 1
+
+
+# --- what changes with time alone -----------------------------------------------------------
+
+
+def _ratio(metric: str, kind: str, start: date) -> tuple[Decimal, Decimal | None]:
+    row = KpiSnapshot.objects.get(
+        metric=metric, period=kind, period_start=start, dimension="", key="", model=""
+    )
+    return row.numerator, row.denominator
+
+
+def test_a_first_contact_deadline_that_passes_counts_its_handoff_with_no_write_between(
+    world: World,
+) -> None:
+    lead = world.lead("2026-03-01T08:00:00+00:00")
+    world.stage(lead, "mql", "2026-03-02T09:00:00+00:00")  # due by 13:00
+    kpis_recompute_dirty(now=datetime(2026, 3, 2, 11, tzinfo=UTC))
+    assert _ratio("sla_first_contact_rate", "month", MARCH) == (0, 0)
+    assert not FunnelChange.objects.exists()
+    kpis_recompute_dirty(now=datetime(2026, 3, 2, 14, tzinfo=UTC))  # the sweep, an hour late
+    assert _ratio("sla_first_contact_rate", "month", MARCH) == (0, 1)
+
+
+def test_after_an_upgrade_the_first_dirty_run_builds_every_day_in_full(
+    some_funnel: World, django_capture_on_commit_callbacks: object
+) -> None:
+    from kpis.models import EngineMark, KpiDaily
+
+    KpiDaily.objects.all().delete()
+    EngineMark.objects.create(name="rebuild", at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        kpis_recompute_dirty()
+    assert KpiDaily.objects.filter(metric="revenue_won", day__month=3).exists()
+    assert RecomputeJob.objects.get().status == "done"
+    assert not EngineMark.objects.filter(name="rebuild").exists()
+
+
+def test_a_goal_edit_recomputes_the_goals_of_its_periods_only(
+    world: World, marketing_manager: object
+) -> None:
+    world.lead("2026-03-02T09:00:00+00:00")
+    kpis_recompute_dirty(now=datetime(2026, 3, 10, tzinfo=UTC))
+    goal(marketing_manager, metric="leads_created", target=Decimal(4), name="Leads in March",
+         specific="Marketing brings 4 leads in March.")  # fmt: skip
+    logged = set(FunnelChange.objects.values_list("period", "period_start", "part"))
+    assert logged == {("week", date(2026, 3, d), "goals") for d in (2, 9, 16, 23, 30)} | {
+        ("week", date(2026, 2, 23), "goals"), ("month", MARCH, "goals"),
+        ("quarter", date(2026, 1, 1), "goals")}  # fmt: skip
+    kpis_recompute_dirty(now=datetime(2026, 3, 11, tzinfo=UTC))
+    assert _ratio("scorecard_attainment", "month", MARCH) == (Decimal("0.25"), 1)

@@ -21,7 +21,7 @@ def admin_client_(client: Client, admin_user: object) -> Client:
     return client
 
 
-def test_changing_a_deal_in_the_admin_marks_its_periods_dirty(
+def test_changing_a_deal_in_the_admin_marks_its_days_dirty(
     admin_client_: Client, world: World
 ) -> None:
     lead = world.lead("2026-03-02T09:00:00+00:00", external_id="L1")
@@ -38,11 +38,11 @@ def test_changing_a_deal_in_the_admin_marks_its_periods_dirty(
         },
     )  # fmt: skip
     assert response.status_code == 302, response.content[:2000]
-    months = set(FunnelChange.objects.filter(period="month").values_list("period_start", flat=True))
-    assert {date(2026, 3, 1), date(2026, 5, 1)} <= months  # the cohort and the close
+    days = set(FunnelChange.objects.filter(period="day").values_list("period_start", flat=True))
+    assert {date(2026, 3, 3), date(2026, 5, 10)} <= days  # the cohort and the close
 
 
-def test_deleting_a_lead_in_the_admin_marks_its_periods_dirty(
+def test_deleting_a_lead_in_the_admin_marks_its_days_dirty(
     admin_client_: Client, world: World
 ) -> None:
     world.lead("2026-03-02T09:00:00+00:00")
@@ -51,7 +51,7 @@ def test_deleting_a_lead_in_the_admin_marks_its_periods_dirty(
     response = admin_client_.post(f"/admin/leads/lead/{lead.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Lead.objects.exists()
-    assert FunnelChange.objects.filter(period="month", period_start=date(2026, 3, 1)).exists()
+    assert FunnelChange.objects.filter(period="day", period_start=date(2026, 3, 2)).exists()
 
 
 def test_stage_events_cannot_be_edited_in_the_admin(admin_client_: Client, world: World) -> None:
@@ -77,4 +77,4 @@ def test_a_lead_added_in_the_admin_counts_and_is_scored(
     lead = Lead.objects.get(external_id="L-new")
     assert lead.score == 60
     assert Handoff.objects.get(lead=lead).owner == sales_rep  # handed off by the round robin
-    assert FunnelChange.objects.filter(period="month", period_start=date(2026, 3, 1)).exists()
+    assert FunnelChange.objects.filter(period="day", period_start=date(2026, 3, 2)).exists()

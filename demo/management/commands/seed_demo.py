@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -80,6 +81,11 @@ class Command(BaseCommand):
                 "The database already has leads. Run with --flush to replace them with the "
                 "demo (this deletes every lead, campaign and funnel record)."
             ) from None
+        if connection.vendor == "postgresql":
+            # Bulk loads leave the planner without statistics until autovacuum comes by (or
+            # never, where it is off): the first recompute would plan on guesses.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self._summary(result)
 
     def _summary(self, result: SeedResult) -> None:

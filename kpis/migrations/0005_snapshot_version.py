@@ -17,7 +17,7 @@ def create_row(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("kpis", "0002_dirty_periods_move_to_the_funnel_change_log"),
+        ("kpis", "0004_engine_marks"),
     ]
 
     operations = [
