@@ -53,6 +53,7 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 CONCURRENCY = 16
 GUNICORN_WORKERS = 2
 API_RATE = "1000000/minute"  # the bench's API user is never throttled (see README)
+API_USER = "bench-api"  # exempt from the throttle: API_THROTTLE_EXEMPT_USERS
 PASSWORD = "demo"
 HEAD_OF_SALES = "tom"
 REPS = ["jonas", "nina", "ben", "chloe", "david", "sofia"]
@@ -285,6 +286,7 @@ def server_env(db_url: str, redis_url: str) -> dict[str, str]:
         SECURE_HSTS_SECONDS="0",
         SECURE_HSTS_PRELOAD="false",
         API_THROTTLE_RATE=API_RATE,
+        API_THROTTLE_EXEMPT_USERS=API_USER,
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
@@ -491,7 +493,7 @@ class Bench:
         from alignment.roles import Role
         from alignment.services.accounts import api_token_get_or_create, user_set_role
 
-        user, _ = get_user_model().objects.get_or_create(username="bench-api")
+        user, _ = get_user_model().objects.get_or_create(username=API_USER)
         user_set_role(user=user, role=Role.ADMIN)
         self.token = api_token_get_or_create(user=user).key
 
