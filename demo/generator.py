@@ -67,6 +67,7 @@ from leads.services import (
     derive_handoffs,
     handoff_apply_sla,
     handoff_note_attempts,
+    handoffs_refresh_outcomes,
     sla_versions,
 )
 
@@ -1319,6 +1320,7 @@ def seed_demo(
         times = lead_times(random.Random(f"{seed}:volume"), calendar, window, leads)
         _load_leads(writer, factory, simulator, times, leads, chunk_size, progress)
         writer.finish()
+        handoffs_refresh_outcomes()  # the cohorts' outcomes, from what was just loaded
     counts = {"users": len(user_ids)} | {t.label: n for t, n in writer.counts.items()}
     return SeedResult(counts, time.monotonic() - started, window.days[0], now)
 

@@ -68,7 +68,7 @@ from core import attribution
 from core.catalog import COST_DIMS, METRICS
 from core.periods import elapsed_share, local_midnight, next_period, period_start
 from kpis.models import KpiDaily
-from leads.models import Campaign, ContactAttempt, Deal, Handoff, Lead, Stage, StageEvent, Touch
+from leads.models import Campaign, Deal, Handoff, Lead, Stage, StageEvent, Touch
 
 ZERO = Decimal(0)
 NO_CAMPAIGN = attribution.NO_CAMPAIGN
@@ -403,34 +403,16 @@ def _lead_max(qs: QuerySet, rank: Max) -> Coalesce:
 def _handoff_cohorts(scope: _Days, out: _Results) -> None:
     """MQLs and every cohort metric, by handed_at; the sum and count of the speeds to lead
     tell which periods' percentiles changed."""
-    sql_after = StageEvent.objects.filter(
-        lead=OuterRef("lead_id"), stage=Stage.SQL, occurred_at__gte=OuterRef("handed_at")
-    )
-    won_deal = Deal.objects.filter(lead=OuterRef("lead_id"), status=Deal.Status.WON)
-    window = {
-        "occurred_at__gte": OuterRef("handed_at"),
-        "occurred_at__lte": OuterRef("cadence_due_at"),
-    }
-    sql_in_window = StageEvent.objects.filter(lead=OuterRef("lead_id"), stage=Stage.SQL, **window)
-    success_in_window = ContactAttempt.objects.filter(
-        lead=OuterRef("lead_id"),
-        outcome__in=[ContactAttempt.Outcome.CONNECTED, ContactAttempt.Outcome.MEETING_BOOKED],
-        **window,
-    )
-    attempts_in_window = (
-        ContactAttempt.objects.filter(lead=OuterRef("lead_id"), **window)
-        .order_by()
-        .values("lead")
-        .annotate(c=Count("id"))
-        .values("c")
+    # The outcomes are stored on the handoff (`leads.services.handoffs_refresh_outcomes`).
+    closed_out = (
+        Q(sql_reached_at__lte=F("cadence_due_at"))
+        | Q(window_success=True)
+        | Q(status=Handoff.Status.REJECTED, decided_at__lte=F("cadence_due_at"))
     )
     qs = Handoff.objects.annotate(
-        sql_after=Exists(sql_after),
-        won=Exists(won_deal),
-        closed_out=Exists(sql_in_window)
-        | Exists(success_in_window)
-        | Q(status=Handoff.Status.REJECTED, decided_at__lte=F("cadence_due_at")),
-        window_attempts=Coalesce(Subquery(attempts_in_window, output_field=IntegerField()), 0),
+        sql_after=Case(When(sql_reached_at__isnull=False, then=Value(True)), default=Value(False)),
+        won=F("lead_won"),
+        closed_out=Case(When(closed_out, then=Value(True)), default=Value(False)),
     )
     # Where the cadence stands, computed once per handoff (each subquery once): 0 not yet
     # due or closed out, 1 due and missed, 2 due and met.

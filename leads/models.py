@@ -218,6 +218,13 @@ class Handoff(models.Model):
     first_attempt_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
     speed_to_lead_hours = models.FloatField(null=True, blank=True)
+    # Outcomes the cohort metrics read, kept current with the SLA facts and on every deal
+    # change (`leads.services.handoffs_refresh_outcomes`): the first SQL at or after handed_at,
+    # whether the lead has a won deal, and the attempts within the cadence window.
+    sql_reached_at = models.DateTimeField(null=True, blank=True)
+    lead_won = models.BooleanField(default=False)
+    window_attempts = models.PositiveIntegerField(default=0)
+    window_success = models.BooleanField(default=False)  # a connected call or a booked meeting
 
     class Meta:
         ordering = ["-handed_at", "-id"]

@@ -20,7 +20,20 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Case, Count, Exists, Max, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from alignment import scoring
@@ -407,12 +420,15 @@ def deals_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         for r in rows
     ]
     moved = Deal.objects.filter(external_id__in=[o.external_id for o in objs])
-    with _funnel_follow({*leads.values(), *moved.values_list("lead_id", flat=True)}):
-        return _upsert(
+    affected = {*leads.values(), *moved.values_list("lead_id", flat=True)}
+    with _funnel_follow(affected):
+        result = _upsert(
             Deal,
             objs,
             update_fields=["lead", "amount", "created_at", "closed_at", "status", "lost_reason"],
         )
+        handoffs_refresh_outcomes(lead_ids=affected)  # a won deal is an outcome of its cohorts
+    return result
 
 
 # --- scoring and automatic handoff ------------------------------------------------------------
@@ -704,6 +720,7 @@ def handoffs_refresh_sla(
         handoffs = handoffs.filter(handed_at__gte=handed_since)
     if handoff_ids is not None:
         handoffs = handoffs.filter(pk__in=list(handoff_ids))
+    chosen = handoffs
     handoffs = handoffs.annotate(
         first_attempt=Subquery(first_attempt),
         # Only pending handoffs have a next attempt due: the database skips the others.
@@ -752,7 +769,51 @@ def handoffs_refresh_sla(
             changed = []
     if changed:
         update_rows(Handoff, changed, fields)
+    handoffs_refresh_outcomes(handoffs=chosen)  # the cadence window may have moved
     return count + len(changed)
+
+
+def handoffs_refresh_outcomes(
+    *, lead_ids: Iterable[int] | None = None, handoffs: QuerySet | None = None
+) -> int:
+    """Re-derive the cohort outcomes of these leads' handoffs (or of `handoffs`; all without
+    either) in one UPDATE: the first SQL at or after the handoff, a won deal of the lead, and
+    the attempts within the cadence window (after its deadline is set). Returns rows updated."""
+    if handoffs is None:
+        handoffs = (
+            Handoff.objects.all()
+            if lead_ids is None
+            else Handoff.objects.filter(lead_id__in=list(lead_ids))
+        )
+    return handoffs.order_by().update(**handoff_outcomes())
+
+
+def handoff_outcomes(
+    stage_events: type[models.Model] = StageEvent,
+    deals: type[models.Model] = Deal,
+    attempts: type[models.Model] = ContactAttempt,
+) -> dict[str, object]:
+    """The expressions of a handoff's cohort outcomes, over its lead's records (the models
+    can be a migration's historical ones)."""
+    window = {
+        "lead": OuterRef("lead_id"),
+        "occurred_at__gte": OuterRef("handed_at"),
+        "occurred_at__lte": OuterRef("cadence_due_at"),
+    }
+    first_sql = stage_events.objects.filter(
+        lead=OuterRef("lead_id"), stage=Stage.SQL.value, occurred_at__gte=OuterRef("handed_at")
+    ).order_by("occurred_at")
+    tried = attempts.objects.filter(**window).order_by().values("lead")
+    success = [ContactAttempt.Outcome.CONNECTED.value, ContactAttempt.Outcome.MEETING_BOOKED.value]
+    won = deals.objects.filter(lead=OuterRef("lead_id"), status=Deal.Status.WON.value)
+    return {
+        "sql_reached_at": Subquery(first_sql.values("occurred_at")[:1]),
+        "lead_won": Exists(won),
+        "window_attempts": Coalesce(
+            Subquery(tried.annotate(n=Count("id")).values("n"), output_field=IntegerField()), 0
+        ),
+        "window_success": Exists(attempts.objects.filter(outcome__in=success, **window)),
+    }
 
 
 def handoff_apply_sla(

@@ -57,12 +57,14 @@ from leads.services import (
     deals_upsert,
     handoff_accept,
     handoff_reject,
+    handoffs_refresh_outcomes,
     leads_upsert,
     stage_events_upsert,
     touches_upsert,
 )
 
 pytestmark = pytest.mark.django_db
+OUTCOMES_STORED = ("pk", "sql_reached_at", "lead_won", "window_attempts", "window_success")
 
 NOW = datetime(2026, 4, 15, 12, 0, tzinfo=UTC)  # a Wednesday; campaigns may run past it
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday: no week of the data starts in 2025
@@ -655,6 +657,10 @@ def test_incremental_recompute_leaves_the_same_snapshots_as_a_full_recompute(
                 note("-- the on-commit recompute of the dirty periods runs")
                 assert not FunnelChange.objects.exists(), "the recompute left periods dirty"
             incremental = snapshots()
+            # The handoffs' stored outcomes are what their leads' records say now.
+            outcomes = list(Handoff.objects.order_by("pk").values_list(*OUTCOMES_STORED))
+            handoffs_refresh_outcomes()
+            assert list(Handoff.objects.order_by("pk").values_list(*OUTCOMES_STORED)) == outcomes
 
             full_recompute()
             full = snapshots()
