@@ -66,6 +66,7 @@ def test_a_postgres_url_is_parsed(environ: pytest.MonkeyPatch) -> None:
     config = env_database("DB", "unused")
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.internal", 5433, "tandem")
+    assert config["OPTIONS"]["options"] == "-c jit=off"  # short queries; no compiling them
 
 
 def test_an_unsupported_database_url_fails_loudly(environ: pytest.MonkeyPatch) -> None:
