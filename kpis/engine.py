@@ -450,7 +450,8 @@ def _handoff_cohorts(scope: _Days, out: _Results) -> None:
         out.put("mql_to_won_rate", cell, r["won"], r["n"])
         out.put("sla_first_contact_rate", cell, r["fc_met"], r["fc_counted"])
         out.put("sla_cadence_rate", cell, cad_met, cad_met + cad_missed)
-        out.put("_speed_to_lead", cell, Decimal(repr(float(r["speed"]))), r["speeds"])
+        if r["speeds"]:  # a handoff not yet called moves no percentile
+            out.put("_speed_to_lead", cell, Decimal(repr(float(r["speed"]))), r["speeds"])
 
 
 _COHORT_SUMS = ("n", "pending", "accepted", "rejected", "sql", "won", "fc_met", "fc_counted")
@@ -515,7 +516,8 @@ def _deals(scope: _Days, out: _Results) -> None:
         out.put("win_rate", cell, r["won"], r["won"] + r["lost"])
         out.add("_pipeline", cell, -r["total"], -r["n"])
         seconds = r["cycle"].total_seconds() if r["cycle"] else 0
-        out.put("_sales_cycle", cell, Decimal(repr(seconds)), r["won"])
+        if r["won"]:
+            out.put("_sales_cycle", cell, Decimal(repr(seconds)), r["won"])
 
 
 def _campaign_costs(scope: _Days, out: _Results) -> None:
