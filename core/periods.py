@@ -70,11 +70,6 @@ def months_between(first: date, last: date) -> list[date]:
     return periods_between("month", first.replace(day=1), last)
 
 
-def unit_periods(kind: str, month: date) -> list[date]:
-    """The periods a recompute unit (kind, month) owns: those of `kind` starting in `month`."""
-    return periods_between(kind, month, next_period("month", month) - timedelta(days=1))
-
-
 # Before this share of a period has gone by, a pace says nothing (a day-old month holds a
 # handful of events): the tiles give no verdict and the SAL pace alert waits. A quarter of the
 # period is the first week of a month (never less than seven days), under two days of a week.

@@ -106,19 +106,17 @@ def _recompute_dirty(*, now: datetime) -> int:
             parts[change.part].add(change.period_start)
     changed = days_refresh(days=parts.pop("", ()), parts=parts, now=now)
     work: dict[str, dict[date, set[str] | None]] = {kind: {} for kind in KINDS}
-    horizon = funnel_horizon() if any(metric == "_pipeline" for metric, _ in changed) else None
+    moved_by = {metric: metrics_moved({metric}) for metric in {m for m, _ in changed}}
     for metric, day in changed:
-        moved = metrics_moved({metric})
+        if metric != "_pipeline":
+            for kind in KINDS:
+                work[kind].setdefault(period_start(kind, day), set()).update(moved_by[metric])
+    # A change of the open pipeline moves the level at the end of every later period.
+    if pipeline_days := [day for metric, day in changed if metric == "_pipeline"]:
+        horizon = funnel_horizon()
         for kind in KINDS:
-            starts = (
-                periods_overlapping(kind, day, horizon)
-                if metric == "_pipeline" and horizon is not None
-                else [period_start(kind, day)]
-            )
-            for start in starts:
-                found = work[kind].setdefault(start, set())
-                if found is not None:
-                    found |= moved
+            for start in periods_overlapping(kind, min(pipeline_days), horizon):
+                work[kind].setdefault(start, set()).update(moved_by["_pipeline"])
     for change in changes:
         if change.period in KINDS:
             found = work[change.period].setdefault(change.period_start, set())

@@ -34,11 +34,10 @@ from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
 from alignment.roles import Role
-from core.periods import KINDS, unit_periods
 from kpis.models import KpiSnapshot
 from kpis.services import (
-    kpis_recompute,
     kpis_recompute_dirty,
+    kpis_recompute_unit,
     recompute_units,
 )
 from leads.models import (
@@ -51,6 +50,7 @@ from leads.models import (
     StageEvent,
     Touch,
 )
+from leads.selectors import funnel_data_end
 from leads.services import (
     attempts_upsert,
     campaigns_upsert,
@@ -549,7 +549,7 @@ def baseline(
         [{"field": "segment", "operator": "equals", "value": "enterprise", "points": 60}],
         threshold=50,
     )
-    recompute_periods(recompute_units(since=RANGE_START, until=RANGE_END))
+    recompute_periods(RANGE_START, RANGE_END)
     kpis_recompute_dirty()
     assert not FunnelChange.objects.exists()
     request = RequestFactory().post("/admin/")
@@ -557,20 +557,18 @@ def baseline(
     yield heads[1], request
 
 
-def recompute_periods(units: list[tuple[str, date]]) -> None:
-    """Recompute the periods of these (kind, month) units, each period kind in one go (the
-    nightly job goes unit by unit; one computation per kind is faster and gives the same)."""
-    for kind in KINDS:
-        periods = [p for k, month in units if k == kind for p in unit_periods(k, month)]
-        kpis_recompute(kind=kind, periods=periods)
+def recompute_periods(since: date, until: date | None = None) -> None:
+    """Run the units of a full recompute from `since` one after the other, as the nightly job
+    does in one process: the days of every month, then each kind's periods."""
+    for kind, month in recompute_units(since=since, until=until):
+        kpis_recompute_unit(kind=kind, month=month, since=since, until=until)
 
 
 def full_recompute() -> None:
     """Recompute every period the nightly full recompute covers: from RANGE_START to the end
     of the month of today or of the last campaign's end."""
-    units = recompute_units(since=RANGE_START)
-    assert units[-1][1] <= RANGE_END
-    recompute_periods(units)
+    assert funnel_data_end() <= RANGE_END
+    recompute_periods(RANGE_START, funnel_data_end())
 
 
 def _difference(incremental: set[tuple], full: set[tuple], limit: int = 20) -> str:
