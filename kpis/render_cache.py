@@ -114,11 +114,7 @@ def _encode(params: Iterable[tuple[str, str]]) -> str:
 
 def cached(key: str, build: Callable[[], T]) -> T:
     """The entry under `key`, built (and kept) if there is none."""
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, timeout=settings.KPI_PAGE_CACHE_SECONDS)
-    return value
+    return cache.get_or_set(key, build, timeout=settings.KPI_PAGE_CACHE_SECONDS)
 
 
 @dataclass(frozen=True)

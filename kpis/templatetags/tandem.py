@@ -356,8 +356,3 @@ def select(field: BoundField) -> SafeString:
             parts.append("\n  </optgroup>")
     parts.append("\n</select>")
     return mark_safe("".join(parts))  # every value escaped above
-
-
-@register.filter
-def get(mapping: dict, key: str) -> object:
-    return mapping.get(key) if mapping else None
