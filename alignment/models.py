@@ -297,11 +297,17 @@ class RoundRobinMember(models.Model):
 
 
 class Goal(models.Model):
-    """A shared SMART goal of both teams on one metric of the catalog, for one period."""
+    """A shared SMART goal on one metric of the catalog, for one period, owned by one team or
+    by both. A team's payout weighs the goals it owns (see `kpis.goals.scorecard_for`)."""
 
     class Direction(models.TextChoices):
         HIGHER = "higher", "Higher is better"
         LOWER = "lower", "Lower is better"
+
+    class Owner(models.TextChoices):
+        BOTH = "both", "Both teams"
+        MARKETING = "marketing", "Marketing"
+        SALES = "sales", "Sales"
 
     name = models.CharField(max_length=200)
     metric = models.CharField(max_length=48, help_text="A key of the metric catalog.")
@@ -313,6 +319,9 @@ class Goal(models.Model):
     period = models.CharField(max_length=8, choices=_PERIODS)
     period_start = models.DateField()
     weight = models.DecimalField(max_digits=8, decimal_places=4, default=1)
+    owner_team = models.CharField(
+        "owned by", max_length=16, choices=Owner.choices, default=Owner.BOTH
+    )
     specific = models.TextField(blank=True, help_text="What exactly both teams will achieve.")
     measurable = models.TextField(blank=True, help_text="How progress is measured.")
     achievable = models.TextField(blank=True, help_text="Why the target is realistic.")
@@ -323,8 +332,6 @@ class Goal(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    OWNER_TEAMS = (Team.MARKETING, Team.SALES)  # every goal is owned by both teams
 
     class Meta:
         ordering = ["period", "period_start", "name", "id"]
@@ -343,6 +350,10 @@ class Goal(models.Model):
                 condition=(Q(dimension="") & Q(key="")) | (~Q(dimension="") & ~Q(key="")),
                 name="goal_dimension_has_key",
             ),
+            models.CheckConstraint(
+                condition=Q(owner_team__in=["both", "marketing", "sales"]),
+                name="goal_owner_team_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -354,7 +365,41 @@ class Goal(models.Model):
 
     @property
     def owner_teams(self) -> list[str]:
-        return [t.value for t in self.OWNER_TEAMS]
+        """The teams whose payout this goal counts in."""
+        if self.owner_team == self.Owner.BOTH:
+            return [t.value for t in Team]
+        return [self.owner_team]
+
+
+class GoalCheckIn(models.Model):
+    """The weekly word on a goal: where the teams think it stands, and why (one per week)."""
+
+    class Status(models.TextChoices):
+        ON_TRACK = "on_track", "On track"
+        AT_RISK = "at_risk", "At risk"
+        OFF_TRACK = "off_track", "Off track"
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="check_ins")
+    week = models.DateField(help_text="The Monday of the week the check-in is for.")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    note = models.TextField(blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["goal", "-week"]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "week"], name="goal_check_in_one_per_week"),
+            models.CheckConstraint(
+                condition=Q(status__in=["on_track", "at_risk", "off_track"]),
+                name="goal_check_in_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.goal}: {self.get_status_display()} (week of {self.week})"
 
 
 class PayoutCurve(models.Model):

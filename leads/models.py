@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -123,6 +125,9 @@ class RejectionReason(models.Model):
     label = models.CharField(max_length=100)
     active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
+    requires_feedback = models.BooleanField(
+        default=False, help_text="A rejection for this reason must say more in its feedback."
+    )
 
     class Meta:
         ordering = ["position", "code"]
@@ -282,6 +287,31 @@ class Handoff(models.Model):
         return f"Handoff of {self.lead} ({self.status})"
 
 
+class HandoffReassignment(models.Model):
+    """A pending handoff moved from one owner to another by a sales manager: the history
+    behind its current owner."""
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="reassignments")
+    from_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Handoff {self.handoff_id} to {self.to_owner} at {self.at:%Y-%m-%d %H:%M}"
+
+
 class AttemptChannel(models.TextChoices):
     CALL = "call", "Call"
     EMAIL = "email", "E-mail"
@@ -386,3 +416,56 @@ class FunnelChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} {self.period_start} {self.part}".rstrip()
+
+
+class WhatIfRun(models.Model):
+    """A draft lead definition run over the recent leads: how many would have become MQLs
+    under it against the definition in effect, and what those leads actually did. Evidence
+    for the two heads before they sign; runs in chunks of leads with progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    definition = models.ForeignKey(
+        "alignment.LeadDefinition", on_delete=models.CASCADE, related_name="what_ifs"
+    )
+    baseline = models.ForeignKey(
+        "alignment.LeadDefinition",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The definition in effect when the run was asked for (none: no definition).",
+    )
+    definition_digest = models.CharField(
+        max_length=64, blank=True, help_text="The draft's threshold and rules as run."
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    last_lead_id = models.BigIntegerField(default=0, help_text="Resume point: leads are by id.")
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"What-if of lead definition {self.definition_id} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        if self.status == self.Status.DONE:
+            return 1.0
+        return min(self.done / self.total, 1.0) if self.total else 0.0
