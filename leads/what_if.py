@@ -321,7 +321,7 @@ class WhatIfReport:
 
 
 def what_if_name(definition: LeadDefinition) -> str:
-    """ "the draft (v3)" for a draft, "v3" for an approved version."""
+    """How the page names the definition run: the draft (v3), or v3 once approved."""
     if definition.status == LeadDefinition.Status.DRAFT:
         return f"the draft (v{definition.version})"
     return f"v{definition.version}"
@@ -333,13 +333,15 @@ def what_if_report(*, run: WhatIfRun) -> WhatIfReport | None:
     if groups is None:
         return None
     draft = what_if_name(run.definition)
+    is_draft = run.definition.status == LeadDefinition.Status.DRAFT
+    short = "the draft" if is_draft else f"v{run.definition.version}"
     base = f"v{run.baseline.version}" if run.baseline_id else ""
     labels = {
         "draft": f"MQL under {draft}",
         "baseline": f"MQL under the definition in effect ({base})"
         if base
         else "Actually handed off (MQL)",
-        "new": f"Only under {draft} (new)",
+        "new": f"Only under {short} (new)",
         "dropped": "Only under the one in effect (dropped)"
         if base
         else f"Handed off, not MQL under {draft} (dropped)",

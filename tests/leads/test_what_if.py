@@ -167,6 +167,28 @@ def test_a_run_stopped_midway_resumes_from_its_last_lead_and_gives_the_same_resu
     assert numbers(what_if_report(run=run)) == EXPECTED
 
 
+def test_a_second_worker_on_the_same_run_never_counts_a_chunk_twice(
+    fixture: tuple[LeadDefinition, LeadDefinition],
+    heads: tuple[object, object],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, draft = fixture
+    run = what_if_start(definition=draft, by=heads[0], now=NOW)
+    real = what_if_module._chunk_counts
+
+    def the_other_worker_saves_this_chunk_first(
+        run: WhatIfRun, ids: list[int], *args: object
+    ) -> object:
+        counts = real(run, ids, *args)
+        WhatIfRun.objects.filter(pk=run.pk).update(done=len(ids), last_lead_id=ids[-1])
+        return counts
+
+    monkeypatch.setattr(what_if_module, "_chunk_counts", the_other_worker_saves_this_chunk_first)
+    stopped = what_if_run(run_id=str(run.pk), chunk=3)
+    assert (stopped.status, stopped.done) == ("running", 3)
+    assert stopped.result["cells"] == what_if_module._zero_cells()  # this worker added nothing
+
+
 def test_a_finished_run_is_not_run_again(
     fixture: tuple[LeadDefinition, LeadDefinition], heads: tuple[object, object]
 ) -> None:

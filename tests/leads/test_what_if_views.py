@@ -83,6 +83,8 @@ def test_a_run_still_going_shows_its_progress_and_polls_every_two_seconds(
     done = client.get(f"/leads/what-if/{run.pk}/", **HTMX).content.decode()
     assert "hx-trigger" not in done
     assert SUMMARY[0] in done
+    assert 'id="what-if-actions" hx-swap-oob="true"' in done  # the button: "run again" now
+    assert "Latest what-if" in done
 
 
 def test_a_failed_run_says_why(
@@ -126,6 +128,10 @@ def test_only_managers_and_the_admin_start_a_what_if_and_everyone_reads_it(
 ) -> None:
     run = what_if_run(run_id=str(what_if_start(definition=draft, by=heads[0]).pk))
     client.force_login(make_user("someone", role))  # a manager who heads no team, or a rep
+    page = client.get(f"/leads/what-if/{run.pk}/")
+    assert page.status_code == 200
+    assert SUMMARY[0] in page.content.decode()
+    assert (f'action="{start_url(draft)}"' in page.content.decode()) == (role in MAY_START)
     response = client.post(start_url(draft))
     if role in MAY_START:
         assert response.status_code == 302
@@ -133,10 +139,6 @@ def test_only_managers_and_the_admin_start_a_what_if_and_everyone_reads_it(
     else:
         assert response.status_code == 403
         assert WhatIfRun.objects.count() == 1
-    page = client.get(f"/leads/what-if/{run.pk}/")
-    assert page.status_code == 200
-    assert SUMMARY[0] in page.content.decode()
-    assert (f'action="{start_url(draft)}"' in page.content.decode()) == (role in MAY_START)
 
 
 def test_both_heads_start_a_what_if(
@@ -206,7 +208,10 @@ def test_the_button_partial_runs_the_what_if_and_links_to_the_latest_result(
     assert "Latest what-if" not in html
     assert "No what-if run yet." in render_button(draft, rep)
     running = what_if_start(definition=draft, by=heads[0])
-    assert f'href="/leads/what-if/{running.pk}/">What-if running' in render_button(draft, rep)
+    assert f'href="/leads/what-if/{running.pk}/">What-if running (0 of 8' in render_button(
+        draft, rep
+    )
+    assert "<form" not in render_button(draft, heads[0])  # not a second one while it runs
     done = what_if_run(run_id=str(running.pk))
     html = render_button(draft, heads[1])
     assert f'href="/leads/what-if/{done.pk}/">Latest what-if' in html
