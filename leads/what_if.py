@@ -156,8 +156,6 @@ def what_if_run(*, run_id: str, chunk: int = WHAT_IF_CHUNK) -> WhatIfRun:
     WhatIfRun.objects.filter(pk=run.pk).update(status=WhatIfRun.Status.RUNNING)
     run.status = WhatIfRun.Status.RUNNING
     definition = LeadDefinition.objects.prefetch_related("rules").get(pk=run.definition_id)
-    if definition_digest(definition=definition) != run.definition_digest:
-        return what_if_fail(run_id=run.pk, error=DRAFT_CHANGED)
     draft = (definition_scoring_rules(definition=definition), definition.mql_threshold)
     baseline = None
     if run.baseline_id is not None:
@@ -166,6 +164,8 @@ def what_if_run(*, run_id: str, chunk: int = WHAT_IF_CHUNK) -> WhatIfRun:
     leads = _window_leads(run.since, run.until).order_by("pk")
     cursor = run.last_lead_id
     while ids := list(leads.filter(pk__gt=cursor).values_list("pk", flat=True)[:chunk]):
+        if what_if_is_stale(run=run):  # the draft was edited: its chunks would mix two rule sets
+            return what_if_fail(run_id=run.pk, error=DRAFT_CHANGED)
         counts = _chunk_counts(run, ids, draft, baseline)
         with transaction.atomic():
             locked = WhatIfRun.objects.select_for_update().get(pk=run.pk)

@@ -211,6 +211,25 @@ def test_a_draft_edited_before_its_run_ran_fails_the_run_instead_of_mixing_rules
     assert what_if_report(run=run) is None
 
 
+def test_a_draft_edited_while_its_run_is_under_way_fails_the_run_at_the_next_chunk(
+    fixture: tuple[LeadDefinition, LeadDefinition],
+    heads: tuple[object, object],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, draft = fixture
+    run = what_if_start(definition=draft, by=heads[0], now=NOW)
+    real = what_if_module._chunk_counts
+
+    def count_then_edit(run: WhatIfRun, ids: list[int], *args: object) -> object:
+        counts = real(run, ids, *args)
+        lead_definition_update(definition=draft, by=heads[0], mql_threshold=45)
+        return counts
+
+    monkeypatch.setattr(what_if_module, "_chunk_counts", count_then_edit)
+    run = what_if_run(run_id=str(run.pk), chunk=3)
+    assert (run.status, run.error, run.done) == ("failed", DRAFT_CHANGED, 3)
+
+
 def test_the_task_retries_a_failed_run_and_marks_it_failed_once_its_retries_are_spent(
     fixture: tuple[LeadDefinition, LeadDefinition],
     heads: tuple[object, object],
