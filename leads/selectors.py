@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -14,7 +14,8 @@ from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from alignment.models import SlaBreach
+from alignment import scoring
+from alignment.models import LeadDefinition, SlaBreach
 from alignment.roles import Role
 from core.periods import next_period
 from leads.models import (
@@ -96,6 +97,51 @@ def lead_activity(*, lead_ids: Iterable[int]) -> dict[str, set[date]]:
             .order_by()
         )
     return {part: found for part, found in days.items() if found}
+
+
+# --- scoring: what a rule reads of a lead --------------------------------------------------
+
+#: The columns of a lead that scoring rules read (`alignment.scoring.LEAD_FIELDS` and the
+#: attributes), as `values()` names.
+SCORING_COLUMNS = (
+    "email", "name", "company", "segment", "attributes", "campaign__external_id",
+    "campaign__channel",
+)  # fmt: skip
+
+
+def definition_scoring_rules(*, definition: LeadDefinition) -> list[scoring.Rule]:
+    """The definition's rules in their order, as `alignment.scoring` reads them (reads the
+    prefetched `rules` when they are)."""
+    return [
+        scoring.Rule(r.field, r.operator, r.value, r.points)
+        for r in sorted(definition.rules.all(), key=lambda r: r.position)
+    ]
+
+
+def lead_scoring_rows(
+    *, lead_ids: Iterable[int], extra: Sequence[str] = (), **annotations: Any
+) -> QuerySet:
+    """These leads as dicts, by id: `id`, the columns scoring reads, `extra` columns and the
+    annotations. Turn a row into what `alignment.scoring.score` reads with `lead_scoring_values`."""
+    return (
+        Lead.objects.filter(pk__in=list(lead_ids))
+        .annotate(**annotations)
+        .values("id", *SCORING_COLUMNS, *extra, *annotations)
+        .order_by("id")
+    )
+
+
+def lead_scoring_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row of `lead_scoring_rows` as the lead the scoring rules read."""
+    return {
+        "email": row["email"],
+        "name": row["name"],
+        "company": row["company"],
+        "segment": row["segment"],
+        "campaign": row["campaign__external_id"] or "",
+        "channel": row["campaign__channel"] or "",
+        "attributes": row["attributes"] or {},
+    }
 
 
 # --- pages: the inbox, SLA breaches, sales feedback -----------------------------------------

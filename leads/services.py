@@ -67,7 +67,13 @@ from leads.models import (
     StageEvent,
     Touch,
 )
-from leads.selectors import campaign_lead_ids, lead_activity
+from leads.selectors import (
+    campaign_lead_ids,
+    definition_scoring_rules,
+    lead_activity,
+    lead_scoring_rows,
+    lead_scoring_values,
+)
 
 User = get_user_model()
 BATCH_SIZE = 500
@@ -453,10 +459,7 @@ def leads_score(
     definition = definition or lead_definition_in_effect(at=now)
     if definition is None:
         return 0
-    rules = [
-        scoring.Rule(r.field, r.operator, r.value, r.points)
-        for r in sorted(definition.rules.all(), key=lambda r: r.position)
-    ]
+    rules = definition_scoring_rules(definition=definition)
     ids = sorted(set(lead_ids))
     opened = 0
     for start in range(0, len(ids), 2000):
@@ -468,31 +471,15 @@ def _score_chunk(
     lead_ids: list[int], definition: LeadDefinition, rules: list[scoring.Rule], now: datetime
 ) -> int:
     pending = Handoff.objects.filter(lead=OuterRef("pk"), status=Handoff.Status.PENDING)
-    rows = (
-        Lead.objects.filter(pk__in=lead_ids)
-        .annotate(has_pending=Exists(pending))
-        .values(
-            "id", "email", "name", "company", "segment", "attributes", "stage", "score",
-            "owner_id", "created_at", "has_pending", "campaign__external_id",
-            "campaign__channel",
-        )
-        .order_by("id")
-    )  # fmt: skip
+    rows = lead_scoring_rows(
+        lead_ids=lead_ids,
+        extra=("stage", "score", "owner_id", "created_at"),
+        has_pending=Exists(pending),
+    )
     rescored: list[Lead] = []
     crossing: list[tuple[dict, scoring.Score]] = []
     for row in rows:
-        result = scoring.score(
-            rules,
-            {
-                "email": row["email"],
-                "name": row["name"],
-                "company": row["company"],
-                "segment": row["segment"],
-                "campaign": row["campaign__external_id"] or "",
-                "channel": row["campaign__channel"] or "",
-                "attributes": row["attributes"] or {},
-            },
-        )
+        result = scoring.score(rules, lead_scoring_values(row))
         if result.points != row["score"]:
             rescored.append(Lead(pk=row["id"], score=result.points))
         if (

@@ -57,6 +57,23 @@ def leads_rescore_task(self, job_id: str) -> int:  # noqa: ANN001
             raise exc from None
 
 
+@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=30)
+def what_if_task(self, run_id: str) -> str:  # noqa: ANN001
+    """Run (or resume) a what-if of a lead definition; returns its status. A retry resumes
+    where the run stopped; once the retries are spent the run is marked failed. (Celery's
+    `retry(exc=...)` re-raises `exc` itself when none are left, not MaxRetriesExceededError,
+    so the count is checked first.)"""
+    from leads.what_if import what_if_fail, what_if_run
+
+    try:
+        return what_if_run(run_id=run_id).status
+    except Exception as exc:
+        if self.request.retries >= self.max_retries:
+            what_if_fail(run_id=run_id, error=str(exc) or type(exc).__name__)
+            raise
+        raise self.retry(exc=exc) from exc
+
+
 @shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=60)
 def sla_breaches_notify_task(self) -> int:  # noqa: ANN001
     """Beat: record the SLA deadlines that passed, then e-mail the breaches not yet sent."""
