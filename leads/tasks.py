@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from celery.exceptions import MaxRetriesExceededError
 
 from config.locks import single_flight
 
@@ -44,17 +43,18 @@ def sla_apply_task(self, sla_id: int) -> int:  # noqa: ANN001
     default_retry_delay=30,
 )
 def leads_rescore_task(self, job_id: str) -> int:  # noqa: ANN001
-    """Run (or resume) a rescore job; returns the handoffs it opened."""
+    """Run (or resume) a rescore job; returns the handoffs it opened. Once its retries are
+    spent the job is marked failed (`retry(exc=...)` re-raises `exc` then, not
+    MaxRetriesExceededError, so the count is checked first)."""
     from leads.agreements import lead_definition_rescore_run, rescore_job_fail
 
     try:
         return lead_definition_rescore_run(job_id=job_id).handed_off
     except Exception as exc:
-        try:
-            raise self.retry(exc=exc) from exc
-        except MaxRetriesExceededError:
-            rescore_job_fail(job_id=job_id, error=str(exc))
-            raise exc from None
+        if self.request.retries >= self.max_retries:
+            rescore_job_fail(job_id=job_id, error=str(exc) or type(exc).__name__)
+            raise
+        raise self.retry(exc=exc) from exc
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=30)

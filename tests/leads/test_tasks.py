@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
+from alignment.models import LeadDefinition, RescoreJob
 from leads.models import Handoff, Lead, StageEvent
 from leads.tasks import leads_sync_stages_task
 
@@ -23,3 +25,31 @@ def test_a_real_worker_runs_a_task_that_writes_to_the_database(
     lead.refresh_from_db()
     assert lead.stage == "mql"
     assert Handoff.objects.get(lead=lead).status == Handoff.Status.PENDING
+
+
+@pytest.mark.django_db
+def test_a_rescore_job_whose_retries_are_spent_is_marked_failed_instead_of_left_running(
+    signed_definition: Callable[..., LeadDefinition], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from celery.exceptions import Retry
+
+    from leads import agreements
+    from leads.tasks import leads_rescore_task
+
+    definition = signed_definition([], threshold=10)
+    job = RescoreJob.objects.create(definition=definition, status=RescoreJob.Status.RUNNING)
+
+    def broken(**kwargs: object) -> RescoreJob:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(agreements, "lead_definition_rescore_run", broken)
+    with pytest.raises(Retry):
+        leads_rescore_task.apply(args=[str(job.pk)], throw=True)
+    job.refresh_from_db()
+    assert job.status == "running"
+    with pytest.raises(RuntimeError):
+        leads_rescore_task.apply(
+            args=[str(job.pk)], retries=leads_rescore_task.max_retries, throw=True
+        )
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("failed", "database went away")
