@@ -271,6 +271,12 @@ class RuleForm(_Form):
 
 
 class _RuleFormSet(forms.BaseFormSet):
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        """Every row is read, prefilled or not: a row equal to its prefill is still a rule
+        (RuleForm itself lets an empty row be)."""
+        kwargs = super().get_form_kwargs(index)
+        return kwargs if index is None else {**kwargs, "empty_permitted": False}
+
     def rules(self) -> list[dict[str, Any]]:
         """The rules of the rows that are neither empty nor removed, in order."""
         return [

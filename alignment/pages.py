@@ -335,6 +335,11 @@ class Kind:
     label: str  # "SLA", "lead definition"
     title: str  # "Service-level agreement", "Lead definition"
 
+    @property
+    def capital(self) -> str:
+        """'SLA', 'Lead definition': the label at the start of a sentence."""
+        return self.label[:1].upper() + self.label[1:]
+
 
 SLA = Kind("sla", "SLA", "Service-level agreement")
 DEFINITION = Kind("lead-definition", "lead definition", "Lead definition")

@@ -152,7 +152,7 @@ def _draft_or_back(
     if version.is_approved and request.method == "GET":
         messages.error(
             request,
-            f"{kind.label.capitalize()} v{version.version} is approved and part of the "
+            f"{kind.capital} v{version.version} is approved and part of the "
             "history; draft a new version to change it.",
         )
         return redirect(f"{kind.slug}-detail", version=version.version)
@@ -293,7 +293,7 @@ def _approve(
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        name = f"{kind.label.capitalize()} v{approved.version}"
+        name = f"{kind.capital} v{approved.version}"
         if already:
             messages.info(request, f"You had already approved {name} for {team}.")
         elif approved.is_approved:
