@@ -212,10 +212,13 @@ class RuleForm(_Form):
     )
     operator = forms.ChoiceField(choices=OPERATOR_CHOICES, initial="equals", required=False)
     value = forms.CharField(
-        required=False, max_length=2000, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        required=False,
+        max_length=2000,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. 200 or DE, AT"}),
     )
     points = forms.IntegerField(
-        required=False, widget=forms.NumberInput(attrs={"step": 1, "inputmode": "numeric"})
+        required=False,
+        widget=forms.NumberInput(attrs={"step": 1, "inputmode": "numeric", "placeholder": "pts"}),
     )
 
     @staticmethod
