@@ -19,6 +19,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("kpis.urls")),
     path("leads/", include("leads.urls")),
+    path("agreements/", include("alignment.urls")),
     path("profile/", alignment_views.profile, name="profile"),
     path(
         "login/",

@@ -15,6 +15,7 @@ from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from alignment.pages import rule_words
 from kpis.charts import figure_json
 from kpis.pages.common import MINUS, Dataset, ago_words, duration_words, format_value
 from kpis.render_cache import ago_marker
@@ -116,35 +117,10 @@ def due(handoff: Handoff, now: datetime | None = None) -> dict[str, str]:
     return {"state": step.state, "label": label}
 
 
-_OPERATOR_WORDS = {
-    "equals": "is",
-    "contains": "contains",
-    "in": "is one of",
-    "gte": "≥",
-    "lte": "≤",
-    "exists": "is set",
-}
-
-
 @register.filter
 def rule(item: object) -> str:
-    """A matched scoring rule in words: 'segment is enterprise (+30)'."""
-    if not isinstance(item, dict):
-        return str(item)
-    if item.get("label"):
-        text = str(item["label"])
-    else:
-        field = str(item.get("field", "")).removeprefix("attributes.").replace("_", " ")
-        operator = item.get("operator", "")
-        value = item.get("value")
-        if isinstance(value, list | tuple):
-            value = ", ".join(str(v) for v in value)
-        words = [field, _OPERATOR_WORDS.get(operator, operator)]
-        if operator != "exists" and value not in (None, ""):
-            words.append(str(value))
-        text = " ".join(w for w in words if w)
-    points = item.get("points")
-    return f"{text} (+{points})" if points not in (None, "") else text
+    """A scoring rule in words: 'segment is enterprise (+30)' (`alignment.pages.rule_words`)."""
+    return rule_words(item)
 
 
 # --- the inbox's cards --------------------------------------------------------------------
