@@ -337,13 +337,14 @@ def forecast_accuracy_figure(points: Sequence[tuple[str, float, str]]) -> dict |
         "y": [accuracy for _, accuracy, _ in points],
         "marker": {"color": COLOURS["joint"]},
         "text": [f"{accuracy:.0%}" for _, accuracy, _ in points],
-        "textposition": "outside",
+        "textposition": "auto",
         "cliponaxis": False,
         "hovertemplate": "%{x}: %{y:.1%} accurate<extra></extra>",
     }
     layout = _layout(height=240, showlegend=False, hovermode="closest", bargap=0.4)
     layout["xaxis"].update({"type": "category"})
-    layout["yaxis"].update({"tickformat": ".0%", "range": [min(0, *trace["y"]), 1.1]})
+    low = min(0.0, *trace["y"])  # a forecast off by more than the actual is below 0
+    layout["yaxis"].update({"tickformat": ".0%", "range": [low * 1.1, 1.15]})
     layout["yaxis"].pop("rangemode", None)
     return {"data": [trace], "layout": layout}
 

@@ -20,22 +20,26 @@ from kpis.pages.goals import metric_choices, period_options, period_parse, perio
 SMART_TEXTS = ("specific", "measurable", "achievable", "relevant", "time_bound")
 
 
-class _ServiceErrors:
+class _ServiceErrors(forms.Form):
     """Puts a service's ValidationError on the form: each message on its field (or on the
     field that shows it, `FIELD_OF`), the rest above the form."""
 
     FIELD_OF: dict[str, str] = {}
 
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        kw.setdefault("label_suffix", "")
+        super().__init__(*args, **kw)
+
     def add_service_error(self, error: ValidationError) -> None:
         if not hasattr(error, "error_dict"):
-            self.add_error(None, error)  # type: ignore[attr-defined]
+            self.add_error(None, error)
             return
         for name, messages in error.message_dict.items():
             field = self.FIELD_OF.get(name, name)
-            self.add_error(field if field in self.fields else None, messages)  # type: ignore[attr-defined]
+            self.add_error(field if field in self.fields else None, messages)
 
 
-class GoalForm(_ServiceErrors, forms.Form):
+class GoalForm(_ServiceErrors):
     FIELD_OF = {"period_start": "period"}
 
     name = forms.CharField(max_length=200, required=False)
@@ -92,7 +96,6 @@ class GoalForm(_ServiceErrors, forms.Form):
     def __init__(
         self, *args: Any, today: date, keep: tuple[str, date] | None = None, **kw: Any
     ) -> None:
-        kw.setdefault("label_suffix", "")
         super().__init__(*args, **kw)
         self.fields["metric"].choices = [("", "Choose a metric…"), *metric_choices()]
         self.fields["period"].widget.choices = [
@@ -131,7 +134,7 @@ class GoalForm(_ServiceErrors, forms.Form):
         return initial
 
 
-class CheckInForm(_ServiceErrors, forms.Form):
+class CheckInForm(_ServiceErrors):
     status = forms.ChoiceField(
         choices=GoalCheckIn.Status.choices,
         widget=forms.RadioSelect,
@@ -146,7 +149,7 @@ class CheckInForm(_ServiceErrors, forms.Form):
     )
 
 
-class ForecastForm(_ServiceErrors, forms.Form):
+class ForecastForm(_ServiceErrors):
     period = forms.ChoiceField(choices=PeriodKind.choices, initial="quarter", label="Period")
     period_start = forms.DateField(
         required=False,
@@ -160,7 +163,7 @@ class ForecastForm(_ServiceErrors, forms.Form):
     note = forms.CharField(required=False, max_length=2000, label="Note (optional)")
 
 
-class PayoutCurveForm(_ServiceErrors, forms.Form):
+class PayoutCurveForm(_ServiceErrors):
     FIELD_OF = {"curve": "__all__"}
 
     effective_from = forms.DateField(

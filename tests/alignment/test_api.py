@@ -341,6 +341,11 @@ def test_the_scorecard_reports_attainment_and_the_shared_multiplier(
     assert body["period_start"] == next_month().isoformat()
     assert [g["name"] for g in body["goals"]] == ["More SALs"]
     assert body["goals"][0]["attainment"] == 0.0  # no SALs yet
+    assert body["goals"][0]["owner_team"] == "both"
+    assert [(t["team"], t["goals"], t["payout"]) for t in body["teams"]] == [
+        ("marketing", 1, 0.0),
+        ("sales", 1, 0.0),
+    ]
     assert (body["attainment"], body["payout_multiplier"]) == (0.0, 0.0)
     assert body["curve"] == {
         "threshold": 0.5, "threshold_payout": 0.5, "target": 1.0, "cap": 1.5, "cap_payout": 1.5,
