@@ -77,7 +77,7 @@ class GoalIn(serializers.Serializer):
         help_text="both (the default), marketing or sales.",
     )
     owner_teams = serializers.ListField(
-        child=serializers.ChoiceField(choices=[t.value for t in Team]),
+        child=serializers.CharField(),
         required=False,
         help_text='The same as owner_team, as a list: ["marketing"], ["sales"] or both.',
     )
@@ -90,7 +90,7 @@ class GoalIn(serializers.Serializer):
     def validate_owner_teams(self, value: list[str]) -> str:
         """The list as an owner_team: one team, or both."""
         teams = set(value)
-        if not teams:
+        if not teams or teams - {t.value for t in Team}:
             raise serializers.ValidationError("Name marketing, sales or both.")
         return teams.pop() if len(teams) == 1 else Goal.Owner.BOTH
 
