@@ -11,7 +11,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -135,8 +135,12 @@ def _goal_detail_page(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
+    try:
+        detail = goal_detail(goal=goal)
+    except LookupError as error:  # its metric left the catalog
+        raise Http404(str(error)) from error
     context = {
-        "d": goal_detail(goal=goal),
+        "d": detail,
         "form": check_in_form or CheckInForm(),
         "error": error,
     }
