@@ -17,6 +17,12 @@
   to the attainment between 50 % and 150 %.
 * **Goal score** (`goal_score`): the one evaluation of a goal that the engine, the API and the
   pages share: its attainment, projection, pace and where a goal on pace stands today.
+* **Contribution**: a goal's share of the scorecard attainment, its capped attainment
+  (clamped to [0, cap]) × its weight ÷ the weights of the goals that have a value; the
+  contributions add up to the scorecard attainment.
+* **Team payout**: each team is paid on the goals it owns (its own and those of both teams):
+  the payout curve of the scorecard attainment over those goals, now and at the current pace
+  ("if the period ended today", the projected attainments).
 * **Forecast accuracy**: 1 − |actual − forecast| ÷ actual; no value when actual is zero.
 """
 
@@ -38,7 +44,10 @@ __all__ = [
     "Pace",
     "PayoutCurve",
     "Ratio",
+    "TeamPayout",
     "attainment",
+    "capped",
+    "contributions",
     "curve_errors",
     "forecast_accuracy",
     "goal_actual",
@@ -46,6 +55,8 @@ __all__ = [
     "pace",
     "project",
     "scorecard_attainment",
+    "team_owns",
+    "team_payout",
 ]
 
 ZERO, ONE = Decimal(0), Decimal(1)
@@ -174,9 +185,68 @@ def scorecard_attainment(goals: Iterable[tuple[Decimal | None, Decimal]], *, cap
     for attained, weight in goals:
         if attained is None:
             continue
-        numerator += min(max(Decimal(attained), ZERO), Decimal(cap)) * Decimal(weight)
+        numerator += capped(attained, cap=cap) * Decimal(weight)
         denominator += Decimal(weight)
     return Ratio(numerator, denominator)
+
+
+def capped(attained: Decimal | None, *, cap: Decimal) -> Decimal | None:
+    """An attainment as the scorecard counts it: clamped to [0, cap]."""
+    if attained is None:
+        return None
+    return min(max(Decimal(attained), ZERO), Decimal(cap))
+
+
+def contributions(
+    goals: Iterable[tuple[Decimal | None, Decimal]], *, cap: Decimal
+) -> list[Decimal | None]:
+    """Each (attainment, weight)'s part of the scorecard attainment: capped × weight ÷ the
+    weights of the goals with a value (None for a goal without one). They add up to
+    `scorecard_attainment`."""
+    goals = list(goals)
+    total = sum((Decimal(w) for a, w in goals if a is not None), ZERO)
+    return [
+        None if a is None or total == 0 else capped(a, cap=cap) * Decimal(w) / total
+        for a, w in goals
+    ]
+
+
+def team_owns(owner_team: str, team: str) -> bool:
+    """Whether a goal owned by `owner_team` ("both", "marketing", "sales") counts for `team`."""
+    return owner_team in ("both", team)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamPayout:
+    """A team's pay on the goals it owns: now, and if the period ended today (at pace)."""
+
+    team: str
+    goals: int
+    attainment: Decimal | None
+    payout: Decimal
+    projected_attainment: Decimal | None
+    projected_payout: Decimal
+
+
+def team_payout(
+    team: str,
+    goals: Iterable[tuple[str, Decimal | None, Decimal | None, Decimal]],
+    *,
+    curve: PayoutCurve,
+) -> TeamPayout:
+    """`team`'s payout from (owner_team, attainment, projected attainment, weight) per goal:
+    the curve's multiplier of the weighted, capped attainment of the goals the team owns."""
+    owned = [g for g in goals if team_owns(g[0], team)]
+    actual = scorecard_attainment([(a, w) for _, a, _, w in owned], cap=curve.cap).value
+    projected = scorecard_attainment([(p, w) for _, _, p, w in owned], cap=curve.cap).value
+    return TeamPayout(
+        team=team,
+        goals=len(owned),
+        attainment=actual,
+        payout=curve.payout(actual),
+        projected_attainment=projected,
+        projected_payout=curve.payout(projected),
+    )
 
 
 def forecast_accuracy(actual: Decimal, forecast: Decimal) -> Ratio:

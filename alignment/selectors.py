@@ -9,12 +9,13 @@ from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from rest_framework.authtoken.models import Token
 
 from alignment import scorecard as card
 from alignment.models import (
     Goal,
+    GoalCheckIn,
     LeadDefinition,
     PayoutCurve,
     RescoreJob,
@@ -121,6 +122,22 @@ def goal_list(
     if end:
         qs = qs.filter(period_start__lte=end)
     return qs.order_by("period", "period_start", "name", "id")
+
+
+def goal_check_ins(*, goal: Goal) -> QuerySet[GoalCheckIn]:
+    """A goal's check-ins, the latest week first."""
+    return GoalCheckIn.objects.filter(goal=goal).select_related("by").order_by("-week")
+
+
+def goal_latest_check_ins(*, goals: Sequence[Goal]) -> dict[int, GoalCheckIn]:
+    """Each goal's latest check-in (goals without one are left out), in one query."""
+    latest_week = (
+        GoalCheckIn.objects.filter(goal=OuterRef("goal")).order_by("-week").values("week")[:1]
+    )
+    rows = GoalCheckIn.objects.filter(
+        goal__in=[g.pk for g in goals], week=Subquery(latest_week)
+    ).select_related("by")
+    return {row.goal_id: row for row in rows}
 
 
 def payout_curves() -> list[tuple[date, card.PayoutCurve]]:

@@ -71,8 +71,15 @@ class GoalIn(serializers.Serializer):
     dimension = serializers.CharField(max_length=16, required=False, allow_blank=True)
     key = serializers.CharField(max_length=150, required=False, allow_blank=True)
     model = serializers.ChoiceField(choices=attribution.MODELS, required=False, allow_blank=True)
+    owner_team = serializers.ChoiceField(
+        choices=Goal.Owner.choices,
+        required=False,
+        help_text="both (the default), marketing or sales.",
+    )
     owner_teams = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="Always both: marketing, sales."
+        child=serializers.CharField(),
+        required=False,
+        help_text='The same as owner_team, as a list: ["marketing"], ["sales"] or both.',
     )
     specific = serializers.CharField(required=False, allow_blank=True)
     measurable = serializers.CharField(required=False, allow_blank=True)
@@ -80,12 +87,22 @@ class GoalIn(serializers.Serializer):
     relevant = serializers.CharField(required=False, allow_blank=True)
     time_bound = serializers.CharField(required=False, allow_blank=True)
 
-    def validate_owner_teams(self, value: list[str]) -> list[str]:
-        if sorted(set(value)) != sorted(t.value for t in Team):
-            raise serializers.ValidationError(
-                "Shared goals belong to both teams: marketing and sales."
-            )
-        return value
+    def validate_owner_teams(self, value: list[str]) -> str:
+        """The list as an owner_team: one team, or both."""
+        teams = set(value)
+        if not teams or teams - {t.value for t in Team}:
+            raise serializers.ValidationError("Name marketing, sales or both.")
+        return teams.pop() if len(teams) == 1 else Goal.Owner.BOTH
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if "owner_teams" in data:
+            owner = data.pop("owner_teams")
+            if data.get("owner_team", owner) != owner:
+                raise serializers.ValidationError(
+                    {"owner_teams": "owner_team and owner_teams name different owners."}
+                )
+            data["owner_team"] = owner
+        return data
 
 
 class ProgressOut(serializers.Serializer):
@@ -109,7 +126,7 @@ class GoalOut(serializers.ModelSerializer):
         model = Goal
         fields = [
             "id", "name", "metric", "dimension", "key", "model", "target", "direction",
-            "period", "period_start", "weight", "owner_teams", "specific", "measurable",
+            "period", "period_start", "weight", "owner_team", "owner_teams", "specific", "measurable",
             "achievable", "relevant", "time_bound", "progress", "created_by", "created_at",
             "updated_at",
         ]  # fmt: skip
@@ -146,10 +163,6 @@ class GoalQuery(serializers.Serializer):
     end = serializers.DateField(required=False)
 
 
-def _goal_fields(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k != "owner_teams"}
-
-
 class GoalList(APIView):
     permission_classes = [ManagersWrite]
 
@@ -165,7 +178,7 @@ class GoalList(APIView):
     def post(self, request: Request) -> Response:
         data = GoalIn(data=request.data)
         data.is_valid(raise_exception=True)
-        goal = goal_create(by=request.user, **_goal_fields(data.validated_data))
+        goal = goal_create(by=request.user, **data.validated_data)
         return Response(_goal_data([goal], many=False), status=status.HTTP_201_CREATED)
 
 
@@ -181,7 +194,7 @@ class GoalDetail(APIView):
         goal = get_object_or_404(Goal, pk=pk)
         data = GoalIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        goal = goal_update(goal=goal, by=request.user, **_goal_fields(data.validated_data))
+        goal = goal_update(goal=goal, by=request.user, **data.validated_data)
         return Response(_goal_data([goal], many=False))
 
     @extend_schema(request=None, responses={204: None}, tags=["goals"])
@@ -206,6 +219,7 @@ class ScorecardGoalOut(serializers.Serializer):
     name = serializers.CharField(source="goal.name")
     metric = serializers.CharField(source="goal.metric")
     direction = serializers.CharField(source="goal.direction")
+    owner_team = serializers.CharField(source="goal.owner_team")
     target = serializers.FloatField(source="goal.target")
     weight = serializers.FloatField(source="goal.weight")
     actual = serializers.FloatField(allow_null=True)
@@ -213,6 +227,15 @@ class ScorecardGoalOut(serializers.Serializer):
     projected = serializers.FloatField(allow_null=True)
     projected_attainment = serializers.FloatField(allow_null=True)
     pace = serializers.CharField(source="pace.value", allow_null=True, default=None)
+
+
+class TeamPayoutOut(serializers.Serializer):
+    team = serializers.CharField()
+    goals = serializers.IntegerField(help_text="The goals the team owns (its own and both's).")
+    attainment = serializers.FloatField(allow_null=True)
+    payout = serializers.FloatField()
+    projected_attainment = serializers.FloatField(allow_null=True)
+    projected_payout = serializers.FloatField(help_text="If the period ended today (at pace).")
 
 
 class ScorecardOut(serializers.Serializer):
@@ -226,6 +249,7 @@ class ScorecardOut(serializers.Serializer):
     projected_payout_multiplier = serializers.FloatField()
     curve = CurveOut()
     goals = ScorecardGoalOut(many=True)
+    teams = TeamPayoutOut(many=True)
     computed_at = serializers.DateTimeField(allow_null=True)
 
 

@@ -247,3 +247,108 @@ def figure_json(ds: Dataset) -> str:
     """
     fig = figure(ds)
     return "" if fig is None else pio.to_json(fig, validate=False)
+
+
+# --- the scorecard's payout curve and the forecasts' accuracy ------------------------------
+
+
+def payout_curve_figure(
+    curve: object,
+    *,
+    attainment: Decimal | None,
+    payout: Decimal,
+    projected: Decimal | None = None,
+    projected_payout: Decimal | None = None,
+) -> dict:
+    """The payout curve (`alignment.scorecard.PayoutCurve`): nothing below the threshold, then
+    linear to 100 % at target and to the cap's payout, flat beyond; the scorecard attainment
+    marked on it (and where the period would end at the current pace)."""
+    threshold, target, cap = float(curve.threshold), float(curve.target), float(curve.cap)
+    points = [a for a in (attainment, projected) if a is not None]
+    end = max([cap + 0.5, *(float(a) + 0.2 for a in points)])
+    traces = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "Payout curve",
+            "x": [0, threshold, threshold, target, cap, end],
+            "y": [0, 0, float(curve.threshold_payout), 1, float(curve.cap_payout),
+                  float(curve.cap_payout)],
+            "line": {"color": COLOURS["joint"], "width": 3},
+            "hovertemplate": "Attainment %{x:.0%} → payout %{y:.0%}<extra></extra>",
+        }
+    ]  # fmt: skip
+    if attainment is not None:
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers+text",
+                "name": "Today",
+                "x": [float(attainment)],
+                "y": [float(payout)],
+                "text": [f"Today: {float(payout):.0%}"],
+                "textposition": "top left",
+                "marker": {"size": 13, "color": INK, "line": {"color": "#fff", "width": 2}},
+                "hovertemplate": "Today: attainment %{x:.1%} → payout %{y:.1%}<extra></extra>",
+            }
+        )
+    if projected is not None and projected_payout is not None:
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers+text",
+                "name": "If the period ended today, at pace",
+                "x": [float(projected)],
+                "y": [float(projected_payout)],
+                "text": [f"At pace: {float(projected_payout):.0%}"],
+                "textposition": "bottom right",
+                "marker": {
+                    "size": 13,
+                    "symbol": "circle-open",
+                    "color": INK,
+                    "line": {"width": 2.5},
+                },
+                "hovertemplate": "At pace: attainment %{x:.1%} → payout %{y:.1%}<extra></extra>",
+            }
+        )
+    layout = _layout(height=300, hovermode="closest")
+    layout["xaxis"].update(
+        {"tickformat": ".0%", "range": [0, end], "title": {"text": "Scorecard attainment"}}
+    )
+    layout["yaxis"].update(
+        {"tickformat": ".0%", "title": {"text": "Payout"},
+         "range": [0, float(curve.cap_payout) * 1.15]}
+    )  # fmt: skip
+    layout["margin"] = {"l": 56, "r": 16, "t": 36, "b": 48}
+    return {"data": traces, "layout": layout}
+
+
+def payout_curve_figure_json(curve: object, **marks: Decimal | None) -> str:
+    return pio.to_json(payout_curve_figure(curve, **marks), validate=False)
+
+
+def forecast_accuracy_figure(points: Sequence[tuple[str, float, str]]) -> dict | None:
+    """Forecast accuracy by period, oldest first: (period label, accuracy, period kind)."""
+    if not points:
+        return None
+    trace = {
+        "type": "bar",
+        "x": [label for label, _, _ in points],
+        "y": [accuracy for _, accuracy, _ in points],
+        "marker": {"color": COLOURS["joint"]},
+        "text": [f"{accuracy:.0%}" for _, accuracy, _ in points],
+        "textposition": "auto",
+        "cliponaxis": False,
+        "hovertemplate": "%{x}: %{y:.1%} accurate<extra></extra>",
+    }
+    layout = _layout(height=240, showlegend=False, hovermode="closest", bargap=0.4)
+    layout["xaxis"].update({"type": "category"})
+    low = min(0.0, *trace["y"])  # a forecast off by more than the actual is below 0
+    layout["yaxis"].update({"tickformat": ".0%", "range": [low * 1.1, 1.15]})
+    layout["yaxis"].pop("rangemode", None)
+    return {"data": [trace], "layout": layout}
+
+
+def forecast_accuracy_figure_json(points: Sequence[tuple[str, float, str]]) -> str:
+    fig = forecast_accuracy_figure(points)
+    return "" if fig is None else pio.to_json(fig, validate=False)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from alignment import scorecard as card
 from alignment.models import Goal, RevenueForecast
+from alignment.roles import Team
 from alignment.selectors import goal_list, payout_curve_for, payout_curves
 from core.catalog import METRICS, Metric
 from core.periods import KINDS, elapsed_share, next_period, period_span_label, period_start
@@ -207,6 +208,21 @@ def goals_running(*, now: datetime | None = None) -> list[GoalProgress]:
 
 
 @dataclass(frozen=True)
+class ScorecardLine:
+    """One goal on the scorecard: its progress, its attainment clamped to the cap and its
+    weighted part of the scorecard attainment (now and at the current pace)."""
+
+    progress: GoalProgress
+    capped: Decimal | None
+    contribution: Decimal | None
+    projected_capped: Decimal | None
+
+    @property
+    def goal(self) -> Goal:
+        return self.progress.goal
+
+
+@dataclass(frozen=True)
 class Scorecard:
     period: str
     period_start: date
@@ -219,10 +235,18 @@ class Scorecard:
     projected_attainment: Decimal | None
     projected_payout_multiplier: Decimal
     computed_at: datetime | None
+    lines: list[ScorecardLine]
+    teams: list[card.TeamPayout]
+
+    @property
+    def period_label(self) -> str:
+        return period_span_label(self.period, self.period_start)
 
 
 def scorecard_for(*, period: str, start: date, now: datetime | None = None) -> Scorecard:
-    """The joint scorecard of one period: weighted attainment and the shared bonus multiplier."""
+    """The joint scorecard of one period: weighted attainment and the shared bonus multiplier,
+    each goal's part in it, and each team's payout over the goals it owns (now and if the
+    period ended today, at the current pace)."""
     now = now or timezone.now()
     progress = goal_progress(goals=goal_list(period=period, start=start, end=start), now=now)
     curve = payout_curve_for(period_start=start)
@@ -233,6 +257,19 @@ def scorecard_for(*, period: str, start: date, now: datetime | None = None) -> S
         [(p.projected_attainment, p.goal.weight) for p in progress], cap=curve.cap
     )
     stamps = [p.computed_at for p in progress if p.computed_at is not None]
+    parts = card.contributions([(p.attainment, p.goal.weight) for p in progress], cap=curve.cap)
+    lines = [
+        ScorecardLine(
+            progress=p,
+            capped=card.capped(p.attainment, cap=curve.cap),
+            contribution=part,
+            projected_capped=card.capped(p.projected_attainment, cap=curve.cap),
+        )
+        for p, part in zip(progress, parts, strict=True)
+    ]
+    owned = [
+        (p.goal.owner_team, p.attainment, p.projected_attainment, p.goal.weight) for p in progress
+    ]
     return Scorecard(
         period=period,
         period_start=start,
@@ -245,6 +282,8 @@ def scorecard_for(*, period: str, start: date, now: datetime | None = None) -> S
         projected_attainment=projected.value,
         projected_payout_multiplier=curve.payout(projected.value),
         computed_at=min(stamps) if stamps else None,
+        lines=lines,
+        teams=[card.team_payout(team.value, owned, curve=curve) for team in Team],
     )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kpis import views
+from kpis import views, views_goals
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,4 +18,12 @@ urlpatterns = [
         name="campaign-csv",
     ),
     path("definitions/", views.definitions, name="definitions"),
+    path("goals/", views_goals.goal_list, name="goal-list"),
+    path("goals/new/", views_goals.goal_new, name="goal-new"),
+    path("goals/<int:pk>/", views_goals.goal_detail_view, name="goal-detail"),
+    path("goals/<int:pk>/edit/", views_goals.goal_edit, name="goal-edit"),
+    path("goals/<int:pk>/delete/", views_goals.goal_delete_view, name="goal-delete"),
+    path("goals/<int:pk>/check-in/", views_goals.goal_check_in_view, name="goal-check-in"),
+    path("scorecard/", views_goals.scorecard, name="scorecard"),
+    path("forecasts/", views_goals.forecast_list, name="forecast-list"),
 ]

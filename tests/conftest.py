@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -406,3 +406,45 @@ def goal(by: object, now: datetime = BEFORE_MARCH, **fields: object) -> Goal:
         **fields,
     }
     return goal_create(by=by, now=now, **values)
+
+
+# --- a finished quarter's scorecard with hand-computed numbers -------------------------------
+
+
+def scored_quarter(by: object) -> date:
+    """Last quarter's three goals with their snapshots and a payout curve; returns its start.
+
+    Curve: nothing below 60 %, 50 % at 60 %, 100 % at target, 200 % at the cap of 150 %.
+    - SALs, both teams, weight 2: 30 of 40 → 75 %
+    - Deals won, sales, weight 1: 20 of 10 → 200 %, capped at 150 %
+    - MQLs, marketing, weight 1: 30 of 100 → 30 %
+    Joint attainment (2·0.75 + 1.5 + 0.3) / 4 = 82.5 %: payout 0.5 + 0.5 · 0.225 / 0.4 = 78.125 %.
+    Marketing (SALs, MQLs): (1.5 + 0.3) / 3 = 60 %, the threshold: payout 50 %.
+    Sales (SALs, deals won): (1.5 + 1.5) / 3 = 100 %: payout 100 %.
+    """
+    from alignment.models import PayoutCurve
+    from core.periods import period_start, previous_period
+    from kpis.models import KpiSnapshot
+
+    start = previous_period("quarter", period_start("quarter", timezone.localdate()))
+    before = timezone.make_aware(datetime.combine(start, datetime.min.time())) - timedelta(days=1)
+    PayoutCurve.objects.create(
+        effective_from=start - timedelta(days=30),
+        threshold=Decimal("0.6"),
+        threshold_payout=Decimal("0.5"),
+        target=Decimal(1),
+        cap=Decimal("1.5"),
+        cap_payout=Decimal(2),
+    )
+    for name, metric, owner, target, weight, actual in [
+        ("More SALs", "sals", "both", 40, 2, 30),
+        ("Deals won", "deals_won", "sales", 10, 1, 20),
+        ("MQLs", "mqls", "marketing", 100, 1, 30),
+    ]:
+        goal(by, now=before, name=name, metric=metric, owner_team=owner, target=Decimal(target),
+             weight=Decimal(weight), period="quarter", period_start=start)  # fmt: skip
+        KpiSnapshot.objects.create(
+            metric=metric, period="quarter", period_start=start, value=Decimal(actual),
+            numerator=Decimal(actual), denominator=None, computed_at=timezone.now(),
+        )  # fmt: skip
+    return start

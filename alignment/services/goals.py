@@ -1,4 +1,5 @@
-"""Shared SMART goals of both teams, each for one period; the scorecard weighs them."""
+"""Shared SMART goals, each for one period and owned by one team or both; the scorecard weighs
+them. Weekly check-ins hold the teams' word on how each goal stands."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from alignment.models import Goal
+from alignment.models import Goal, GoalCheckIn
 from alignment.services.versions import actor
 from alignment.signals import agreement_changed
 from core import attribution
@@ -23,9 +24,12 @@ from core.periods import KINDS, local_midnight, next_period, period_bounds
 from core.periods import period_start as period_start_of
 
 GOAL_FIELDS = (
-    "name", "metric", "dimension", "key", "model", "target", "direction", "period",
+    "name", "owner_team", "metric", "dimension", "key", "model", "target", "direction", "period",
     "period_start", "weight", "specific", "measurable", "achievable", "relevant", "time_bound",
 )  # fmt: skip
+
+# A check-in may come late: the week after a period ends is when its last one is often held.
+CHECK_IN_GRACE = timedelta(days=7)
 
 
 def _period_end(kind: str, start: date) -> datetime:
@@ -55,6 +59,9 @@ def goal_clean(*, values: dict[str, Any], now: datetime) -> dict[str, Any]:
         errors["weight"] = "The weight must be above zero."
     if not (values.get("name") or "").strip():
         errors["name"] = "Name the goal."
+    values["owner_team"] = values.get("owner_team") or Goal.Owner.BOTH
+    if values["owner_team"] not in Goal.Owner.values:
+        errors["owner_team"] = "A goal is owned by marketing, by sales or by both teams."
     if metric is not None and "metric" not in errors:
         dimension = values.get("dimension") or ""
         key = values.get("key") or ""
@@ -148,3 +155,44 @@ def goals_delete(
     for goal in goals:
         goal_delete(goal=goal, by=by, now=now)
     return len(goals)
+
+
+def _week_of(moment: datetime) -> date:
+    local = timezone.localtime(moment, ZoneInfo(settings.TIME_ZONE)).date()
+    return local - timedelta(days=local.weekday())
+
+
+@transaction.atomic
+def goal_check_in(
+    *,
+    goal: Goal,
+    by: AbstractBaseUser | None,
+    status: str,
+    note: str = "",
+    now: datetime | None = None,
+) -> GoalCheckIn:
+    """The teams' weekly word on a goal: one per goal and week (the Monday of `now`'s week); a
+    second in the same week replaces the first.
+
+    Check-ins are held while the goal's period runs and up to a week after it ends (the
+    closing conversation); before the period starts there is nothing to check in on.
+    """
+    now = now or timezone.now()
+    tz = ZoneInfo(settings.TIME_ZONE)
+    begin, end = period_bounds(goal.period, goal.period_start, tz)
+    if now < begin:
+        raise ValidationError(
+            {"status": "The goal's period has not started; check in once it runs."}
+        )
+    if now >= end + CHECK_IN_GRACE:
+        raise ValidationError(
+            {"status": "Check-ins close a week after the goal's period ends; this one is closed."}
+        )
+    if status not in GoalCheckIn.Status.values:
+        raise ValidationError({"status": "Say whether the goal is on track, at risk or off track."})
+    check_in, _ = GoalCheckIn.objects.update_or_create(
+        goal=goal,
+        week=_week_of(now),
+        defaults={"status": status, "note": (note or "").strip(), "by": actor(by), "at": now},
+    )
+    return check_in

@@ -88,7 +88,7 @@ def test_a_goal_for_a_finished_period_is_refused_in_the_admin(staff: Client) -> 
         {
             "name": "Old", "metric": "sals", "target": "5", "direction": "higher",
             "period": "month", "period_start": "2020-01-01", "weight": "1",
-            "dimension": "", "key": "", "model": "",
+            "dimension": "", "key": "", "model": "", "owner_team": "both",
         },
     )  # fmt: skip
     assert response.status_code == 200

@@ -266,11 +266,54 @@ def test_it_refuses_a_goal_that_is_not_measurable_or_not_time_bound(
     assert not Goal.objects.exists()
 
 
-def test_it_refuses_a_goal_owned_by_one_team(clients: dict[str, APIClient]) -> None:
-    payload = goal_payload(owner_teams=["marketing"])
-    response = clients["sales_head"].post("/api/v1/goals/", payload, format="json")
+@pytest.mark.parametrize(
+    ("sent", "owner_team", "owner_teams"),
+    [
+        ({"owner_teams": ["marketing"]}, "marketing", ["marketing"]),
+        ({"owner_teams": ["sales"]}, "sales", ["sales"]),
+        ({"owner_teams": ["sales", "marketing"]}, "both", ["marketing", "sales"]),
+        ({"owner_team": "sales"}, "sales", ["sales"]),
+        ({}, "both", ["marketing", "sales"]),
+    ],
+)
+def test_a_goal_is_owned_by_one_team_or_both(
+    clients: dict[str, APIClient], sent: dict, owner_team: str, owner_teams: list[str]
+) -> None:
+    response = clients["sales_head"].post("/api/v1/goals/", goal_payload(**sent), format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["owner_team"], body["owner_teams"]) == (owner_team, owner_teams)
+    again = clients["sales_rep"].get(f"/api/v1/goals/{body['id']}/").json()
+    assert again["owner_team"] == owner_team
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        {"owner_teams": []},
+        {"owner_teams": ["finance"]},
+        {"owner_team": "finance"},
+        {"owner_team": "marketing", "owner_teams": ["sales"]},
+    ],
+)
+def test_it_refuses_a_goal_owned_by_no_team_it_knows(
+    clients: dict[str, APIClient], sent: dict
+) -> None:
+    response = clients["sales_head"].post("/api/v1/goals/", goal_payload(**sent), format="json")
     assert response.status_code == 400
-    assert "both teams" in response.json()["owner_teams"][0]
+    assert set(response.json()) & {"owner_team", "owner_teams"}
+    assert not Goal.objects.exists()
+
+
+def test_a_goal_changes_its_owner_team(clients: dict[str, APIClient]) -> None:
+    goal_id = (
+        clients["sales_head"].post("/api/v1/goals/", goal_payload(), format="json").json()["id"]
+    )
+    changed = clients["marketing_head"].patch(
+        f"/api/v1/goals/{goal_id}/", {"owner_teams": ["marketing"]}, format="json"
+    )
+    assert (changed.status_code, changed.json()["owner_team"]) == (200, "marketing")
+    assert Goal.objects.get().owner_team == "marketing"
 
 
 def test_managers_change_and_delete_goals(clients: dict[str, APIClient]) -> None:
@@ -298,6 +341,11 @@ def test_the_scorecard_reports_attainment_and_the_shared_multiplier(
     assert body["period_start"] == next_month().isoformat()
     assert [g["name"] for g in body["goals"]] == ["More SALs"]
     assert body["goals"][0]["attainment"] == 0.0  # no SALs yet
+    assert body["goals"][0]["owner_team"] == "both"
+    assert [(t["team"], t["goals"], t["payout"]) for t in body["teams"]] == [
+        ("marketing", 1, 0.0),
+        ("sales", 1, 0.0),
+    ]
     assert (body["attainment"], body["payout_multiplier"]) == (0.0, 0.0)
     assert body["curve"] == {
         "threshold": 0.5, "threshold_payout": 0.5, "target": 1.0, "cap": 1.5, "cap_payout": 1.5,

@@ -11,11 +11,15 @@ from alignment.scorecard import (
     Pace,
     PayoutCurve,
     attainment,
+    capped,
+    contributions,
     curve_errors,
     forecast_accuracy,
     pace,
     project,
     scorecard_attainment,
+    team_owns,
+    team_payout,
 )
 
 D = Decimal
@@ -123,3 +127,57 @@ def test_forecast_accuracy_is_one_minus_the_relative_error() -> None:
     assert forecast_accuracy(D(1000), D(1000)).value == 1
     assert forecast_accuracy(D(1000), D(2500)).value == D("-0.5")
     assert forecast_accuracy(D(0), D(100)).value is None
+
+
+# --- contributions and each team's payout ---------------------------------------------------
+
+
+def test_an_attainment_counts_clamped_to_zero_and_the_cap() -> None:
+    assert capped(D("1.8"), cap=CAP) == CAP
+    assert capped(D("-0.2"), cap=CAP) == 0
+    assert capped(D("0.7"), cap=CAP) == D("0.7")
+    assert capped(None, cap=CAP) is None
+
+
+def test_the_contributions_add_up_to_the_scorecard_attainment() -> None:
+    # weights 2, 1, 1 (a fourth goal has no value yet): 2/4 · 0.9 + 1/4 · 1.5 + 1/4 · 0.4
+    goals = [(D("0.9"), D(2)), (D("1.8"), D(1)), (D("0.4"), D(1)), (None, D(3))]
+    parts = contributions(goals, cap=CAP)
+    assert parts == [D("0.45"), D("0.375"), D("0.1"), None]
+    assert sum(p for p in parts if p is not None) == scorecard_attainment(goals, cap=CAP).value
+    assert sum(parts[:3]) == D("0.925")
+
+
+def test_a_goal_of_both_teams_counts_for_each_team() -> None:
+    assert team_owns("both", "marketing") and team_owns("both", "sales")
+    assert team_owns("sales", "sales") and not team_owns("sales", "marketing")
+
+
+def test_each_team_is_paid_on_the_goals_it_owns_now_and_at_the_current_pace() -> None:
+    goals = [
+        # owner, attainment now, projected attainment, weight
+        ("both", D("0.6"), D("1.2"), D(2)),
+        ("marketing", D("0.4"), D("0.8"), D(1)),
+        ("sales", D("0.9"), D("1.8"), D(1)),
+    ]
+    marketing = team_payout("marketing", goals, curve=DEFAULT_CURVE)
+    # marketing: (2 · 0.6 + 1 · 0.4) / 3 = 0.5333…; the default curve pays the attainment
+    assert marketing.goals == 2
+    assert marketing.attainment == (D("1.6") / D(3))
+    assert marketing.payout == marketing.attainment
+    # at pace: (2 · 1.2 + 0.8) / 3 = 1.0666…
+    assert marketing.projected_attainment == D("3.2") / D(3)
+    sales = team_payout("sales", goals, curve=DEFAULT_CURVE)
+    # sales: (2 · 0.6 + 0.9) / 3 = 0.7; at pace (2 · 1.2 + 1.5 capped) / 3 = 1.3
+    assert (sales.attainment, sales.payout) == (D("0.7"), D("0.7"))
+    assert (sales.projected_attainment, sales.projected_payout) == (D("1.3"), D("1.3"))
+
+
+def test_a_team_below_the_threshold_gets_nothing_and_a_team_without_goals_too() -> None:
+    curve = PayoutCurve(threshold=D("0.8"), threshold_payout=D("0.5"), cap=D(2), cap_payout=D(3))
+    goals = [("sales", D("0.7"), D("0.9"), D(1))]
+    sales = team_payout("sales", goals, curve=curve)
+    # 0.7 is below the threshold 0.8; at pace 0.9 pays 0.5 + 0.5 · (0.1 / 0.2) = 0.75
+    assert (sales.payout, sales.projected_payout) == (0, D("0.75"))
+    marketing = team_payout("marketing", goals, curve=curve)
+    assert (marketing.goals, marketing.attainment, marketing.payout) == (0, None, 0)

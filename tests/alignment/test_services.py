@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from alignment.models import (
     Goal,
+    GoalCheckIn,
     LeadDefinition,
     ServiceLevelAgreement,
     TeamHead,
@@ -21,7 +22,7 @@ from alignment.roles import Role, Team
 from alignment.selectors import sla_in_effect
 from alignment.services.accounts import team_head_set
 from alignment.services.forecasts import revenue_forecast_set
-from alignment.services.goals import goal_update
+from alignment.services.goals import goal_check_in, goal_update
 from alignment.services.lead_definitions import (
     lead_definition_approve,
     lead_definition_create,
@@ -29,7 +30,7 @@ from alignment.services.lead_definitions import (
 )
 from alignment.services.payout_curves import payout_curve_set
 from alignment.services.sla import sla_approve, sla_update
-from tests.conftest import SLA_TERMS, draft, goal
+from tests.conftest import BEFORE_MARCH, SLA_TERMS, draft, goal
 
 pytestmark = pytest.mark.django_db
 
@@ -175,12 +176,21 @@ def test_it_refuses_a_lead_definition_with_a_broken_rule(heads: tuple[object, ob
     assert not LeadDefinition.objects.exists()
 
 
-def test_a_goal_takes_its_direction_from_the_metric_and_belongs_to_both_teams(
+def test_a_goal_takes_its_direction_from_the_metric_and_belongs_to_both_teams_by_default(
     marketing_manager: object,
 ) -> None:
     created = goal(marketing_manager, metric="speed_to_lead_median_hours", target=Decimal(4))
     assert created.direction == "lower"
-    assert created.owner_teams == ["marketing", "sales"]
+    assert (created.owner_team, created.owner_teams) == ("both", ["marketing", "sales"])
+
+
+def test_a_goal_is_owned_by_one_team(marketing_manager: object) -> None:
+    created = goal(marketing_manager, owner_team="sales")
+    assert created.owner_teams == ["sales"]
+    changed = goal_update(
+        goal=created, by=marketing_manager, now=BEFORE_MARCH, owner_team="marketing"
+    )
+    assert changed.owner_teams == ["marketing"]
 
 
 @pytest.mark.parametrize(
@@ -198,6 +208,7 @@ def test_a_goal_takes_its_direction_from_the_metric_and_belongs_to_both_teams(
         ({"dimension": "reason"}, "dimension", "no dimension"),
         ({"dimension": "owner"}, "key", "both"),
         ({"model": "linear"}, "model", "not attributed"),
+        ({"owner_team": "finance"}, "owner_team", "marketing, by sales or by both"),
     ],
 )
 def test_it_refuses_a_goal_that_is_not_smart(
@@ -217,6 +228,53 @@ def test_it_refuses_goals_for_a_period_that_is_over(marketing_manager: object) -
         goal_update(
             goal=created, by=marketing_manager, now=datetime(2026, 4, 2, tzinfo=UTC), target=5
         )
+
+
+def march(day: int, hour: int = 12) -> datetime:
+    return timezone.make_aware(datetime(2026, 3, day, hour))
+
+
+def test_a_check_in_is_one_per_goal_and_week_and_a_second_replaces_the_first(
+    marketing_manager: object, sales_manager: object
+) -> None:
+    target = goal(marketing_manager)
+    first = goal_check_in(
+        goal=target, by=marketing_manager, status="at_risk", note=" Slow start ", now=march(3)
+    )
+    assert (first.week, first.status, first.note) == (date(2026, 3, 2), "at_risk", "Slow start")
+    again = goal_check_in(goal=target, by=sales_manager, status="on_track", now=march(8, 20))
+    assert again.pk == first.pk  # Sunday 8 March is still the week of Monday 2 March
+    assert (again.status, again.by, again.note) == ("on_track", sales_manager, "")
+    next_week = goal_check_in(goal=target, by=sales_manager, status="off_track", now=march(9))
+    assert next_week.week == date(2026, 3, 9)
+    assert GoalCheckIn.objects.filter(goal=target).count() == 2
+
+
+def test_check_ins_run_from_the_period_start_to_a_week_after_its_end(
+    marketing_manager: object,
+) -> None:
+    target = goal(marketing_manager)  # March 2026
+    with pytest.raises(ValidationError, match="has not started"):
+        goal_check_in(goal=target, by=marketing_manager, status="on_track", now=BEFORE_MARCH)
+    late = timezone.make_aware(datetime(2026, 4, 7, 23))  # under a week after 1 April
+    assert goal_check_in(goal=target, by=marketing_manager, status="on_track", now=late).week == (
+        date(2026, 4, 6)
+    )
+    with pytest.raises(ValidationError, match="closed"):
+        goal_check_in(
+            goal=target,
+            by=marketing_manager,
+            status="on_track",
+            now=timezone.make_aware(datetime(2026, 4, 8)),
+        )
+    assert GoalCheckIn.objects.count() == 1
+
+
+def test_a_check_in_needs_a_status_it_knows(marketing_manager: object) -> None:
+    target = goal(marketing_manager)
+    with pytest.raises(ValidationError, match="on track, at risk or off track"):
+        goal_check_in(goal=target, by=marketing_manager, status="great", now=march(3))
+    assert not GoalCheckIn.objects.exists()
 
 
 def test_a_forecast_is_entered_before_its_period_starts(marketing_manager: object) -> None:
