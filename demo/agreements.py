@@ -205,7 +205,7 @@ def agreements_write(*, start: datetime, now: datetime, people: People | None) -
     if people is None:
         return DemoDefinition.of(None)
     slas = list(ServiceLevelAgreement.objects.order_by("version"))
-    if len(slas) == 1 and slas[0].version == 1 and slas[0].marketing_approved_by_id is None:
+    if len(slas) == 1 and slas[0].version == 1:  # the migrations' default, or the demo's v1
         _sla_history(slas[0], start=start, now=now, people=people)
     version = None
     if not LeadDefinition.objects.exists():
@@ -404,15 +404,17 @@ def _forecasts(*, start: datetime, now: datetime, people: People, rng: random.Ra
     first, today = start.astimezone(zone).date(), now.astimezone(zone).date()
     current = period_start("quarter", today)
     quarters = [q for q in _quarters(first, current) if q >= first] + [current]
-    rows = []
+    rows, expected = [], Decimal(0)
     for quarter in quarters:
-        begin, end = (
-            local_midnight(quarter, zone),
-            local_midnight(next_period("quarter", quarter), zone),
-        )
+        begin = local_midnight(quarter, zone)
+        end = local_midnight(next_period("quarter", quarter), zone)
         won = _won(begin, min(end, now))
         share = elapsed_share("quarter", quarter, now, zone)
-        expected = won if share >= 1 else (won / share if share > 0 else Decimal(0))
+        if share >= 1:
+            expected = won
+        elif share >= card.PACE_MIN_ELAPSED and won > 0:
+            expected = won / share
+        # else: too little of it gone to project; sales went by the quarter before
         if expected <= 0:
             continue
         miss = Decimal(str(round(rng.uniform(0.1, 0.3), 3))) * rng.choice((1, -1))
