@@ -45,9 +45,17 @@ from django.db.models import Max
 from django.utils import timezone
 from tqdm import tqdm
 
+from alignment import scoring
 from alignment.models import TeamHead
 from alignment.roles import Role, Team
 from alignment.services.accounts import team_head_set, user_set_role
+from demo.agreements import (
+    DemoDefinition,
+    agreements_flush,
+    agreements_write,
+    demo_people,
+    numbers_write,
+)
 from leads.models import (
     AttemptChannel,
     AttemptOutcome,
@@ -55,6 +63,7 @@ from leads.models import (
     Channel,
     ContactAttempt,
     Deal,
+    FunnelChange,
     Handoff,
     Lead,
     RejectionReason,
@@ -209,6 +218,26 @@ JOB_TITLES = Weighted(
     ]
 )  # fmt: skip
 POOR_FIT_TITLES = frozenset({"Student", "Intern", "Consultant"})
+SENIORITY = {
+    "CEO": "c_level", "CFO": "c_level", "Chief Revenue Officer": "c_level", "VP Sales": "vp",
+    "Head of Sales": "head", "Revenue Operations Lead": "head",
+    "Sales Operations Manager": "manager", "Finance Manager": "manager",
+    "Sales Manager": "manager", "Marketing Manager": "manager",
+    "Account Executive": "individual", "Business Analyst": "individual",
+    "Consultant": "individual", "Student": "student", "Intern": "student",
+}  # fmt: skip
+assert set(SENIORITY) == set(JOB_TITLES.values)
+# What a touch tells marketing automation about a lead's interest: counted in the lead's
+# `engagement` attributes, which the lead definition's rules score.
+ENGAGEMENT_OF_KIND = {
+    "demo_request": "demo_requests", "webinar_attended": "webinars_attended",
+    "event_meeting": "meetings", "sequence_reply": "replies",
+    "content_download": "downloads", "lead_form": "downloads",
+}  # fmt: skip
+# Once a lead is an MQL, marketing holds back its nurture while sales works it; an open
+# opportunity's buying group still attends webinars, reads the e-mails and meets at events.
+P_TOUCH_AFTER_MQL = 0.35
+DEAL_TOUCHES = Weighted([(1, 30), (2, 35), (3, 25), (4, 10)])
 TOUCH_COUNT = Weighted([(1, 22), (2, 24), (3, 18), (4, 12), (5, 9), (6, 7), (7, 5), (8, 3)])
 TOUCH_KINDS = {
     Channel.WEBINAR.value: ("webinar_registration", "webinar_attended"),
@@ -299,7 +328,6 @@ LOST_REASONS = (
 )
 # Sales funnel odds and timings per segment.
 P_ACCEPT = {SMB: 0.75, MID_MARKET: 0.8, ENTERPRISE: 0.83}
-P_MQL = {SMB: 0.36, MID_MARKET: 0.44, ENTERPRISE: 0.5}
 P_SQL = {SMB: 0.45, MID_MARKET: 0.5, ENTERPRISE: 0.58}
 P_OPPORTUNITY = 0.6
 P_WON = {SMB: 0.42, MID_MARKET: 0.36, ENTERPRISE: 0.3}
@@ -347,6 +375,44 @@ class Window:
         return cls(days, midnights, int(now.timestamp()))
 
 
+class OfficeHours:
+    """When the sales floor works: Monday to Friday, 8:00 to 18:00 in the organisation's time
+    zone (the business hours SLA v2 counts). Epoch seconds over the window's midnights, cheap
+    enough for every attempt and decision of a million leads."""
+
+    OPENS, CLOSES = 8 * HOUR, 18 * HOUR
+
+    def __init__(self, window: Window) -> None:
+        self.midnights, self.weekdays = window.midnights, [d.weekday() for d in window.days]
+
+    def _day(self, at: int) -> int:
+        """The index of the day `at` falls on (days after the window go on 24 hours apart)."""
+        last = len(self.midnights) - 1
+        if at >= self.midnights[last]:
+            return last + (at - self.midnights[last]) // DAY
+        return max(bisect.bisect_right(self.midnights, at) - 1, 0)
+
+    def _bounds(self, day: int) -> tuple[int, int] | None:
+        """The opening and closing of a day; None for a weekend."""
+        last = len(self.midnights) - 1
+        midnight = self.midnights[min(day, last)] + max(day - last, 0) * DAY
+        weekday = (self.weekdays[min(day, last)] + max(day - last, 0)) % 7
+        return None if weekday >= 5 else (midnight + self.OPENS, midnight + self.CLOSES)
+
+    def after(self, at: int, seconds: int) -> int:
+        """`seconds` of working time after `at` (from the next opening when closed)."""
+        day = self._day(at)
+        while True:
+            bounds = self._bounds(day)
+            if bounds is not None and at < bounds[1]:
+                at = max(at, bounds[0])
+                if at + seconds <= bounds[1]:
+                    return at + seconds
+                seconds -= bounds[1] - at
+            day += 1
+            at = 0
+
+
 def _months_before(day: date, months: int) -> date:
     year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
     return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
@@ -358,7 +424,9 @@ def _months_before(day: date, months: int) -> date:
 @dataclass(frozen=True)
 class CampaignKind:
     channel: str
-    cost: tuple[int, int]  # whole campaign; always-on campaigns: per month
+    # What one response (a touch) costs. A B2B lead takes about three responses to qualify,
+    # so this is a third of the channel's cost per lead (events €400+, e-mail €120).
+    cost_per_response: tuple[float, float]
     days: tuple[int, int]
     weight: float  # share of touches while it runs
     names: tuple[str, ...]  # placeholders {q} (quarter) and {year}
@@ -369,7 +437,7 @@ TIMED_KINDS = {
     for kind in (
         CampaignKind(
             Channel.WEBINAR.value,
-            (2_000, 8_000),
+            (52, 84),
             (21, 42),
             2.0,
             (
@@ -383,7 +451,7 @@ TIMED_KINDS = {
         ),
         CampaignKind(
             Channel.PAID_SEARCH.value,
-            (10_000, 40_000),
+            (52, 85),
             (60, 120),
             3.0,
             (
@@ -395,7 +463,7 @@ TIMED_KINDS = {
         ),
         CampaignKind(
             Channel.EVENT.value,
-            (20_000, 60_000),
+            (115, 190),
             (7, 21),
             3.0,
             (
@@ -408,7 +476,7 @@ TIMED_KINDS = {
         ),
         CampaignKind(
             Channel.PAID_SOCIAL.value,
-            (8_000, 25_000),
+            (55, 95),
             (30, 60),
             2.0,
             (
@@ -419,7 +487,7 @@ TIMED_KINDS = {
         ),
         CampaignKind(
             Channel.CONTENT.value,
-            (3_000, 12_000),
+            (68, 115),
             (45, 90),
             1.5,
             (
@@ -431,9 +499,9 @@ TIMED_KINDS = {
         ),
         CampaignKind(
             Channel.EMAIL.value,
-            (500, 3_000),
-            (14, 30),
-            1.0,
+            (45, 80),
+            (35, 60),
+            1.5,
             (
                 "Newsletter Q{q} {year}: product update",
                 "Nurture Q{q}: dormant trial accounts",
@@ -442,7 +510,7 @@ TIMED_KINDS = {
         ),
         CampaignKind(
             Channel.OUTBOUND.value,
-            (5_000, 15_000),
+            (85, 130),
             (30, 60),
             1.0,
             ("Outbound Q{q}: SDR sequence DACH", "Outbound Q{q}: Nordics mid-market"),
@@ -450,13 +518,13 @@ TIMED_KINDS = {
     )
 }
 ALWAYS_ON_KINDS = (
-    CampaignKind(Channel.SEO.value, (1_500, 3_000), (0, 0), 2.5, ("Organic search (always on)",)),
-    CampaignKind(Channel.REFERRAL.value, (200, 800), (0, 0), 0.6, ("Customer referrals",)),
+    CampaignKind(Channel.SEO.value, (90, 135), (0, 0), 2.5, ("Organic search (always on)",)),
+    CampaignKind(Channel.REFERRAL.value, (75, 120), (0, 0), 0.6, ("Customer referrals",)),
     CampaignKind(
-        Channel.PARTNER.value, (2_000, 5_000), (0, 0), 0.8, ("Partner program: consultancies",)
+        Channel.PARTNER.value, (115, 185), (0, 0), 0.8, ("Partner program: consultancies",)
     ),
     CampaignKind(
-        Channel.ORGANIC_SOCIAL.value, (0, 500), (0, 0), 0.8, ("Organic social: LinkedIn page",)
+        Channel.ORGANIC_SOCIAL.value, (40, 68), (0, 0), 0.8, ("Organic social: LinkedIn page",)
     ),
 )
 # The order channels take turns in over the window; ~16 timed campaigns a year.
@@ -479,10 +547,10 @@ class CampaignPlan:
     weight: float
 
 
-def plan_campaigns(rng: random.Random, window: Window) -> list[CampaignPlan]:
-    """Always-on campaigns over the whole window plus timed ones spread over it."""
+def plan_campaigns(rng: random.Random, window: Window, leads: int) -> list[CampaignPlan]:
+    """Always-on campaigns over the whole window plus timed ones spread over it, each costing
+    what its expected responses cost (so that ROI reads the same at any lead volume)."""
     first_day, today, days = window.days[0], window.days[-1], len(window.days)
-    months = days / 30.44
     plans = [
         CampaignPlan(
             number=0,
@@ -490,7 +558,7 @@ def plan_campaigns(rng: random.Random, window: Window) -> list[CampaignPlan]:
             channel=kind.channel,
             starts_on=first_day,
             ends_on=today,
-            cost=_money(rng.uniform(*kind.cost) * months),
+            cost=Decimal(0),
             weight=kind.weight,
         )
         for kind in ALWAYS_ON_KINDS
@@ -502,9 +570,7 @@ def plan_campaigns(rng: random.Random, window: Window) -> list[CampaignPlan]:
         start = first_day + timedelta(days=int((slot + rng.random() * 0.8) * days / timed))
         template = kind.names[used.get(kind.channel, 0) % len(kind.names)]
         used[kind.channel] = used.get(kind.channel, 0) + 1
-        planned_days = rng.randint(*kind.days)
-        end = min(start + timedelta(days=planned_days), today)
-        spent = ((end - start).days + 1) / (planned_days + 1)  # a running campaign: to date
+        end = min(start + timedelta(days=rng.randint(*kind.days)), today)
         plans.append(
             CampaignPlan(
                 number=0,
@@ -512,12 +578,53 @@ def plan_campaigns(rng: random.Random, window: Window) -> list[CampaignPlan]:
                 channel=kind.channel,
                 starts_on=start,
                 ends_on=end,
-                cost=_money(rng.uniform(*kind.cost) * spent),
+                cost=Decimal(0),
                 weight=kind.weight,
             )
         )
     plans.sort(key=lambda p: (p.starts_on, p.name))
-    return [replace(plan, number=number) for number, plan in enumerate(plans, start=1)]
+    plans = [replace(plan, number=number) for number, plan in enumerate(plans, start=1)]
+    responses = expected_responses(plans, window, leads)
+    kinds = {kind.channel: kind for kind in (*TIMED_KINDS.values(), *ALWAYS_ON_KINDS)}
+    return [
+        replace(
+            plan,
+            cost=_money(
+                responses[plan.number] * rng.uniform(*kinds[plan.channel].cost_per_response)
+            ),
+        )
+        for plan in plans
+    ]
+
+
+# A lead's touches after its first, and how many days later they come (on average).
+LATER_RESPONSES, RESPONSE_LAG_DAYS = 2.2, 8
+
+
+def expected_responses(
+    plans: Sequence[CampaignPlan], window: Window, leads: int
+) -> dict[int, float]:
+    """How many touches each campaign can expect to date: each day's expected touches
+    (the first touches of the day's leads, as `lead_times` spreads them without its noise,
+    and the later touches of the leads of the days before) shared by the campaigns then."""
+    calendar = CampaignCalendar(plans, {p.number: p.number for p in plans}, window)
+    days = len(window.days)
+    activity = [calendar.activity(n) for n in range(days)]
+    mean = sum(activity) / days
+    volume = [_day_volume(day, n / days, activity[n] / mean) for n, day in enumerate(window.days)]
+    scale = leads / sum(volume)
+    decay = math.exp(-1 / RESPONSE_LAG_DAYS)
+    later = [LATER_RESPONSES * (1 - decay) * decay**k for k in range(6 * RESPONSE_LAG_DAYS)]
+    touches = [
+        scale * (volume[n] + sum(volume[n - k - 1] * p for k, p in enumerate(later) if k < n))
+        for n in range(days)
+    ]
+    weights = {p.number: p.weight for p in plans}
+    out = dict.fromkeys(weights, 0.0)
+    for n, running in enumerate(calendar.by_day):
+        for number in running.values:
+            out[number] += touches[n] * weights[number] / activity[n]
+    return out
 
 
 def _money(value: float) -> Decimal:
@@ -527,7 +634,13 @@ def _money(value: float) -> Decimal:
 class CampaignCalendar:
     """The campaigns running on each day of the window: where a touch on that day comes from."""
 
-    def __init__(self, plans: Sequence[CampaignPlan], ids: dict[int, int], window: Window) -> None:
+    def __init__(
+        self,
+        plans: Sequence[CampaignPlan],
+        ids: dict[int, int],
+        window: Window,
+        external: dict[int, str] | None = None,
+    ) -> None:
         self.start = window.midnights[0]
         grace = timedelta(days=CAMPAIGN_GRACE_DAYS)
         self.by_day = [
@@ -541,6 +654,7 @@ class CampaignCalendar:
             for day in window.days
         ]
         self.channel = {ids[plan.number]: plan.channel for plan in plans}
+        self.external = external or {}  # id → external id, as the lead's `campaign` field
 
     def activity(self, day: int) -> float:
         """How much marketing runs on a day (the touch weights of its campaigns)."""
@@ -581,12 +695,16 @@ def lead_times(
 
 
 def _day_weight(rng: random.Random, day: date, progress: float, activity: float) -> float:
+    return _day_volume(day, progress, activity) * rng.uniform(0.85, 1.15)
+
+
+def _day_volume(day: date, progress: float, activity: float) -> float:
+    """A day's expected share of leads: growth, season, weekday and how much marketing runs."""
     season = 0.75 if day.month == 8 else 1.0
     if (day.month, day.day) >= (12, 22) or (day.month, day.day) <= (1, 2):
         season = 0.45
     trend = 0.7 + 0.6 * progress
-    noise = rng.uniform(0.85, 1.15)
-    return trend * season * WEEKDAY_FACTOR[day.weekday()] * (0.6 + 0.4 * activity) * noise
+    return trend * season * WEEKDAY_FACTOR[day.weekday()] * (0.6 + 0.4 * activity)
 
 
 def _time_of_day(rng: random.Random, start: int, now: int) -> int:
@@ -649,6 +767,7 @@ class HandoffNotes:
     owner_id: int
     feedback: str = ""
     rating: int | None = None
+    score: scoring.Score | None = None  # the score that made the lead an MQL
 
 
 @dataclass(frozen=True)
@@ -674,6 +793,18 @@ class Story:
     attempts: list[tuple[int, str, str, int]] = field(default_factory=list)  # at, channel, ...
     deals: list[DealPlan] = field(default_factory=list)
     owner_id: int | None = None
+    engagement: dict[str, int] = field(default_factory=dict)  # counted from the touches
+    # Under the demo's lead definition: who the lead is, and what it did (after every touch).
+    fit: scoring.Score | None = None
+    engaged: scoring.Score | None = None
+
+    @property
+    def points(self) -> int:
+        return self.fit.points + self.engaged.points
+
+    def attributes(self) -> dict[str, Any]:
+        """The lead's attributes as marketing automation has them now."""
+        return {**self.person.attributes, "engagement": dict(self.engagement)}
 
     def event(
         self,
@@ -691,22 +822,27 @@ class LeadSimulator:
     """Draws lead stories from one random stream; every time it produces is ≤ `now`."""
 
     def __init__(
-        self, rng: random.Random, calendar: CampaignCalendar, floor: SalesFloor, now: int
+        self,
+        rng: random.Random,
+        calendar: CampaignCalendar,
+        floor: SalesFloor,
+        now: int,
+        definition: DemoDefinition,
+        office: OfficeHours,
     ) -> None:
         self.rng, self.calendar, self.floor, self.now = rng, calendar, floor, now
+        self.definition = definition
+        self.office = office
         self._turn = dict.fromkeys(floor.reps, 0)
 
     def story(self, created: int) -> Story:
         segment = SEGMENT_PICK.pick(self.rng)
         story = Story(created, segment, self._person(segment))
         story.event(INQUIRY, created)
-        times = self._touch_times(created)
-        mql_at = self._first_mql(story, times)
-        for at in times:
-            self._touch(story, at)
+        mql_at = self._first_mql(story, self._touch_times(created))
         handoffs = 0
         while mql_at is not None:
-            story.event(MQL, mql_at)
+            story.event(MQL, mql_at, note=self._mql_note(story, again=handoffs > 0))
             handoffs += 1
             back = self._handoff(story, mql_at)
             mql_at = self._recycle(story, back, again=handoffs < MAX_HANDOFFS_PER_LEAD)
@@ -731,6 +867,7 @@ class LeadSimulator:
                 "employees": employees,
                 "country": country,
                 "job_title": title,
+                "seniority": SENIORITY[title],
             },
             poor_fit=title in POOR_FIT_TITLES,
         )
@@ -745,18 +882,58 @@ class LeadSimulator:
         return times
 
     def _touch(self, story: Story, at: int) -> None:
+        """A touch from a campaign running then; the lead is scored again with what it says."""
         campaign = self.calendar.pick(self.rng, at)
         kind = self.rng.choice(TOUCH_KINDS[self.calendar.channel[campaign]])
         story.touches.append((at, campaign, kind))
+        engagement = story.engagement
+        engagement["touches"] = engagement.get("touches", 0) + 1
+        counter = ENGAGEMENT_OF_KIND.get(kind)
+        if counter:
+            engagement[counter] = engagement.get(counter, 0) + 1
+        if story.fit is None:  # the first touch brings the lead and its campaign's channel
+            story.fit = self.definition.fit(self._lead_fields(story))
+        story.engaged = self.definition.engagement(engagement)
+
+    def score(self, story: Story) -> scoring.Score:
+        """The lead's whole score now, with its matched rules."""
+        return self.definition.total(story.fit, story.engaged)
+
+    def _lead_fields(self, story: Story) -> dict[str, Any]:
+        """The lead as `leads.services.leads_score` reads it."""
+        person, campaign = story.person, story.touches[0][1]
+        return {
+            "email": person.email, "name": person.name, "company": person.company,
+            "segment": story.segment, "campaign": self.calendar.external.get(campaign, ""),
+            "channel": self.calendar.channel[campaign], "attributes": story.attributes(),
+        }  # fmt: skip
 
     def _first_mql(self, story: Story, times: list[int]) -> int | None:
-        """Scoring makes a lead an MQL minutes after a touch, usually its latest one."""
-        rng = self.rng
-        if rng.random() >= P_MQL[story.segment] * (0.7 + 0.12 * len(times)):
-            return None
-        scoring = len(times) if rng.random() < 0.8 else rng.randint(1, len(times))
-        at = times[scoring - 1] + rng.randint(2 * 60, 3 * HOUR)
-        return at if at <= self.now else None
+        """Scoring makes a lead an MQL minutes after the touch that lifts its score to the
+        threshold (a lead that never reaches it stays an inquiry); nurture slows down then."""
+        rng, mql_at = self.rng, None
+        for at in times:
+            if mql_at is not None and rng.random() >= P_TOUCH_AFTER_MQL:
+                continue
+            self._touch(story, at)
+            if mql_at is None and story.points >= self.definition.threshold:
+                mql_at = min(at + rng.randint(2 * 60, 3 * HOUR), self.now)
+        return mql_at
+
+    def _mql_note(self, story: Story, *, again: bool) -> str:
+        """What the MQL stage event says: the note `leads.services` writes for a score."""
+        definition, points = self.definition, story.points
+        if definition.version is None:
+            return ""
+        if again:
+            return (
+                f"Back from nurture with score {points} (threshold {definition.threshold}, "
+                f"lead definition v{definition.version})."
+            )
+        return (
+            f"Score {points} reached the MQL threshold {definition.threshold} "
+            f"of lead definition v{definition.version}."
+        )
 
     def _recycle(self, story: Story, back: int | None, *, again: bool) -> int | None:
         """Back to nurture at `back`; maybe a later touch makes the lead an MQL again."""
@@ -778,9 +955,11 @@ class LeadSimulator:
     def _handoff(self, story: Story, handed: int) -> int | None:
         """Sales decides (unless it is still pending); returns when the lead is recycled."""
         rep = self._owner(story)
-        notes = HandoffNotes(rep.id)
+        notes = HandoffNotes(rep.id, score=self.score(story))
         story.handoffs.append(notes)
-        p_accept = 0.15 if story.person.poor_fit else P_ACCEPT[story.segment]
+        # Sales takes the leads that score well above the threshold a little more often.
+        margin = min(max(story.points - self.definition.threshold, 0) / 60, 1)
+        p_accept = 0.15 if story.person.poor_fit else P_ACCEPT[story.segment] - 0.05 + 0.1 * margin
         if self.rng.random() < p_accept:
             return self._accept(story, rep, notes, handed)
         return self._reject(story, rep, notes, handed)
@@ -797,7 +976,7 @@ class LeadSimulator:
 
     def _accept(self, story: Story, rep: Rep, notes: HandoffNotes, handed: int) -> int | None:
         rng = self.rng
-        decided = handed + self._decision_delay()
+        decided = self._decided(handed)
         self._log(story, rep, self._attempts(rep, handed, until=handed + 30 * DAY))
         if decided > self.now:
             return None
@@ -813,9 +992,10 @@ class LeadSimulator:
         reason = (POOR_FIT_REASONS if story.person.poor_fit else REJECTION_REASONS).pick(rng)
         if reason == "unresponsive":
             attempts = self._attempts(rep, handed, handed + 21 * DAY, rng.randint(3, 6), True)
-            decided = (attempts[-1][0] if attempts else handed) + rng.randint(2 * HOUR, DAY)
+            last = attempts[-1][0] if attempts else handed
+            decided = self.office.after(last, rng.randint(HOUR, 8 * HOUR))
         else:
-            decided = handed + self._decision_delay()
+            decided = self._decided(handed)
             at_desk = reason in DESK_REJECTIONS and rng.random() < 0.5
             attempts = [] if at_desk else self._attempts(rep, handed, until=decided)
         self._log(story, rep, attempts)
@@ -828,6 +1008,10 @@ class LeadSimulator:
         if rng.random() < RECYCLE_AFTER_REJECTION[reason]:
             return decided + rng.randint(DAY, 10 * DAY)
         return None
+
+    def _decided(self, handed: int) -> int:
+        """When the rep decides: after a delay, in working hours."""
+        return self.office.after(handed + self._decision_delay(), 0)
 
     def _decision_delay(self) -> int:
         rng, draw = self.rng, self.rng.random()
@@ -842,12 +1026,14 @@ class LeadSimulator:
     def _attempts(
         self, rep: Rep, handed: int, until: int, count: int = 0, silent: bool = False
     ) -> list[tuple[int, str, str]]:
-        """A rep's cadence: a skewed first-call delay, then every one to three days."""
+        """A rep's cadence in working hours: a skewed first-call delay, then every one to three
+        days."""
         rng = self.rng
         if not silent and rng.random() < 0.04:
             return []  # never logged a single attempt
         count = count or ATTEMPT_COUNT.pick(rng)
-        at = handed + max(300, int(rng.lognormvariate(math.log(1.6 * HOUR * rep.speed), 1.0)))
+        delay = max(300, int(rng.lognormvariate(math.log(1.6 * HOUR * rep.speed), 1.0)))
+        at = self.office.after(handed, delay)
         attempts: list[tuple[int, str, str]] = []
         while len(attempts) < count and at < until:
             channels = FOLLOW_UP_CHANNEL if attempts or silent else FIRST_ATTEMPT_CHANNEL
@@ -859,7 +1045,7 @@ class LeadSimulator:
             attempts.append((at, channel, outcome))
             if outcome in CLOSING_OUTCOMES and rng.random() < 0.75:
                 break
-            at += rng.randint(int(0.8 * DAY), int(3.2 * DAY))
+            at = self.office.after(at + rng.randint(int(0.8 * DAY), int(3.2 * DAY)), 0)
         return attempts
 
     def _log(self, story: Story, rep: Rep, attempts: list[tuple[int, str, str]]) -> None:
@@ -900,6 +1086,10 @@ class LeadSimulator:
         amount = Decimal(int(rng.uniform(*DEAL_AMOUNT[segment]) / 500) * 500)
         closes = opened + self._days(SALES_CYCLE_MEDIAN_DAYS[segment], 0.5)
         won = rng.random() < P_WON[segment]
+        room = TOUCH_COUNT.values[-1] - len(story.touches)
+        count = min(DEAL_TOUCHES.pick(rng), room)
+        for at in sorted(rng.randint(opened, min(closes, self.now)) for _ in range(count)):
+            self._touch(story, at)
         if closes > self.now:
             story.deals.append(DealPlan(amount, opened, None, Deal.Status.OPEN.value, ""))
             return None
@@ -953,7 +1143,8 @@ LEADS = Table(
     Lead,
     (
         "id", "external_id", "email", "name", "company", "created_at", "campaign_id",
-        "owner_id", "segment", "attributes", "stage", "stage_changed_at", "updated_at",
+        "owner_id", "segment", "attributes", "score", "stage", "stage_changed_at",
+        "updated_at",
     ),
 )  # fmt: skip
 TOUCHES = Table(Touch, ("id", "external_id", "lead_id", "campaign_id", "occurred_at", "kind"))
@@ -968,7 +1159,8 @@ HANDOFFS = Table(
     Handoff,
     (
         "id", "lead_id", "handed_at", "owner_id", "status", "decided_at", "decided_by_id",
-        "reason_id", "feedback", "rating", "sla_id", "first_contact_due_at", "cadence_due_at",
+        "reason_id", "feedback", "rating", "matched_rules", "sla_id", "first_contact_due_at",
+        "cadence_due_at",
         "next_attempt_due_at", "first_attempt_at", "responded_at", "speed_to_lead_hours",
     ),
 )  # fmt: skip
@@ -996,7 +1188,8 @@ def _dt(at: int) -> datetime:
 class RowFactory:
     """Numbers rows: ids continue after the tables' current maximum, external ids from 1."""
 
-    def __init__(self) -> None:
+    def __init__(self, definition: DemoDefinition) -> None:
+        self.definition = definition
         self.first_ids = {
             t: (t.model.objects.aggregate(last=Max("pk"))["last"] or 0) + 1 for t in TABLES
         }
@@ -1034,7 +1227,8 @@ class RowFactory:
             (
                 lead_id, f"lead-{number}", person.email, person.name, person.company,
                 _dt(story.created), story.touches[0][1], story.owner_id, story.segment,
-                person.attributes, last_stage, last_at, last_at,
+                story.attributes(), self.definition.stored_points(story.points), last_stage,
+                last_at, last_at,
             )
         )  # fmt: skip
         self._touches(lead_id, story, rows[TOUCHES])
@@ -1082,7 +1276,8 @@ class RowFactory:
                     row_id, lead_id, derived.handed_at, notes.owner_id, str(derived.status),
                     derived.decided_at, derived.decided_by_id,
                     self.reasons.get(derived.reason_code), notes.feedback or derived.note,
-                    notes.rating, *self._sla_facts(derived, attempts),
+                    notes.rating, self.definition.matched_rules(notes.score),
+                    *self._sla_facts(derived, attempts),
                 )
             )  # fmt: skip
 
@@ -1281,12 +1476,15 @@ def ensure_demo_users() -> dict[str, int]:
 
 
 def flush_funnel() -> None:
-    """Delete every lead, campaign and funnel record (children first, leads in chunks)."""
+    """Delete every lead, campaign and funnel record (children first, leads in chunks), and
+    the goals, forecasts, payout curves and agreement versions the demo writes (the default
+    SLA v1 stays: the demo signs it again)."""
     for model in (Deal, ContactAttempt, Handoff, StageEvent, Touch):
         model.objects.all().delete()
     while ids := list(Lead.objects.order_by("pk").values_list("pk", flat=True)[:10_000]):
         Lead.objects.filter(pk__in=ids).delete()
     Campaign.objects.all().delete()
+    agreements_flush()
 
 
 def seed_demo(
@@ -1299,8 +1497,13 @@ def seed_demo(
     chunk_size: int = 10_000,
     progress: bool = False,
 ) -> SeedResult:
-    """Load the demo company in one transaction: all of it, or nothing."""
-    started = time.monotonic()
+    """Load the demo company in one transaction: all of it, or nothing.
+
+    The agreements come first (the SLA versions and the lead definition the handoffs are
+    derived and scored under), then the funnel, then what is set from its numbers (SAL
+    commitments, goals and their check-ins, forecasts).
+    """
+    started, began = time.monotonic(), timezone.now()
     now = now or timezone.now()
     now = (now if timezone.is_aware(now) else timezone.make_aware(now)).astimezone(UTC)
     now = now.replace(microsecond=0)
@@ -1311,26 +1514,39 @@ def seed_demo(
         elif Lead.objects.exists():
             raise DemoDataExists("The database already has leads.")
         user_ids = ensure_demo_users()
+        people = demo_people(user_ids)
+        start = _dt(window.midnights[0])
+        definition = agreements_write(start=start, now=now, people=people)
         writer = _writer()
         writer.begin()
-        factory = RowFactory()
-        calendar = _load_campaigns(writer, factory, window, seed)
+        factory = RowFactory(definition)
+        calendar = _load_campaigns(writer, factory, window, seed, leads)
         floor = SalesFloor.of(user_ids)
-        simulator = LeadSimulator(random.Random(f"{seed}:leads"), calendar, floor, window.now)
+        simulator = LeadSimulator(
+            random.Random(f"{seed}:leads"), calendar, floor, window.now, definition,
+            OfficeHours(window),
+        )  # fmt: skip
         times = lead_times(random.Random(f"{seed}:volume"), calendar, window, leads)
         _load_leads(writer, factory, simulator, times, leads, chunk_size, progress)
         writer.finish()
         handoffs_refresh_outcomes()  # the cohorts' outcomes, from what was just loaded
-    counts = {"users": len(user_ids)} | {t.label: n for t, n in writer.counts.items()}
+        numbers = numbers_write(start=start, now=now, people=people, seed=seed)
+        # The bulk load logs no change: the whole demo is computed after it (`recompute_kpis`).
+        # What the goal services logged on the way goes too, or a recompute of those periods
+        # alone would run first and `recompute_kpis --if-empty` would find numbers and stop.
+        FunnelChange.objects.filter(marked_at__gte=began).delete()
+    counts = {"users": len(user_ids)} | {t.label: n for t, n in writer.counts.items()} | numbers
     return SeedResult(counts, time.monotonic() - started, window.days[0], now)
 
 
 def _load_campaigns(
-    writer: Writer, factory: RowFactory, window: Window, seed: int
+    writer: Writer, factory: RowFactory, window: Window, seed: int, leads: int
 ) -> CampaignCalendar:
     rows = _empty_rows()
-    plans = plan_campaigns(random.Random(f"{seed}:campaigns"), window)
-    calendar = CampaignCalendar(plans, factory.campaigns(plans, rows), window)
+    plans = plan_campaigns(random.Random(f"{seed}:campaigns"), window, leads)
+    ids = factory.campaigns(plans, rows)
+    external = {ids[p.number]: f"cmp-{n}" for n, p in enumerate(plans, start=1)}
+    calendar = CampaignCalendar(plans, ids, window, external)
     writer.write(rows)
     return calendar
 

@@ -1,40 +1,45 @@
-"""Extras on top of `seed_demo` for the screenshots: goals running now and fresh handoffs.
+"""Extras on top of `seed_demo` for the screenshots: a few fresh handoffs for one rep.
 
-The demo company's pending handoffs are all past their deadline; a rep's real morning has a few
-fresh ones too, with the scoring rules that made them MQLs.
+The demo company's goals, forecasts and scored handoffs are its own; what it lacks at any given
+moment is a rep's real morning, with a few handoffs that came in within the last hours. These
+leads reach the MQL threshold of the demo's lead definition, so the app scores them and hands
+them off itself, with the matched rules; their MQL is then dated a little earlier.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from django.utils import timezone
 
 FRESH = [
-    ("Hannah Weber", "Nordlicht Logistics", "enterprise", 1.5),
-    ("Lucas Martin", "Atelier Verde", "mid_market", 0.4),
-    ("Amara Okafor", "Brightline Health", "enterprise", 3.0),
+    ("Hannah Weber", "Nordlicht Logistics", "enterprise", 4200, "VP Sales", 1.5),
+    ("Lucas Martin", "Atelier Verde", "mid_market", 450, "Head of Sales", 0.4),
+    ("Amara Okafor", "Brightline Health", "enterprise", 9000, "CFO", 3.0),
 ]
-RULES = [
-    {"field": "segment", "operator": "equals", "value": "enterprise", "points": 30},
-    {"field": "attributes.employees", "operator": "gte", "value": 200, "points": 20},
-    {"field": "channel", "operator": "in", "value": ["webinar", "event"], "points": 25},
-]
+SENIORITY = {"VP Sales": "vp", "Head of Sales": "head", "CFO": "c_level"}
 
 
 def add_demo_extras(*, rep: str = "jonas") -> None:
-    """Add goals for the running month and quarter and three fresh handoffs for `rep`."""
-    from core.periods import period_start
+    """Three fresh handoffs for `rep`, handed off by scoring within the last hours."""
     from leads.models import Campaign, Handoff
     from leads.services import leads_upsert, stage_events_upsert, touches_upsert
 
     now = timezone.now()
-    today = timezone.localdate()
     campaigns = list(Campaign.objects.order_by("-starts_on").values_list("external_id", flat=True))
-    for n, (name, company, segment, hours_ago) in enumerate(FRESH):
+    for n, (name, company, segment, employees, title, hours_ago) in enumerate(FRESH):
         lead = f"demo-fresh-{n}"
         created = now - timedelta(days=9, hours=hours_ago)
+        touches_upsert_rows = [
+            {
+                "external_id": f"{lead}-t{i}",
+                "lead": lead,
+                "campaign": campaigns[(n + i) % len(campaigns)],
+                "occurred_at": created + timedelta(days=3 * i),
+                "kind": ["ad_click", "webinar_attended", "demo_request"][i],
+            }
+            for i in range(3)
+        ]
         leads_upsert(
             rows=[
                 {
@@ -46,22 +51,16 @@ def add_demo_extras(*, rep: str = "jonas") -> None:
                     "owner": rep,
                     "segment": segment,
                     "campaign": campaigns[n % len(campaigns)],
-                    "attributes": {"employees": 250 + 100 * n},
+                    "attributes": {
+                        "employees": employees,
+                        "job_title": title,
+                        "seniority": SENIORITY[title],
+                        "engagement": {"touches": 3, "webinars_attended": 1, "demo_requests": 1},
+                    },
                 }
             ]
-        )
-        touches_upsert(
-            rows=[
-                {
-                    "external_id": f"{lead}-t{i}",
-                    "lead": lead,
-                    "campaign": campaigns[(n + i) % len(campaigns)],
-                    "occurred_at": created + timedelta(days=3 * i),
-                    "kind": ["ad click", "webinar", "download"][i],
-                }
-                for i in range(3)
-            ]
-        )
+        )  # scored under the lead definition in effect: handed off now, with its rules
+        touches_upsert(rows=touches_upsert_rows)
         stage_events_upsert(
             rows=[
                 {
@@ -72,27 +71,8 @@ def add_demo_extras(*, rep: str = "jonas") -> None:
                 }
             ]
         )
-        Handoff.objects.filter(lead__external_id=lead).update(
-            matched_rules=RULES[: 3 - n % 2] if segment == "enterprise" else RULES[1:]
-        )
-    # The demo company predates its lead definition: give its pending handoffs their reasons.
-    for handoff in Handoff.objects.filter(status="pending", matched_rules=[]).select_related(
-        "lead"
-    ):
-        rules = [RULES[1], RULES[2]] if handoff.pk % 2 else [RULES[0], RULES[1]]
-        Handoff.objects.filter(pk=handoff.pk).update(matched_rules=rules)
-    try:
-        from alignment.services.goals import goal_create
-    except ImportError:  # the goals of alignment/ are not there yet
-        return
-    month, quarter = period_start("month", today), period_start("quarter", today)
-    goals = [
-        ("SALs this month", "sals", Decimal(90), "month", month),
-        ("MQLs this month", "mqls", Decimal(110), "month", month),
-        ("Acceptance rate above 75 %", "acceptance_rate", Decimal("0.75"), "month", month),
-        ("Revenue won this quarter", "revenue_won", Decimal(600000), "quarter", quarter),
-    ]
-    for name, metric, target, kind, start in goals:
-        goal_create(
-            by=None, name=name, metric=metric, target=target, period=kind, period_start=start
-        )
+        assert (
+            Handoff.objects.filter(lead__external_id=lead, status="pending")
+            .exclude(matched_rules=[])
+            .exists()
+        ), f"{lead} did not reach the MQL threshold"

@@ -1,7 +1,8 @@
 """The demo company in a browser: what `make run` shows renders, and the docs' screenshots.
 
-Loads `seed_demo` (2,000 leads) plus goals and fresh handoffs, recomputes, and takes the
-dashboard, meeting view and inbox. With TANDEM_SCREENSHOTS=1 they replace
+Loads `seed_demo` (2,000 leads, with its agreements, goals and forecasts) plus a few fresh
+handoffs for jonas, recomputes, and takes the dashboard, meeting view and inbox. With
+TANDEM_SCREENSHOTS=1 they replace
 docs/screenshots/*.png (`TANDEM_SCREENSHOTS=1 pytest -m browser -k screenshots`); otherwise
 they go to a temporary folder.
 """
