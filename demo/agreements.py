@@ -41,7 +41,7 @@ from alignment.models import (
 from alignment.roles import Team
 from alignment.selectors import team_heads
 from alignment.services.forecasts import revenue_forecast_set
-from alignment.services.goals import goal_create
+from alignment.services.goals import goal_check_in, goal_create
 from alignment.services.lead_definitions import lead_definition_approve, lead_definition_create
 from alignment.services.sla import sla_approve, sla_create
 from core.catalog import METRICS
@@ -789,7 +789,7 @@ def _check_ins(
     zone, metric = _zone(), METRICS[goal.metric]
     end = next_period(goal.period, goal.period_start)
     week = period_start("week", goal.period_start)
-    rows = []
+    written = 0
     while week < end:
         friday = week + timedelta(days=4)
         at = _at(friday, 16, rng.randint(0, 50))
@@ -807,19 +807,16 @@ def _check_ins(
                 accumulates=metric.accumulates,
             )
             status = str(score.pace) if score.pace else "on_track"
-            rows.append(
-                GoalCheckIn(
-                    goal=goal,
-                    week=week,
-                    status=status,
-                    note=_note(goal, score, status, rng),
-                    by=_author(goal, len(rows), people),
-                    at=at,
-                )
+            goal_check_in(
+                goal=goal,
+                by=_author(goal, written, people),
+                status=status,
+                note=_note(goal, score, status, rng),
+                now=at,
             )
+            written += 1
         week += timedelta(days=7)
-    GoalCheckIn.objects.bulk_create(rows)
-    return len(rows)
+    return written
 
 
 def _author(goal: Goal, week: int, people: People) -> AbstractBaseUser:
