@@ -54,7 +54,7 @@ def test_a_rep_sees_their_own_pending_handoffs_nearest_deadline_first(
     html = response.content.decode()
     assert "First contact overdue by 1 d 2 h" in html
     assert "First contact due in 1 h" in html or "First contact due in 59 min" in html
-    assert "segment is enterprise (+30)" in html  # why it is an MQL
+    assert "Segment is enterprise: +30" in html  # why it is an MQL, in words
     assert "Webinar" in html and "· webinar" in html  # its touches, with campaign names
     assert response.context["counts"] == {"pending": 3, "overdue": 1}
 
@@ -246,7 +246,8 @@ def _badges(html: str) -> dict[str, str]:
     """Each card's lead (its external id) and the SLA badge beside it."""
     import re
 
-    pattern = r'class="handoff-name"[^>]*>([^<]+)</h2>.*?<span class="due"[^>]*>([^<]+)</span>'
+    name = r'class="handoff-name"[^>]*><a [^>]*>([^<]+)</a></h2>'
+    pattern = name + r'.*?<span class="due"[^>]*>([^<]+)</span>'
     return dict(re.findall(pattern, html, re.S))
 
 
@@ -382,7 +383,8 @@ def test_a_card_shows_the_lead_its_touches_and_attempts_as_the_rep_reads_them(
     world.attempt("L-1", ago(hours=2), channel="email", outcome="replied", actor="sam")
     client.force_login(sales_rep)
     html = client.get("/leads/inbox/").content.decode()
-    assert ">Ann &amp; Co</h2>" in html
+    lead_page = f'<a href="/leads/{Lead.objects.get(external_id="L-1").pk}/">Ann &amp; Co</a></h2>'
+    assert lead_page in html  # the name opens the lead page
     assert '<a href="mailto:ann@example.com">ann@example.com</a> · handed 3 h ago' in html
     assert "Spring &lt;launch&gt;" in html and "<launch>" not in html
     assert html.count('<time class="when"') == 4
