@@ -999,7 +999,9 @@ def handoff_reassign(
     deadlines stay those of the handoff: the clock started when marketing handed it over.
     """
     now = now or timezone.now()
-    locked = Handoff.objects.select_for_update().select_related("owner").get(pk=handoff.pk)
+    locked = (
+        Handoff.objects.select_for_update(of=("self",)).select_related("owner").get(pk=handoff.pk)
+    )
     if locked.status != Handoff.Status.PENDING:
         raise ValidationError("Only a pending handoff can be reassigned; this one was decided.")
     if not to.is_active or user_role(to) not in ASSIGNABLE:

@@ -228,12 +228,14 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         error = " ".join(e for errors in form.errors.values() for e in errors)
     if error:
-        if request.htmx and handoff.status == Handoff.Status.PENDING:
+        if request.htmx:  # the card again with the error (or the note that it was decided)
             return _card(request, pk, reassign_error=error)
         messages.error(request, error)
         return _back(request)
     name = to.get_full_name() or to.get_username()
-    note = f"Reassigned {handoff.lead} to {name}; they have been notified."
+    note = f"Reassigned {handoff.lead} to {name}." + (
+        " They get an e-mail." if to.email else f" {name} has no e-mail address: tell them."
+    )
     if not request.htmx:
         messages.success(request, note)
         return _back(request)

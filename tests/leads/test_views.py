@@ -502,7 +502,7 @@ def test_a_manager_reassigns_a_pending_handoff_without_javascript(
     assert [m.to for m in mail.outbox] == [["rita@example.com"]]
     assert HandoffReassignment.objects.get().by == sales_manager
     html = client.get("/leads/inbox/?owner=rita").content.decode()
-    assert "Reassigned Soon Ltd to Rita; they have been notified." in html
+    assert "Reassigned Soon Ltd to Rita. They get an e-mail." in html
     assert "Soon Ltd</a></h2>" in html
 
 
@@ -514,7 +514,7 @@ def test_with_htmx_a_reassigned_card_leaves_the_owners_list_it_was_in(
     filtered = {**HTMX, "HTTP_HX_CURRENT_URL": "http://testserver/leads/inbox/?owner=sam"}
     html = client.post(f"/leads/inbox/{pk}/reassign/", {"owner": "rita"}, **filtered).content
     html = html.decode()
-    assert "is-done" in html and "Reassigned soon to Rita" in html
+    assert "is-done" in html and "Reassigned soon to Rita. Rita has no e-mail address" in html
     assert "2 pending" in html  # sam's count, swapped in out of band
     # on the unfiltered list the card stays, with its new owner
     html = client.post(f"/leads/inbox/{pk}/reassign/", {"owner": "sam"}, **HTMX).content.decode()
