@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from alignment import selectors
+from alignment import scoring, selectors
 from alignment.business_time import parse_business_days
 from alignment.models import DualSigned, LeadDefinition, ServiceLevelAgreement
 from alignment.roles import Team, user_is_manager, user_role
@@ -121,16 +121,6 @@ def sla_words(sla: Any, default_timezone: str | None = None) -> str:
 
 # --- scoring rules in words ---------------------------------------------------------------
 
-OPERATOR_WORDS = {
-    "equals": "is",
-    "contains": "contains",
-    "in": "is one of",
-    "gte": "≥",
-    "lte": "≤",
-    "exists": "is set",
-}
-
-
 def rule_value_text(value: Any) -> str:
     """A rule's value as it is typed in the editor: lists comma-separated, true/false."""
     if isinstance(value, list | tuple):
@@ -142,36 +132,16 @@ def rule_value_text(value: Any) -> str:
     return str(value)
 
 
-def points_text(points: Any) -> str:
-    """+30, −10."""
-    if isinstance(points, int | Decimal) and not isinstance(points, bool) and points < 0:
-        return f"{MINUS}{number_text(-points)}"
-    return f"+{number_text(points) if isinstance(points, int | Decimal) else points}"
-
-
 def rule_words(rule: Mapping[str, Any] | Any) -> str:
-    """A scoring rule in words: 'segment is enterprise (+30)', 'company size ≥ 200 (+20)',
-    'phone is not set (−10)'. Takes the dict kept on a handoff (`MatchedRule.as_dict`, which
-    may carry a `label`) or a rule with those attributes (a `ScoringRule`)."""
+    """A scoring rule in words (`alignment.scoring.rule_words`), from the dict kept on a
+    handoff or the editor, or from a rule with those attributes (a `ScoringRule`)."""
     if not isinstance(rule, Mapping):
         if not hasattr(rule, "operator"):
             return str(rule)
         rule = {
             name: getattr(rule, name, None) for name in ("field", "operator", "value", "points")
         }
-    if rule.get("label"):
-        text = str(rule["label"])
-    else:
-        name = str(rule.get("field") or "").removeprefix("attributes.").replace("_", " ")
-        operator = str(rule.get("operator") or "")
-        value = rule.get("value")
-        if operator == "exists":
-            words = [name, "is not set" if value is False else "is set"]
-        else:
-            words = [name, OPERATOR_WORDS.get(operator, operator), rule_value_text(value)]
-        text = " ".join(w for w in words if w)
-    points = rule.get("points")
-    return f"{text} ({points_text(points)})" if points not in (None, "") else text
+    return scoring.rule_words(rule)
 
 
 # --- a version's status -------------------------------------------------------------------

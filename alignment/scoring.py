@@ -39,6 +39,7 @@ __all__ = [
     "Score",
     "resolve",
     "rule_errors",
+    "rule_words",
     "score",
 ]
 
@@ -133,6 +134,67 @@ def score(rules: Iterable[Rule], lead: Mapping[str, Any]) -> Score:
         if _matches(rule, actual):
             matched.append(MatchedRule(rule, None if actual is _MISSING else actual))
     return Score(points=sum(m.rule.points for m in matched), matched=tuple(matched))
+
+
+# --- in words -------------------------------------------------------------------------------
+
+_OPERATOR_WORDS = {
+    "equals": "is",
+    "contains": "contains",
+    "in": "is one of",
+    "gte": "≥",
+    "lte": "≤",
+}
+_MINUS = "−"
+
+
+def rule_words(rule: Mapping[str, Any]) -> str:
+    """A scoring rule in words, with the lead's value when it says more than the rule and the
+    points: 'Segment is enterprise: +30', 'Employees ≥ 200 (has 250): +20',
+    'Phone is set: +5', 'Channel is one of webinar, event: +25'.
+
+    `rule` is a rule as a dict (field, operator, value, points), as a handoff keeps its matched
+    rules (with `actual`, the lead's value) or as the editor holds one; `label`, when given,
+    replaces the words of the condition. Pure: the inbox cards and the agreements pages read
+    the same words.
+    """
+    if rule.get("label"):
+        text = str(rule["label"])
+    else:
+        field = str(rule.get("field") or "").removeprefix("attributes.")
+        field = field.replace(".", " ").replace("_", " ").strip()
+        field = field[:1].upper() + field[1:]
+        operator = str(rule.get("operator") or "")
+        value = rule.get("value")
+        if operator == "exists":
+            condition = "is not set" if value is False else "is set"
+        else:
+            condition = f"{_OPERATOR_WORDS.get(operator, operator)} {_value_words(value)}".strip()
+        text = f"{field} {condition}".strip()
+        actual = rule.get("actual")
+        if (
+            operator != "exists"
+            and actual not in (None, "", [])
+            and _value_words(actual).casefold() != _value_words(value).casefold()
+        ):
+            text += f" (has {_value_words(actual)})"
+    points = rule.get("points")
+    if isinstance(points, bool) or not isinstance(points, int | float):
+        return text
+    sign = "+" if points >= 0 else _MINUS
+    return f"{text}: {sign}{_value_words(abs(points))}"
+
+
+def _value_words(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(_value_words(v) for v in value)
+    return "" if value is None else str(value)
 
 
 # --- comparison -----------------------------------------------------------------------------

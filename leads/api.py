@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -31,6 +32,8 @@ from leads.services import (
     deals_upsert,
     handoff_accept,
     handoff_can_decide,
+    handoff_can_reassign,
+    handoff_reassign,
     handoff_reject,
     leads_upsert,
     stage_events_upsert,
@@ -289,6 +292,36 @@ class HandoffReject(APIView):
         data = HandoffRejectIn(data=request.data)
         data.is_valid(raise_exception=True)
         handoff = handoff_reject(handoff=handoff, by=request.user, **data.validated_data)
+        return Response(HandoffOut(handoff).data)
+
+
+class HandoffReassignIn(serializers.Serializer):
+    owner = serializers.CharField(max_length=150, help_text="The new owner's username.")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+
+
+@extend_schema(tags=["handoffs"], request=HandoffReassignIn, responses={200: HandoffOut})
+class HandoffReassign(APIView):
+    """Give a pending handoff (and its lead) to another active sales rep or manager; the new
+    owner is e-mailed. Sales managers and admins only."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        if not handoff_can_reassign(user=request.user):
+            raise PermissionDenied("Only a sales manager can reassign a handoff.")
+        handoff = get_object_or_404(Handoff.objects.select_related("lead", "owner"), pk=pk)
+        data = HandoffReassignIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        to = get_user_model().objects.filter(username=data.validated_data["owner"]).first()
+        if to is None:
+            raise serializers.ValidationError(
+                {"owner": f"No user with username {data.validated_data['owner']!r}."}
+            )
+        handoff = handoff_reassign(
+            handoff=handoff, to=to, by=request.user, note=data.validated_data["note"]
+        )
+        handoff = Handoff.objects.select_related("lead", "owner", "decided_by", "reason").get(
+            pk=handoff.pk
+        )
         return Response(HandoffOut(handoff).data)
 
 

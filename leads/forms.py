@@ -37,6 +37,20 @@ class RejectForm(forms.Form):
         label="Lead quality",
     )
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Each reason says whether it needs feedback, so the page can say so before sending
+        # (the service refuses it either way).
+        needing = list(
+            RejectionReason.objects.filter(active=True, requires_feedback=True).values_list(
+                "code", "label"
+            )
+        )
+        self.fields["reason"].widget.attrs["data-feedback-required-for"] = " ".join(
+            code for code, _ in needing
+        )
+        self.feedback_reasons = ", ".join(label for _, label in needing)
+
 
 class AttemptForm(forms.Form):
     channel = forms.ChoiceField(
@@ -77,3 +91,27 @@ class InboxFilterForm(forms.Form):
 
     def chosen_owner(self) -> str | None:
         return (self.cleaned_data.get("owner") or None) if self.is_valid() else None
+
+
+class ReassignForm(forms.Form):
+    """Whom a sales manager gives a pending handoff to: an active sales rep or manager."""
+
+    owner = forms.ChoiceField(
+        label="Reassign to",
+        error_messages={
+            "required": "Choose whom to give the handoff to.",
+            "invalid_choice": "Reassign to an active sales rep or sales manager.",
+        },
+    )
+    note = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs={"placeholder": "Note for the new owner (optional)"}),
+    )
+
+    def __init__(
+        self, *args: object, people: list[tuple[str, str]] | None = None, **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        people = sales_people(active_only=True) if people is None else people
+        self.fields["owner"].choices = [("", "Choose…"), *people]

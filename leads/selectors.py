@@ -10,12 +10,31 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from alignment import scoring
-from alignment.models import LeadDefinition, SlaBreach
+from alignment.business_time import SlaTerms, add_business_days
+from alignment.models import LeadDefinition, SlaBreach, VersionStatus
 from alignment.roles import Role
 from core.periods import next_period
 from leads.models import (
@@ -25,8 +44,10 @@ from leads.models import (
     ContactAttempt,
     Deal,
     Handoff,
+    HandoffReassignment,
     Lead,
     RejectionReason,
+    Stage,
     StageEvent,
     Touch,
 )
@@ -244,6 +265,7 @@ INBOX_FIELDS = (
     "lead", "owner", "handed_at", "status", "matched_rules",
     "first_contact_due_at", "first_attempt_at", "next_attempt_due_at",
     "lead__external_id", "lead__name", "lead__email", "lead__company", "lead__campaign",
+    "lead__score",
     "lead__campaign__name", "owner__username", "owner__first_name", "owner__last_name",
 )  # fmt: skip
 
@@ -337,13 +359,15 @@ def inbox_counts(*, owner: str | None = None) -> dict[str, int]:
     return qs.aggregate(pending=Count("id"), overdue=Count("id", filter=overdue))
 
 
-def sales_people() -> list[tuple[str, str]]:
-    """(username, name) of the sales reps and managers, by name (one query)."""
+def sales_people(*, active_only: bool = False) -> list[tuple[str, str]]:
+    """(username, name) of the sales reps and managers (only the active ones when
+    `active_only`: whom a handoff can be reassigned to), by name (one query)."""
 
+    users = get_user_model().objects.filter(groups__name__in=[Role.SALES_REP, Role.SALES_MANAGER])
+    if active_only:
+        users = users.filter(is_active=True)
     users = (
-        get_user_model()
-        .objects.filter(groups__name__in=[Role.SALES_REP, Role.SALES_MANAGER])
-        .distinct()
+        users.distinct()
         .order_by("first_name", "last_name", "username")
         .values_list("username", "first_name", "last_name")
     )
@@ -411,3 +435,295 @@ def sla_breach_list(*, owner: str | None = None, kind: str | None = None) -> Que
 def rejection_reason_labels() -> dict[str, str]:
     """Each rejection reason's code and the words both teams read for it."""
     return dict(RejectionReason.objects.values_list("code", "label"))
+
+
+# --- why a lead is an MQL -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MqlWhy:
+    """Why a handoff's lead is an MQL, as its card and the lead page say it.
+
+    Scored (`rules` not empty): the rules it matched, their points (`score`) and the threshold
+    of the lead definition `version` that qualified it. Marked MQL from outside (an `mql`
+    event without rules): by whom or what (`marked_by`) and when; and, when a definition is in
+    effect, the lead's score now against its threshold (`current_*`).
+    """
+
+    rules: tuple[dict, ...] = ()
+    score: int | None = None
+    threshold: int | None = None
+    version: int | None = None
+    marked_by: str = ""
+    marked_at: datetime | None = None
+    current_score: int | None = None
+    current_threshold: int | None = None
+    current_version: int | None = None
+
+    @property
+    def scored(self) -> bool:
+        return bool(self.rules)
+
+
+_SOURCE_WORDS = {
+    StageEvent.Source.API: "the API",
+    StageEvent.Source.APP: "the app",
+    StageEvent.Source.IMPORT: "a CSV import",
+    StageEvent.Source.ADMIN: "an admin",
+    StageEvent.Source.SYSTEM: "Tandem's scoring",
+}
+
+
+def _person(first: str | None, last: str | None, username: str | None) -> str:
+    return " ".join(filter(None, [first, last])) or username or ""
+
+
+def handoffs_why(*, handoffs: Iterable[Handoff], now: datetime | None = None) -> None:
+    """Give each handoff `why` (an `MqlWhy`) in at most two queries whatever their number:
+    the approved lead definitions (and the versions the handoffs name), and the `mql` events
+    of the handoffs that were marked MQL from outside. Reads `matched_rules`, `handed_at`,
+    `lead_id` and `lead.score`."""
+    handoffs = list(handoffs)
+    if not handoffs:
+        return
+    now = now or timezone.now()
+    versions = {
+        r.get("definition_version")
+        for h in handoffs
+        for r in h.matched_rules or ()
+        if isinstance(r, dict) and r.get("definition_version") is not None
+    }
+    definitions = list(
+        LeadDefinition.objects.filter(Q(status=VersionStatus.APPROVED) | Q(version__in=versions))
+        .order_by("effective_from", "version")
+        .values_list("version", "mql_threshold", "status", "effective_from")
+    )
+    thresholds = {version: threshold for version, threshold, _, _ in definitions}
+    approved = [(at, v, t) for v, t, status, at in definitions if status == VersionStatus.APPROVED]
+
+    def in_effect(at: datetime) -> tuple[int, int] | None:
+        found = [(v, t) for since, v, t in approved if since <= at]
+        return found[-1] if found else None
+
+    current = in_effect(now)
+    unscored = [h for h in handoffs if not h.matched_rules]
+    marks: dict[tuple[int, datetime], tuple[str, datetime]] = {}
+    if unscored:
+        events = StageEvent.objects.filter(
+            lead_id__in={h.lead_id for h in unscored}, stage=Stage.MQL
+        ).values_list(
+            "lead_id", "occurred_at", "source", "actor__first_name", "actor__last_name",
+            "actor__username",
+        )  # fmt: skip
+        for lead_id, at, source, first, last, username in events:
+            who = _person(first, last, username)
+            words = _SOURCE_WORDS.get(source, source)
+            marks[(lead_id, at)] = (f"{who} ({words})" if who else words, at)
+    for h in handoffs:
+        rules = tuple(r for r in h.matched_rules or () if isinstance(r, dict))
+        if rules:
+            version = rules[0].get("definition_version")
+            if version is None:  # kept before handoffs named their version
+                version = (in_effect(h.handed_at) or (None, None))[0]
+            h.why = MqlWhy(
+                rules=rules,
+                score=sum(int(r.get("points") or 0) for r in rules),
+                threshold=thresholds.get(version),
+                version=version,
+            )
+            continue
+        marked_by, marked_at = marks.get((h.lead_id, h.handed_at), ("", h.handed_at))
+        h.why = MqlWhy(
+            marked_by=marked_by,
+            marked_at=marked_at,
+            current_score=h.lead.score if current else None,
+            current_version=current[0] if current else None,
+            current_threshold=current[1] if current else None,
+        )
+
+
+# --- my leads: accepted handoffs and their next step ---------------------------------------
+
+#: Stages after which nothing more is due on a lead.
+CLOSED_STAGES = (Stage.WON, Stage.LOST, Stage.REJECTED, Stage.RECYCLED, Stage.DISQUALIFIED)
+REACHED = (AttemptOutcome.CONNECTED, AttemptOutcome.MEETING_BOOKED)
+
+# The tiers of My leads, the most urgent first.
+TIER_FIRST_CONTACT, TIER_NEXT_ATTEMPT, TIER_WORKING, TIER_CLOSED = range(4)
+
+
+def my_leads(*, owner: str | None = None) -> QuerySet[Handoff]:
+    """Accepted handoffs (each its lead's latest), what needs action first: leads never
+    contacted since the handoff (by their first-contact deadline), then leads whose cadence
+    goes on (fewer than the SLA's Y attempts and none that reached the lead, the longest
+    waiting first), then leads being worked with the cadence done, then closed leads (won,
+    lost...), the latest first. `owner` as in the inbox (a username, "(unassigned)", or None
+    for everyone's).
+
+    Each row carries `attempts_made` and `last_attempt_at` (since the handoff), `reached` (an
+    attempt connected or booked a meeting), `open_amount` (the lead's open deals) and `tier`;
+    `my_leads_steps` adds the next step of the rows shown.
+    """
+    since = ContactAttempt.objects.filter(
+        lead=OuterRef("lead_id"), occurred_at__gte=OuterRef("handed_at")
+    )
+    tally = since.order_by().values("lead")
+    open_deals = (
+        Deal.objects.filter(lead=OuterRef("lead_id"), status=Deal.Status.OPEN)
+        .order_by()
+        .values("lead")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    later = Handoff.objects.filter(lead=OuterRef("lead_id"), handed_at__gt=OuterRef("handed_at"))
+    qs = (
+        Handoff.objects.filter(status=Handoff.Status.ACCEPTED)
+        .exclude(Exists(later))
+        .select_related("lead", "owner", "sla", "decided_by")
+        .annotate(
+            attempts_made=Coalesce(
+                Subquery(tally.annotate(n=Count("id")).values("n"), output_field=IntegerField()),
+                0,
+            ),
+            last_attempt_at=Subquery(tally.annotate(m=Max("occurred_at")).values("m")),
+            reached=Exists(since.filter(outcome__in=REACHED)),
+            open_amount=Subquery(
+                open_deals, output_field=DecimalField(max_digits=16, decimal_places=2)
+            ),
+        )
+        .annotate(
+            tier=Case(
+                When(lead__stage__in=CLOSED_STAGES, then=Value(TIER_CLOSED)),
+                When(
+                    Q(sla__isnull=True)
+                    | Q(reached=True)
+                    | Q(attempts_made__gte=F("sla__attempts")),
+                    then=Value(TIER_WORKING),
+                ),
+                When(attempts_made=0, then=Value(TIER_FIRST_CONTACT)),
+                default=Value(TIER_NEXT_ATTEMPT),
+                output_field=IntegerField(),
+            )
+        )
+        .annotate(
+            waiting_since=Case(
+                When(tier=TIER_FIRST_CONTACT, then=F("first_contact_due_at")),
+                When(tier=TIER_NEXT_ATTEMPT, then=F("last_attempt_at")),
+                When(tier=TIER_WORKING, then=F("lead__stage_changed_at")),
+                default=Value(None),
+            )
+        )
+        .order_by("tier", F("waiting_since").asc(nulls_last=True), F("decided_at").desc(), "-id")
+    )
+    return _owned_by(qs, owner)
+
+
+@dataclass(frozen=True)
+class LeadStep:
+    """What a rep does next on an accepted lead, as of a moment.
+
+    `kind`: "first_contact", "next_attempt" (the cadence goes on), "working" (the cadence is
+    done: the lead was reached or Y attempts made), "no_sla" or "closed". `cadence` is "met"
+    (Y attempts, or one reached the lead, within the window), "missed" (the window ended short
+    of it), "open" (it runs until `window_ends`) or "" (no SLA).
+    """
+
+    kind: str
+    due: datetime | None = None
+    left: timedelta | None = None
+    cadence: str = ""
+    window_ends: datetime | None = None
+    attempts: int = 0
+    attempts_due: int | None = None
+
+    @property
+    def state(self) -> str:
+        if self.left is None:
+            return self.kind
+        if self.left < timedelta(0):
+            return "overdue"
+        return "soon" if self.left < SOON else "ok"
+
+
+def my_leads_steps(*, handoffs: Iterable[Handoff], now: datetime | None = None) -> None:
+    """Give each row of `my_leads` its `step` (a `LeadStep`): the next attempt is Z business
+    days after the last one (the SLA's calendar), in Python and without a query."""
+    now = now or timezone.now()
+    terms: dict[int, SlaTerms] = {}
+    for h in handoffs:
+        made = h.attempts_made
+        if h.sla_id is None:
+            h.step = LeadStep("closed" if h.tier == TIER_CLOSED else "no_sla", attempts=made)
+            continue
+        if h.sla_id not in terms:
+            terms[h.sla_id] = SlaTerms.from_sla(h.sla, default_timezone=settings.TIME_ZONE)
+        sla_terms = terms[h.sla_id]
+        met = h.window_success or h.window_attempts >= sla_terms.attempts
+        if met:
+            cadence = "met"
+        elif h.cadence_due_at is not None and h.cadence_due_at < now:
+            cadence = "missed"
+        else:
+            cadence = "open"
+        common = {
+            "cadence": cadence,
+            "window_ends": h.cadence_due_at,
+            "attempts": made,
+            "attempts_due": sla_terms.attempts,
+        }
+        if h.tier == TIER_FIRST_CONTACT:
+            due = h.first_contact_due_at
+        elif h.tier == TIER_NEXT_ATTEMPT:
+            due = add_business_days(
+                h.last_attempt_at, sla_terms.attempt_spacing_days, sla_terms.calendar
+            )
+        else:
+            kind = "closed" if h.tier == TIER_CLOSED else "working"
+            h.step = LeadStep(kind, **common)
+            continue
+        kind = "first_contact" if h.tier == TIER_FIRST_CONTACT else "next_attempt"
+        h.step = LeadStep(kind, due, due - now if due else None, **common)
+
+
+# --- one lead, all of it -------------------------------------------------------------------
+
+
+def lead_get(*, pk: int) -> Lead | None:
+    """A lead with its owner and campaign (one query)."""
+    return Lead.objects.select_related("owner", "campaign").filter(pk=pk).first()
+
+
+def lead_story(*, lead: Lead) -> Lead:
+    """Give a lead its whole story, in a fixed number of queries: its handoffs (with who
+    decided, the reason and their reassignments), stage events, touches, attempts and deals
+    (`lead.handoff_list`, `stage_list`, `touch_list`, `attempt_list`, `deal_list`), and why
+    each handoff is an MQL (`handoffs_why`)."""
+    lead.handoff_list = list(
+        Handoff.objects.filter(lead=lead)
+        .select_related("owner", "decided_by", "reason", "sla")
+        .prefetch_related(
+            Prefetch(
+                "reassignments",
+                queryset=HandoffReassignment.objects.select_related(
+                    "from_owner", "to_owner", "by"
+                ).order_by("-at", "-id"),
+            )
+        )
+        .order_by("-handed_at", "-id")
+    )
+    for handoff in lead.handoff_list:
+        handoff.lead = lead
+    handoffs_why(handoffs=lead.handoff_list)
+    lead.stage_list = list(
+        StageEvent.objects.filter(lead=lead).select_related("actor").order_by("-occurred_at", "-id")
+    )
+    lead.touch_list = list(
+        Touch.objects.filter(lead=lead).select_related("campaign").order_by("-occurred_at", "-id")
+    )
+    lead.attempt_list = list(
+        ContactAttempt.objects.filter(lead=lead)
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")
+    )
+    lead.deal_list = list(Deal.objects.filter(lead=lead).order_by("-created_at", "-id"))
+    return lead

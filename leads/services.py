@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import (
     Case,
@@ -34,6 +35,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from alignment import scoring
@@ -61,6 +63,7 @@ from leads.models import (
     ContactAttempt,
     Deal,
     Handoff,
+    HandoffReassignment,
     Lead,
     RejectionReason,
     Stage,
@@ -874,6 +877,22 @@ def handoff_can_decide(*, handoff: Handoff, user: AbstractBaseUser) -> bool:
     return role == Role.SALES_REP and handoff.owner_id == user.pk
 
 
+LEAD_READERS = {Role.MARKETING_REP, Role.MARKETING_MANAGER, Role.SALES_MANAGER, Role.ADMIN}
+
+
+def lead_can_view(*, lead: Lead, user: AbstractBaseUser) -> bool:
+    """Marketing, sales managers and admins read every lead; a sales rep reads the leads they
+    own (and the lead of a handoff pending in their inbox)."""
+    role = user_role(user)
+    if role in LEAD_READERS:
+        return True
+    if role != Role.SALES_REP:
+        return False
+    return lead.owner_id == user.pk or (
+        Handoff.objects.filter(lead=lead, owner=user, status=Handoff.Status.PENDING).exists()
+    )
+
+
 def _decide(handoff: Handoff, *, by: AbstractBaseUser, stage: str, reason: str, note: str) -> None:
     if handoff.status != Handoff.Status.PENDING:
         raise ValidationError("This handoff was already decided.")
@@ -903,6 +922,9 @@ def handoff_accept(*, handoff: Handoff, by: AbstractBaseUser) -> Handoff:
     return handoff
 
 
+OTHER_NEEDS_FEEDBACK = "Say what is wrong: '{reason}' needs feedback for marketing."
+
+
 @transaction.atomic
 def handoff_reject(
     *,
@@ -912,10 +934,20 @@ def handoff_reject(
     feedback: str = "",
     rating: int | None = None,
 ) -> Handoff:
+    """Reject a pending handoff for a reason, with feedback for marketing and a rating.
+
+    A reason that `requires_feedback` ("Other") is refused with blank feedback: "other" tells
+    marketing nothing by itself. The rule is the app's and the API's, for decisions taken in
+    Tandem; a `rejected` stage event ingested from the CRM (`stage_events_upsert`) is history
+    recorded elsewhere and is kept as it was sent, with or without a note.
+    """
     if not reason:
         raise ValidationError({"reason": "A rejection needs a reason."})
-    if not RejectionReason.objects.filter(code=reason, active=True).exists():
+    found = RejectionReason.objects.filter(code=reason, active=True).first()
+    if found is None:
         raise ValidationError({"reason": f"Unknown rejection reason {reason!r}."})
+    if found.requires_feedback and not (feedback or "").strip():
+        raise ValidationError({"feedback": OTHER_NEEDS_FEEDBACK.format(reason=found.label)})
     if rating is not None and not 1 <= rating <= 5:
         raise ValidationError({"rating": "Rate the lead from 1 to 5."})
     _decide(handoff, by=by, stage=Stage.REJECTED, reason=reason, note=feedback)
@@ -923,6 +955,105 @@ def handoff_reject(
     handoff.rating = rating
     handoff.save(update_fields=["feedback", "rating"])
     return handoff
+
+
+# --- reassigning a pending handoff ---------------------------------------------------------
+
+REASSIGNERS = {Role.SALES_MANAGER, Role.ADMIN}
+ASSIGNABLE = {Role.SALES_REP, Role.SALES_MANAGER}
+
+
+def handoff_can_reassign(*, user: AbstractBaseUser) -> bool:
+    """Sales managers and admins move pending handoffs between sales people."""
+    return user_role(user) in REASSIGNERS
+
+
+@transaction.atomic
+def handoff_reassign(
+    *,
+    handoff: Handoff,
+    to: AbstractBaseUser,
+    by: AbstractBaseUser | None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Handoff:
+    """Give a pending handoff, and its lead, to another sales rep or manager.
+
+    The lead's owner moves with the handoff (a new handoff takes its lead's owner, and the
+    owner's numbers read both), so the owner dimension of every record of the lead is logged
+    for recompute in the same transaction. The move is kept as a `HandoffReassignment`; after
+    the commit the new owner is e-mailed (`handoff_reassignment_notify_task`). The SLA
+    deadlines stay those of the handoff: the clock started when marketing handed it over.
+    """
+    now = now or timezone.now()
+    locked = (
+        Handoff.objects.select_for_update(of=("self",)).select_related("owner").get(pk=handoff.pk)
+    )
+    if locked.status != Handoff.Status.PENDING:
+        raise ValidationError("Only a pending handoff can be reassigned; this one was decided.")
+    if not to.is_active or user_role(to) not in ASSIGNABLE:
+        raise ValidationError({"owner": "Reassign to an active sales rep or sales manager."})
+    if locked.owner_id == to.pk:
+        name = to.get_full_name() or to.get_username()
+        raise ValidationError({"owner": f"The handoff is already {name}'s."})
+    reassignment = HandoffReassignment.objects.create(
+        handoff=locked,
+        from_owner=locked.owner,
+        to_owner=to,
+        by=by,
+        at=now,
+        note=(note or "").strip(),
+    )
+    Handoff.objects.filter(pk=locked.pk).update(owner=to)
+    Lead.objects.filter(pk=locked.lead_id).update(owner=to, updated_at=now)
+    funnel_leads_changed(lead_ids=[locked.lead_id])
+    transaction.on_commit(lambda: _notify_later(reassignment.pk))
+    handoff.owner = to
+    return handoff
+
+
+def _notify_later(reassignment_id: int) -> None:
+    from leads.tasks import handoff_reassignment_notify_task
+
+    handoff_reassignment_notify_task.delay(reassignment_id)
+
+
+def handoff_reassignment_notify(*, reassignment_id: int) -> bool:
+    """E-mail the new owner that a handoff is theirs now, once (`notified_at`). Returns whether
+    a mail went out. No lock is held while sending; `notified_at` is set right after, so a run
+    that fails before it sends again on the next try (at least once)."""
+    reassignment = (
+        HandoffReassignment.objects.select_related("handoff__lead", "to_owner", "by", "from_owner")
+        .filter(pk=reassignment_id)
+        .first()
+    )
+    if reassignment is None or reassignment.notified_at is not None:
+        return False
+    owner = reassignment.to_owner
+    if owner is None or not owner.is_active or not owner.email:
+        return False
+    handoff = reassignment.handoff
+    context = {
+        "r": reassignment,
+        "handoff": handoff,
+        "lead": handoff.lead,
+        "owner": owner.get_full_name() or owner.get_username(),
+        "by": (reassignment.by.get_full_name() or reassignment.by.get_username())
+        if reassignment.by
+        else "A sales manager",
+        "due": handoff.next_attempt_due_at,
+        "pending": handoff.status == Handoff.Status.PENDING,
+    }
+    send_mail(
+        subject=render_to_string("leads/email/handoff_reassigned_subject.txt", context).strip(),
+        message=render_to_string("leads/email/handoff_reassigned.txt", context),
+        from_email=None,
+        recipient_list=[owner.email],
+    )
+    HandoffReassignment.objects.filter(pk=reassignment.pk, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    )
+    return True
 
 
 # --- edits from the admin -------------------------------------------------------------------

@@ -99,3 +99,14 @@ def agreements_apply_due_task(self) -> int:  # noqa: ANN001
         return agreements_apply_due()
     except Exception as exc:
         raise self.retry(exc=exc) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=60)
+def handoff_reassignment_notify_task(self, reassignment_id: int) -> bool:  # noqa: ANN001
+    """E-mail the new owner of a reassigned handoff (once)."""
+    from leads.services import handoff_reassignment_notify
+
+    try:
+        return handoff_reassignment_notify(reassignment_id=reassignment_id)
+    except Exception as exc:
+        raise self.retry(exc=exc) from exc

@@ -15,4 +15,7 @@ urlpatterns = [
         name="what-if-start",
     ),
     path("what-if/<uuid:pk>/", what_if_views.what_if_detail, name="what-if-detail"),
+    path("inbox/<int:pk>/reassign/", views.reassign, name="handoff-reassign"),
+    path("mine/", views.mine, name="my-leads"),
+    path("<int:pk>/", views.lead, name="lead-detail"),
 ]

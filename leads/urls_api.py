@@ -14,6 +14,7 @@ urlpatterns = [
     path("handoffs/", api.HandoffList.as_view(), name="api-handoffs"),
     path("handoffs/<int:pk>/accept/", api.HandoffAccept.as_view(), name="api-handoff-accept"),
     path("handoffs/<int:pk>/reject/", api.HandoffReject.as_view(), name="api-handoff-reject"),
+    path("handoffs/<int:pk>/reassign/", api.HandoffReassign.as_view(), name="api-handoff-reassign"),
     path(
         "lead-definitions/<int:pk>/rescore/",
         api.LeadDefinitionRescore.as_view(),

@@ -1,4 +1,6 @@
-"""The rep inbox: pending handoffs by SLA deadline; accept, reject with a reason, log attempts.
+"""The rep's pages: the inbox of pending handoffs by SLA deadline (accept, reject with a
+reason, log attempts; managers reassign), My leads (accepted handoffs and their next step) and
+the lead page.
 
 Every action is a plain form POST that redirects back; with htmx it answers with the card
 instead, so the inbox updates in place.
@@ -10,9 +12,10 @@ from collections.abc import Iterable
 from urllib.parse import parse_qs, urlparse
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,21 +24,49 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alignment.roles import Role, user_role
-from leads.forms import AttemptForm, InboxFilterForm, RejectForm
+from leads.forms import AttemptForm, InboxFilterForm, ReassignForm, RejectForm
 from leads.models import AttemptChannel, AttemptOutcome, Handoff, RejectionReason
-from leads.selectors import inbox_counts, inbox_handoffs, inbox_history
-from leads.services import attempts_upsert, handoff_accept, handoff_can_decide, handoff_reject
+from leads.selectors import (
+    handoffs_why,
+    inbox_counts,
+    inbox_handoffs,
+    inbox_history,
+    lead_get,
+    lead_story,
+    my_leads,
+    my_leads_steps,
+    sales_people,
+)
+from leads.services import (
+    attempts_upsert,
+    handoff_accept,
+    handoff_can_decide,
+    handoff_can_reassign,
+    handoff_reassign,
+    handoff_reject,
+    lead_can_view,
+)
 
 INBOX_ROLES = {Role.SALES_REP, Role.SALES_MANAGER, Role.ADMIN}
 PAGE_SIZE = 50
 
 
-def _choices() -> dict:
-    """What every card's forms offer (read once per page, not once per card)."""
+def _choices(request: HttpRequest) -> dict:
+    """What every card's forms offer (read once per page, not once per card): the reasons
+    (code, label, whether it needs feedback), and for managers whom to reassign to."""
+    reasons = list(
+        RejectionReason.objects.filter(active=True).values_list(
+            "code", "label", "requires_feedback"
+        )
+    )
     return {
-        "reasons": list(RejectionReason.objects.filter(active=True).values_list("code", "label")),
+        "reasons": reasons,
+        "feedback_reasons": ", ".join(label for _, label, needs in reasons if needs),
         "channels": AttemptChannel.choices,
         "outcomes": AttemptOutcome.choices,
+        "assignees": sales_people(active_only=True)
+        if handoff_can_reassign(user=request.user)
+        else None,
     }
 
 
@@ -51,7 +82,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     paginator.count = counts["pending"]  # the same count, already read
     page = paginator.get_page(request.GET.get("page"))
     inbox_history(handoffs=page.object_list)
-    choices = _choices()
+    handoffs_why(handoffs=page.object_list)
+    choices = _choices(request)
     _with_actions(request, page.object_list, choices)
     context = {"page": page, "form": form, "counts": counts, **choices}
     return render(request, "leads/inbox.html", context)
@@ -77,10 +109,17 @@ def _with_actions(request: HttpRequest, handoffs: Iterable[Handoff], choices: di
 
 
 def _decidable(request: HttpRequest, pk: int) -> Handoff:
-    handoff = get_object_or_404(Handoff.objects.select_related("lead"), pk=pk)
+    handoff = get_object_or_404(Handoff.objects.select_related("lead", "owner"), pk=pk)
     if not handoff_can_decide(handoff=handoff, user=request.user):
-        raise PermissionDenied("This handoff is not yours to decide.")
+        raise PermissionDenied(_not_yours(handoff.owner, "handoff"))
     return handoff
+
+
+def _not_yours(owner: object, what: str) -> str:
+    if owner is None:
+        return f"This {what} has no owner yet. Ask a sales manager to assign it."
+    name = owner.get_full_name() or owner.get_username()
+    return f"This {what} belongs to {name}. Ask a sales manager to reassign it."
 
 
 def _back(request: HttpRequest) -> HttpResponse:
@@ -105,7 +144,8 @@ def _card(request: HttpRequest, pk: int, **extra: object) -> HttpResponse:
         handoff = get_object_or_404(Handoff.objects.select_related("lead", "reason"), pk=pk)
         return _decided(request, handoff)
     inbox_history(handoffs=[handoff])
-    context = {"h": handoff, "next": request.htmx.current_url or "", **_choices(), **extra}
+    handoffs_why(handoffs=[handoff])
+    context = {"h": handoff, "next": request.htmx.current_url or "", **_choices(request), **extra}
     return render(request, "leads/partials/handoff_card.html", context)
 
 
@@ -167,3 +207,91 @@ def attempt(request: HttpRequest, pk: int) -> HttpResponse:
         return _card(request, pk, attempt_form=form)
     messages.error(request, "Choose a channel and an outcome for the attempt.")
     return _back(request)
+
+
+@require_POST
+def reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    """A sales manager gives a pending handoff (and its lead) to another sales person."""
+    if not handoff_can_reassign(user=request.user):
+        raise PermissionDenied("Only a sales manager can reassign a handoff.")
+    handoff = get_object_or_404(Handoff.objects.select_related("lead", "owner"), pk=pk)
+    form = ReassignForm(request.POST)
+    error = ""
+    if form.is_valid():
+        to = get_user_model().objects.get(username=form.cleaned_data["owner"])
+        try:
+            handoff_reassign(
+                handoff=handoff, to=to, by=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+    if error:
+        if request.htmx:  # the card again with the error (or the note that it was decided)
+            return _card(request, pk, reassign_error=error)
+        messages.error(request, error)
+        return _back(request)
+    name = to.get_full_name() or to.get_username()
+    note = f"Reassigned {handoff.lead} to {name}." + (
+        " They get an e-mail." if to.email else f" {name} has no e-mail address: tell them."
+    )
+    if not request.htmx:
+        messages.success(request, note)
+        return _back(request)
+    scope = _scope_owner(request)
+    counts = inbox_counts(owner=scope)
+    if scope and scope != to.get_username():  # it left the list the manager is looking at
+        context = {"h": handoff, "note": note, "counts": counts}
+        return render(request, "leads/partials/handoff_decided.html", context)
+    return _card(request, pk, flash=note, counts=counts, counts_oob=True)
+
+
+# --- my leads and the lead page -------------------------------------------------------------
+
+MY_LEADS_PAGE_SIZE = 25
+
+
+def mine(request: HttpRequest) -> HttpResponse:
+    """A rep's accepted handoffs with their next step and SLA state; managers see everyone's,
+    by owner."""
+    role = user_role(request.user)
+    if role not in INBOX_ROLES:
+        raise PermissionDenied(
+            "My leads lists the leads sales accepted, for the reps who work them. "
+            "Their outcomes are on the dashboard and the campaign pages."
+        )
+    form = None if role == Role.SALES_REP else InboxFilterForm(request.GET or None)
+    owner = request.user.get_username() if form is None else form.chosen_owner()
+    page = Paginator(my_leads(owner=owner), MY_LEADS_PAGE_SIZE).get_page(request.GET.get("page"))
+    my_leads_steps(handoffs=page.object_list)
+    context = {
+        "page": page,
+        "form": form,
+        "channels": AttemptChannel.choices,
+        "outcomes": AttemptOutcome.choices,
+        "next": request.get_full_path(),
+    }
+    return render(request, "leads/my_leads.html", context)
+
+
+def lead(request: HttpRequest, pk: int) -> HttpResponse:
+    """One lead: its handoffs and their decisions, why it is an MQL, its stages, touches,
+    attempts and deals. Marketing, sales managers, admins and the lead's owner read it."""
+    found = lead_get(pk=pk)
+    if found is None:
+        raise Http404("No lead has this number.")
+    if not lead_can_view(lead=found, user=request.user):
+        raise PermissionDenied(_not_yours(found.owner, "lead"))
+    lead_story(lead=found)
+    pending = next((h for h in found.handoff_list if h.status == Handoff.Status.PENDING), None)
+    can_reassign = pending is not None and handoff_can_reassign(user=request.user)
+    context = {
+        "lead": found,
+        "pending": pending,
+        "assignees": sales_people(active_only=True) if can_reassign else None,
+        "can_decide": pending is not None
+        and handoff_can_decide(handoff=pending, user=request.user),
+        "next": request.get_full_path(),
+    }
+    return render(request, "leads/lead_detail.html", context)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import forms, template
@@ -15,12 +15,12 @@ from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from alignment.pages import rule_words
+from alignment import scoring
 from kpis.charts import figure_json
 from kpis.pages.common import MINUS, Dataset, ago_words, duration_words, format_value
 from kpis.render_cache import ago_marker
 from leads.models import Handoff
-from leads.selectors import handoff_sla_step
+from leads.selectors import LeadStep, MqlWhy, handoff_sla_step
 
 register = template.Library()
 
@@ -118,9 +118,41 @@ def due(handoff: Handoff, now: datetime | None = None) -> dict[str, str]:
 
 
 @register.filter
-def rule(item: object) -> str:
-    """A scoring rule in words: 'segment is enterprise (+30)' (`alignment.pages.rule_words`)."""
-    return rule_words(item)
+def rule_words(item: object) -> str:
+    """A matched scoring rule in words: 'Segment is enterprise: +30' (alignment.scoring)."""
+    return scoring.rule_words(item) if isinstance(item, dict) else str(item)
+
+
+@register.simple_tag
+def lead_step(handoff: Handoff) -> dict[str, str]:
+    """An accepted lead's next step (`leads.selectors.my_leads_steps`) in words: 'Attempt 3
+    of 6 due in 1 d', 'First contact overdue by 2 h', 'Cadence done: reached'; and its cadence
+    window: 'Met', 'Missed', 'Open until Mon 3 Mar, 17:00'."""
+    step: LeadStep = handoff.step
+    if step.kind == "first_contact":
+        words = "First contact"
+    elif step.kind == "next_attempt":
+        words = f"Attempt {step.attempts + 1} of {step.attempts_due}"
+    elif step.kind == "working":
+        words = "Cadence done: " + (
+            "reached" if handoff.reached else f"{step.attempts} of {step.attempts_due} attempts"
+        )
+    elif step.kind == "closed":
+        words = "Nothing due"
+    else:
+        words = "No SLA for this handoff"
+    if step.left is not None:
+        left = duration_words(step.left)
+        words += f" overdue by {left}" if step.left < timedelta(0) else f" due in {left}"
+    cadence = {"met": "Met", "missed": "Missed", "": "—"}.get(step.cadence)
+    if cadence is None:  # open
+        cadence = f"Open until {_when(step.window_ends)}" if step.window_ends else "Open"
+    return {
+        "state": step.state,
+        "label": words,
+        "due": _when(step.due) if step.due else "",
+        "cadence": cadence,
+    }
 
 
 # --- the inbox's cards --------------------------------------------------------------------
@@ -157,6 +189,53 @@ def _when(moment: datetime) -> str:
 
 def _s(n: int, plural: str = "s") -> str:
     return "" if n == 1 else plural
+
+
+def _date(moment: datetime) -> str:
+    """'3 Mar 2026', in the current time zone."""
+    local = _local(moment)
+    return f"{_day_month(local)} {local.year}"
+
+
+def _why(h: Handoff) -> str:
+    """Why the handoff's lead is an MQL (`leads.selectors.handoffs_why`), in words: the score,
+    the threshold and each matched rule under the version that qualified it; or who marked it
+    MQL, and its score now against the definition in effect."""
+    why = getattr(h, "why", None)
+    if why is None:  # not read for this handoff: what it keeps itself
+        rules = tuple(r for r in h.matched_rules or () if isinstance(r, dict))
+        why = MqlWhy(rules=rules, score=sum(int(r.get("points") or 0) for r in rules))
+    e = conditional_escape
+    if why.scored:
+        head = [f"<strong>Score {why.score}</strong>"]
+        if why.threshold is not None:
+            head.append(f"threshold {why.threshold}")
+        if why.version is not None:
+            head.append(f"lead definition v{why.version}")
+        items = "".join(f"<li>{e(scoring.rule_words(r))}</li>" for r in why.rules)
+        return (
+            f'    <p class="why-score">{" · ".join(head)}</p>\n'
+            f'    <ul class="why-rules" aria-label="Scoring rules it matched">{items}</ul>\n'
+        )
+    by = f" by {e(why.marked_by)}" if why.marked_by else ""
+    when = f" on {_date(why.marked_at)}" if why.marked_at else ""
+    out = f'    <p class="why-score">Marked MQL{by}{when}.</p>\n'
+    if why.current_version is not None:
+        if why.current_score is None:
+            now = f"Not scored yet under lead definition v{why.current_version}"
+        else:
+            now = f"Score now {why.current_score} of threshold {why.current_threshold}"
+            now += f" (lead definition v{why.current_version})"
+            if why.current_threshold is not None and why.current_score < why.current_threshold:
+                now += ": below it"
+        out += f'    <p class="why-now muted">{now}.</p>\n'
+    return out
+
+
+@register.simple_tag
+def mql_why(h: Handoff) -> SafeString:
+    """Why a handoff's lead is an MQL, as its inbox card says it (for the lead page)."""
+    return mark_safe(_why(h))  # every value escaped in _why
 
 
 @register.simple_tag(takes_context=True)
@@ -202,15 +281,14 @@ def handoff_card(context: Context, h: Handoff, flash: str = "") -> SafeString:
     out.append(
         '  <header class="handoff-head">\n    <div>\n'
         f'      <h2 class="handoff-name" id="handoff-{pk}-name">'
-        f"{e(lead.name or lead.email or lead.external_id)}</h2>\n"
+        f'<a href="{reverse("lead-detail", args=[h.lead_id])}">'
+        f"{e(lead.name or lead.email or lead.external_id)}</a></h2>\n"
         f'      <p class="handoff-meta">{"".join(meta)}</p>\n    </div>\n'
         f'    <span class="due" title="{e("".join(title))}">{e(step["label"])}</span>\n'
         "  </header>\n\n"
         '  <div class="why">\n    <h3>Why it is an MQL</h3>\n'
     )
-    if h.matched_rules:
-        chips = "".join(f'<li class="chip">{e(rule(r))}</li>' for r in h.matched_rules)
-        out.append(f'    <ul class="chips" aria-label="Scoring rules it matched">{chips}</ul>\n')
+    out.append(_why(h))
     touches = lead.latest_touches
     if touches:
         items = []
@@ -228,12 +306,9 @@ def handoff_card(context: Context, h: Handoff, flash: str = "") -> SafeString:
             '    <ol class="touches" aria-label="Marketing touches, latest first">\n'
             f"      {''.join(items)}\n    </ol>\n"
         )
-    elif not h.matched_rules:
+    else:
         source = f"From {e(lead.campaign.name)}. " if lead.campaign_id else ""
-        out.append(
-            f'    <p class="muted" style="margin:0">{source}No touches or scoring rules '
-            "recorded.</p>\n"
-        )
+        out.append(f'    <p class="muted" style="margin:0">{source}No touches recorded.</p>\n')
     out.append("  </div>\n\n")
     attempts = lead.latest_attempts
     if attempts:

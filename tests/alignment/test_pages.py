@@ -97,18 +97,18 @@ def test_weekdays_are_said_as_runs(days: str, text: str) -> None:
     ("rule", "words"),
     [
         ({"field": "segment", "operator": "equals", "value": "enterprise", "points": 30},
-         "segment is enterprise (+30)"),
+         "Segment is enterprise: +30"),
         ({"field": "attributes.company_size", "operator": "gte", "value": 200, "points": 20},
-         "company size ≥ 200 (+20)"),
+         "Company size ≥ 200: +20"),
         ({"field": "country", "operator": "in", "value": ["DE", "AT"], "points": 10},
-         "country is one of DE, AT (+10)"),
+         "Country is one of DE, AT: +10"),
         ({"field": "phone", "operator": "exists", "value": False, "points": -10},
-         "phone is not set (−10)"),
+         "Phone is not set: −10"),
         ({"field": "phone", "operator": "exists", "value": None, "points": 5},
-         "phone is set (+5)"),
+         "Phone is set: +5"),
         ({"field": "opted_in", "operator": "equals", "value": True, "points": 5},
-         "opted in is true (+5)"),
-        ({"label": "Visited pricing", "points": 15}, "Visited pricing (+15)"),
+         "Opted in is yes: +5"),
+        ({"label": "Visited pricing", "points": 15}, "Visited pricing: +15"),
     ],
 )  # fmt: skip
 def test_a_rule_is_said_in_words(rule: dict, words: str) -> None:
@@ -117,7 +117,7 @@ def test_a_rule_is_said_in_words(rule: dict, words: str) -> None:
 
 def test_a_stored_rule_reads_like_the_rule_kept_on_a_handoff() -> None:
     stored = ScoringRule(field="segment", operator="equals", value="smb", points=5, position=0)
-    assert rule_words(stored) == "segment is smb (+5)"
+    assert rule_words(stored) == "Segment is smb: +5"
 
 
 # --- statuses -------------------------------------------------------------------------------
@@ -188,10 +188,10 @@ def test_the_rules_diff_tells_added_removed_and_changed_rules_apart() -> None:
         _rule("job_title", "contains", "head", 15),  # added
     ]
     diff = rules_diff(old, new)
-    assert diff.added == ["job title contains head (+15)"]
-    assert diff.removed == ["student is set (−10)"]
+    assert diff.added == ["Job title contains head: +15"]
+    assert diff.removed == ["Student is set: −10"]
     assert diff.changed == [
-        Change("company.size", "company.size ≥ 200 (+20)", "company.size ≥ 500 (+20)")
+        Change("company.size", "Company size ≥ 200: +20", "Company size ≥ 500: +20")
     ]
     assert not rules_diff(old, list(reversed(old)))
 

@@ -423,3 +423,45 @@ def test_a_rescore_job_stops_as_superseded_when_a_newer_version_takes_effect_mid
     assert Handoff.objects.count() == 1
     old.refresh_from_db()
     assert old.applied_at is None
+
+
+# --- rules in words (the inbox cards and the agreements pages) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ({"field": "segment", "operator": "equals", "value": "enterprise", "points": 30,
+          "actual": "Enterprise"}, "Segment is enterprise: +30"),
+        ({"field": "attributes.employees", "operator": "gte", "value": 200, "points": 20,
+          "actual": 250}, "Employees ≥ 200 (has 250): +20"),
+        ({"field": "channel", "operator": "in", "value": ["webinar", "event"], "points": 25,
+          "actual": "webinar"}, "Channel is one of webinar, event (has webinar): +25"),
+        ({"field": "company.size", "operator": "lte", "value": 10.0, "points": -15,
+          "actual": 4}, "Company size ≤ 10 (has 4): −15"),
+        ({"field": "title", "operator": "contains", "value": "VP", "points": 10},
+         "Title contains VP: +10"),
+        ({"field": "phone", "operator": "exists", "value": None, "points": 5, "actual": "+49 1"},
+         "Phone is set: +5"),
+        ({"field": "phone", "operator": "exists", "value": False, "points": 5},
+         "Phone is not set: +5"),
+        ({"field": "newsletter", "operator": "equals", "value": True, "points": 5,
+          "actual": True}, "Newsletter is yes: +5"),
+        ({"label": "Big company", "field": "x", "operator": "gte", "value": 1, "points": 3},
+         "Big company: +3"),
+        ({"field": "segment", "operator": "equals", "value": "smb"}, "Segment is smb"),
+    ],
+)  # fmt: skip
+def test_a_rule_reads_in_words_with_the_leads_value_when_it_says_more(
+    rule: dict, words: str
+) -> None:
+    from alignment.scoring import rule_words
+
+    assert rule_words(rule) == words
+
+
+def test_the_words_of_a_matched_rule_are_those_of_its_rule_as_scored() -> None:
+    from alignment.scoring import rule_words
+
+    (matched,) = score([Rule("company.size", "gte", 1000, 30)], LEAD).matched
+    assert rule_words(matched.as_dict()) == "Company size ≥ 1000 (has 1200): +30"

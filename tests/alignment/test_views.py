@@ -230,7 +230,7 @@ def test_the_overview_says_the_agreements_in_effect_and_who_heads_each_team(
         "marketing delivers 100 SALs a month." in html
     )
     assert "Companies that fit." in html and "50 points" in html
-    assert "segment is enterprise (+30)" in html and "company.size ≥ 200 (+20)" in html
+    assert "Segment is enterprise: +30" in html and "Company size ≥ 200: +20" in html
     assert "Head of marketing" in html and "(max)" in html and "(sally)" in html
     assert [p["version"].version for p in response.context["pending"]] == [2, 2]
 
@@ -268,8 +268,8 @@ def test_a_version_shows_its_diff_against_the_version_in_effect(
     assert "4 hours" in html and "2 hours" in html
     definition = client.get("/agreements/lead-definition/2/")
     diff = definition.context["rules_diff"]
-    assert diff.removed == ["company.size ≥ 200 (+20)"]
-    assert [c.new for c in diff.changed] == ["segment is enterprise (+40)"]
+    assert diff.removed == ["Company size ≥ 200: +20"]
+    assert [c.new for c in diff.changed] == ["Segment is enterprise: +40"]
     assert "50 points" in definition.content.decode()  # the threshold, old → new
 
 
@@ -478,7 +478,7 @@ def test_editing_a_definitions_rules_keeps_the_unchanged_ones(
         ({"field": "company.size", "operator": "gte", "value": "lots", "points": "5"},
          "`gte` needs a number."),
         ({"field": "company.size", "operator": "gte", "value": "200", "points": "5"},
-         "✓ company.size ≥ 200 (+5)"),
+         "✓ Company size ≥ 200: +5"),
         ({"field": "", "operator": "in", "value": "DE", "points": "5"},
          "Name a lead field or an attribute path"),
         ({"field": "", "operator": "equals", "value": "", "points": ""}, ""),

@@ -1,17 +1,14 @@
 """The goals pages in a browser: a SMART error fixed, the scorecard's pay for a hand-computed
-attainment, a forecast refused once its period started, a rep who cannot edit goals; and
-screenshots of the pages (into $TANDEM_GOALS_SHOTS, else a temporary folder)."""
+attainment, a forecast refused once its period started, a rep who cannot edit goals (the pages' screenshots
+are taken of the demo company in test_screenshots.py)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -187,71 +184,3 @@ def test_a_rep_cannot_edit_goals(
     page.goto(f"{live_server.url}/goals/")
     assert page.evaluate(post, [f"/goals/{running.pk}/edit/", edit]) == 200  # redirected
     assert Goal.objects.get().name == "Mine now"
-
-
-def test_screenshots_of_the_goals_pages(
-    browser: object, login: Callable, live_server: object, tmp_path: Path
-) -> None:
-    from tests.browser.demo_extras import add_demo_extras
-
-    out = Path(os.environ.get("TANDEM_GOALS_SHOTS") or tmp_path)
-    out.mkdir(parents=True, exist_ok=True)
-    call_command("seed_demo", leads=1200, no_progress=True)
-    add_demo_extras(rep="jonas")
-    from django.contrib.auth import get_user_model
-
-    maria = get_user_model().objects.get(username="maria")
-    tom = get_user_model().objects.get(username="tom")
-    today = timezone.localdate()
-    quarter = period_start("quarter", today)
-    Goal.objects.filter(name="MQLs this month").update(owner_team="marketing")
-    Goal.objects.filter(name="Revenue won this quarter").update(owner_team="sales", weight=2)
-    goal(maria, now=timezone.now(), name="SALs this quarter", metric="sals", target=Decimal(260),
-         period="quarter", period_start=quarter, specific="Sales accepts 260 marketing leads.")  # fmt: skip
-    goal(maria, now=timezone.now(), name="First contact within SLA", owner_team="sales",
-         metric="sla_first_contact_rate", target=Decimal("0.85"), period="quarter",
-         period_start=quarter)  # fmt: skip
-    week = today - timedelta(days=today.weekday())
-    for g, status, note in [
-        ("Revenue won this quarter", "at_risk", "Two enterprise deals slipped to January."),
-        ("SALs this quarter", "on_track", "Webinar series converts well."),
-        ("First contact within SLA", "off_track", "Two reps out sick; round-robin rebalanced."),
-    ]:
-        GoalCheckIn.objects.create(goal=Goal.objects.get(name=g), week=week, status=status,
-                                   note=note, by=tom, at=timezone.now())  # fmt: skip
-    start = quarter
-    for n, amount in enumerate([340000, 420000, 50000]):
-        start = previous_period("quarter", start)
-        RevenueForecast.objects.create(period="quarter", period_start=start, amount=amount + n,
-                                       entered_by=maria, entered_at=midnight(start) - timedelta(days=12))  # fmt: skip
-    RevenueForecast.objects.create(period="quarter", period_start=next_period("quarter", quarter),
-                                   amount=470000, entered_by=maria, entered_at=timezone.now())  # fmt: skip
-    call_command("recompute_kpis", no_progress=True)
-
-    desktop = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = desktop.new_page()
-    login(page, "maria", "demo")
-    page.goto(f"{live_server.url}/goals/")
-    page.screenshot(path=out / "goals.png", full_page=True)
-    page.goto(f"{live_server.url}/goals/new/")
-    page.fill("#id_name", "Cost per SQL under 400")
-    page.select_option("#id_metric", "cost_per_sql")
-    page.select_option("#id_period", "")
-    page.click("button:has-text('Set the goal')")
-    page.wait_for_selector(".has-error")
-    page.screenshot(path=out / "goal_form_errors.png", full_page=True)
-    page.goto(f"{live_server.url}/goals/{Goal.objects.get(name='Revenue won this quarter').pk}/")
-    page.screenshot(path=out / "goal_detail.png", full_page=True)
-    page.goto(f"{live_server.url}/scorecard/")
-    page.wait_for_selector(".js-plotly-plot")
-    page.click("summary:has-text('Change the payout curve')")
-    page.evaluate("window.scrollTo(0, 0)")
-    page.wait_for_timeout(300)
-    page.screenshot(path=out / "scorecard.png", full_page=True)
-    page.goto(f"{live_server.url}/forecasts/")
-    page.wait_for_selector(".js-plotly-plot")
-    page.wait_for_timeout(300)
-    page.screenshot(path=out / "forecasts.png", full_page=True)
-    page.goto(f"{live_server.url}/")
-    desktop.close()
-    assert (out / "scorecard.png").exists()

@@ -546,6 +546,101 @@ def test_a_sales_manager_can_decide_any_handoff(sales_manager: object, pending: 
     )
 
 
+def test_a_sales_manager_reassigns_a_pending_handoff_through_the_api(
+    sales_manager: object,
+    make_user: object,
+    pending: Handoff,
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    from django.core import mail
+
+    from alignment.roles import Role
+    from leads.models import HandoffReassignment
+
+    make_user("rita", Role.SALES_REP, email="rita@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = token_client(sales_manager).post(
+            f"/api/v1/handoffs/{pending.pk}/reassign/",
+            {"owner": "rita", "note": "Rita speaks German"},
+            format="json",
+        )
+    assert response.status_code == 200
+    assert response.json()["owner"] == "rita"
+    assert Lead.objects.get(external_id="L-2").owner.username == "rita"
+    assert HandoffReassignment.objects.get().note == "Rita speaks German"
+    assert [m.to for m in mail.outbox] == [["rita@example.com"]]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [({"owner": "nobody"}, "owner"), ({"owner": "sam"}, "owner"), ({}, "owner")],
+)
+def test_a_reassignment_to_nobody_or_the_same_owner_is_a_400(
+    sales_manager: object, pending: Handoff, payload: dict, field: str
+) -> None:
+    response = token_client(sales_manager).post(
+        f"/api/v1/handoffs/{pending.pk}/reassign/", payload, format="json"
+    )
+    assert response.status_code == 400
+    assert field in response.json()
+    pending.refresh_from_db()
+    assert pending.owner.username == "sam"
+
+
+def test_a_decided_handoff_cannot_be_reassigned_through_the_api(
+    sales_manager: object, sales_rep: object, make_user: object, pending: Handoff
+) -> None:
+    from alignment.roles import Role
+
+    make_user("rita", Role.SALES_REP)
+    token_client(sales_rep).post(f"/api/v1/handoffs/{pending.pk}/accept/")
+    response = token_client(sales_manager).post(
+        f"/api/v1/handoffs/{pending.pk}/reassign/", {"owner": "rita"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "Only a pending handoff" in str(response.json())
+
+
+@pytest.mark.parametrize("role", ["sales_rep", "marketing_rep", "marketing_manager"])
+def test_only_sales_managers_and_admins_reassign_through_the_api(
+    make_user: object, pending: Handoff, role: str
+) -> None:
+    from alignment.roles import Role
+
+    make_user("rita", Role.SALES_REP)
+    user = make_user("someone", Role(role))
+    response = token_client(user).post(
+        f"/api/v1/handoffs/{pending.pk}/reassign/", {"owner": "rita"}, format="json"
+    )
+    assert response.status_code == 403
+    pending.refresh_from_db()
+    assert pending.owner.username == "sam"
+
+
+def test_the_admin_reassigns_through_the_api(
+    api: APIClient, make_user: object, pending: Handoff
+) -> None:
+    from alignment.roles import Role
+
+    make_user("rita", Role.SALES_MANAGER)
+    response = api.post(f"/api/v1/handoffs/{pending.pk}/reassign/", {"owner": "rita"})
+    assert response.status_code == 200 and response.json()["owner"] == "rita"
+
+
+def test_other_without_feedback_is_a_400_naming_the_feedback(
+    sales_rep: object, pending: Handoff
+) -> None:
+    response = token_client(sales_rep).post(
+        f"/api/v1/handoffs/{pending.pk}/reject/", {"reason": "other"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "feedback": ["Say what is wrong: 'Other' needs feedback for marketing."]
+    }
+    pending.refresh_from_db()
+    assert pending.status == "pending"
+
+
 # --- schema and docs --------------------------------------------------------------------------
 
 

@@ -66,3 +66,207 @@ def test_the_inbox_history_gives_each_lead_its_touches_and_attempts_latest_first
     assert by_lead["b"].latest_touches == by_lead["b"].latest_attempts == []
     with django_assert_num_queries(0):
         inbox_history(handoffs=[])
+
+
+# --- why a lead is an MQL -------------------------------------------------------------------
+
+RULES = [
+    {"field": "segment", "operator": "equals", "value": "enterprise", "points": 30},
+    {"field": "employees", "operator": "gte", "value": 200, "points": 20},
+    {"field": "channel", "operator": "equals", "value": "event", "points": 40},
+]
+
+
+def test_a_scored_handoff_says_its_score_threshold_and_rules_under_its_version(
+    world: World, signed_definition: Callable, django_assert_num_queries: Callable
+) -> None:
+    from leads.selectors import handoffs_why, inbox_handoffs
+
+    definition = signed_definition(RULES, threshold=50)
+    world.lead("2026-03-01T09:00:00+00:00", external_id="big", segment="enterprise", employees=250)
+    handoffs = list(inbox_handoffs())
+    with django_assert_num_queries(1):  # the definitions; no mql events for scored handoffs
+        handoffs_why(handoffs=handoffs)
+    (why,) = [h.why for h in handoffs]
+    assert (why.score, why.threshold, why.version) == (50, 50, definition.version)
+    assert [(r["field"], r["actual"]) for r in why.rules] == [
+        ("segment", "enterprise"),
+        ("employees", 250),
+    ]
+
+
+def test_a_handoff_marked_mql_from_outside_says_by_what_and_its_score_now(
+    world: World, signed_definition: Callable, make_user: Callable
+) -> None:
+    from alignment.roles import Role
+    from leads.selectors import handoffs_why, inbox_handoffs
+
+    make_user("lena", Role.MARKETING_REP, first_name="Lena", last_name="Fischer")
+    world.lead("2026-03-01T09:00:00+00:00", external_id="api")
+    world.stage("api", "mql", "2026-03-02T09:00:00+00:00")
+    world.lead("2026-03-01T09:00:00+00:00", external_id="lena")
+    world.stage("lena", "mql", "2026-03-03T09:00:00+00:00", actor="lena")
+    handoffs = list(inbox_handoffs())
+    handoffs_why(handoffs=handoffs)
+    whys = {h.lead.external_id: h.why for h in handoffs}
+    assert (whys["api"].marked_by, whys["api"].marked_at) == (
+        "the API",
+        datetime(2026, 3, 2, 9, tzinfo=UTC),
+    )
+    assert whys["lena"].marked_by == "Lena Fischer (the API)"
+    assert whys["api"].current_version is None  # no definition in effect: no score to show
+
+    definition = signed_definition(RULES, threshold=50)
+    world.lead("2026-03-01T09:00:00+00:00", external_id="api", segment="enterprise")  # rescored
+    handoffs = list(inbox_handoffs())
+    handoffs_why(handoffs=handoffs)
+    why = next(h.why for h in handoffs if h.lead.external_id == "api")
+    assert not why.scored
+    assert (why.current_score, why.current_threshold, why.current_version) == (
+        30,
+        50,
+        definition.version,
+    )
+
+
+def test_why_reads_as_many_queries_for_fifty_handoffs_as_for_two(
+    world: World, signed_definition: Callable, django_assert_num_queries: Callable
+) -> None:
+    from leads.selectors import handoffs_why, inbox_handoffs
+
+    signed_definition(RULES, threshold=50)
+    for n in range(50):
+        if n % 2:
+            world.lead("2026-03-01T09:00:00+00:00", segment="enterprise", employees=300)
+        else:
+            world.stage(world.lead("2026-03-01T09:00:00+00:00"), "mql", "2026-03-02T09:00:00Z")
+    handoffs = list(inbox_handoffs())
+    assert len(handoffs) == 50
+    with django_assert_num_queries(2):
+        handoffs_why(handoffs=handoffs)
+    with django_assert_num_queries(2):
+        handoffs_why(handoffs=handoffs[:2])
+
+
+# --- my leads -------------------------------------------------------------------------------
+
+
+def _accepted(world: World, name: str, *, handed: str, owner: str = "sam") -> str:
+    world.lead("2026-03-01T09:00:00+00:00", external_id=name, owner=owner)
+    world.stage(name, "mql", handed)
+    world.stage(name, "sal", handed.replace("T10", "T11"), actor=owner)
+    return name
+
+
+def test_my_leads_puts_what_needs_action_first_and_says_the_next_step(
+    world: World, sales_rep: object, make_user: Callable
+) -> None:
+    """The default SLA: first contact within 4 h, then 6 attempts 2 days apart."""
+    from decimal import Decimal
+
+    from alignment.roles import Role
+    from leads.selectors import my_leads, my_leads_steps
+
+    make_user("rita", Role.SALES_REP)
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def at(**delta: float) -> str:
+        return (now - timedelta(**delta)).strftime("%Y-%m-%dT10:%M:%S+00:00")
+
+    _accepted(world, "won", handed=at(days=20))
+    world.stage("won", "won", at(days=2))
+    _accepted(world, "reached", handed=at(days=9))
+    world.attempt("reached", at(days=8), outcome="connected")
+    world.deal("reached", 1200, at(days=7))
+    world.deal("reached", 300, at(days=6))
+    _accepted(world, "untried", handed=at(days=3))
+    _accepted(world, "tried_long_ago", handed=at(days=12))
+    world.attempt("tried_long_ago", at(days=11))
+    _accepted(world, "tried_lately", handed=at(days=5))
+    world.attempt("tried_lately", at(days=4))
+    world.attempt("tried_lately", at(days=1))
+    _accepted(world, "ritas", handed=at(days=3), owner="rita")
+    world.lead("2026-03-01T09:00:00+00:00", external_id="pending", owner="sam")
+    world.stage("pending", "mql", at(hours=1))
+
+    rows = list(my_leads(owner="sam"))
+    assert [h.lead.external_id for h in rows] == [
+        "untried", "tried_long_ago", "tried_lately", "reached", "won",
+    ]  # fmt: skip
+    my_leads_steps(handoffs=rows, now=now)
+    steps = {h.lead.external_id: h for h in rows}
+    assert steps["untried"].step.kind == "first_contact" and steps["untried"].step.state == (
+        "overdue"
+    )
+    lately = steps["tried_lately"]
+    assert (lately.attempts_made, lately.step.kind, lately.step.attempts_due) == (
+        2,
+        "next_attempt",
+        6,
+    )
+    assert lately.step.due == lately.last_attempt_at + timedelta(days=2)  # no business hours
+    assert lately.step.cadence == "open"
+    assert steps["tried_long_ago"].step.cadence == "missed"  # 1 of 6 in a 10-day window
+    assert (steps["reached"].step.kind, steps["reached"].step.cadence) == ("working", "met")
+    assert steps["reached"].open_amount == Decimal("1500.00")
+    assert steps["won"].step.kind == "closed"
+    assert [h.lead.external_id for h in my_leads(owner="rita")] == ["ritas"]
+    assert len(list(my_leads())) == 6
+
+
+def test_a_lead_handed_over_again_shows_only_its_latest_handoff(
+    world: World, sales_rep: object
+) -> None:
+    from leads.selectors import my_leads
+
+    _accepted(world, "again", handed="2026-03-02T10:00:00+00:00")
+    world.stage("again", "recycled", "2026-03-05T10:00:00+00:00")
+    world.stage("again", "mql", "2026-03-09T10:00:00+00:00")
+    assert list(my_leads(owner="sam")) == []  # its latest handoff is pending: the inbox has it
+    world.stage("again", "sal", "2026-03-09T12:00:00+00:00", actor="sam")
+    (row,) = my_leads(owner="sam")
+    assert row.handed_at == datetime(2026, 3, 9, 10, tzinfo=UTC)
+
+
+def test_my_leads_reads_the_same_queries_for_a_page_of_many_as_of_one(
+    world: World, sales_rep: object, django_assert_max_num_queries: Callable
+) -> None:
+    from django.core.paginator import Paginator
+
+    from leads.selectors import my_leads, my_leads_steps
+
+    for n in range(30):
+        name = _accepted(world, f"L{n}", handed=f"2026-03-{1 + n % 20:02d}T10:00:00+00:00")
+        world.attempt(name, f"2026-03-{2 + n % 20:02d}T10:00:00+00:00")
+        world.deal(name, 100 + n, f"2026-03-{2 + n % 20:02d}T12:00:00+00:00")
+    with django_assert_max_num_queries(2):  # the count and the page
+        page = Paginator(my_leads(owner="sam"), 25).get_page(1)
+        rows = list(page.object_list)
+        my_leads_steps(handoffs=rows)
+    assert len(rows) == 25 and all(h.step.kind for h in rows)
+
+
+def test_a_leads_story_reads_a_fixed_number_of_queries(
+    world: World, sales_rep: object, django_assert_num_queries: Callable
+) -> None:
+    from leads.selectors import lead_get, lead_story
+
+    world.campaign("Webinar", external_id="web")
+    name = _accepted(world, "L-1", handed="2026-03-02T10:00:00+00:00")
+    for day in range(3, 9):
+        world.touch(name, "web", f"2026-03-0{day}T09:00:00+00:00")
+        world.attempt(name, f"2026-03-0{day}T10:00:00+00:00", actor="sam")
+    world.deal(name, 900, "2026-03-08T12:00:00+00:00")
+    lead = lead_get(pk=world_pk(name))
+    with django_assert_num_queries(8):
+        lead_story(lead=lead)
+    assert len(lead.touch_list) == len(lead.attempt_list) == 6
+    assert [s.stage for s in lead.stage_list] == ["sal", "mql"]
+    (handoff,) = lead.handoff_list
+    assert handoff.why.marked_by == "the API"
+
+
+def world_pk(external_id: str) -> int:
+    from leads.models import Lead
+
+    return Lead.objects.get(external_id=external_id).pk

@@ -54,7 +54,7 @@ def test_a_rep_sees_their_own_pending_handoffs_nearest_deadline_first(
     html = response.content.decode()
     assert "First contact overdue by 1 d 2 h" in html
     assert "First contact due in 1 h" in html or "First contact due in 59 min" in html
-    assert "segment is enterprise (+30)" in html  # why it is an MQL
+    assert "Segment is enterprise: +30" in html  # why it is an MQL, in words
     assert "Webinar" in html and "· webinar" in html  # its touches, with campaign names
     assert response.context["counts"] == {"pending": 3, "overdue": 1}
 
@@ -246,7 +246,8 @@ def _badges(html: str) -> dict[str, str]:
     """Each card's lead (its external id) and the SLA badge beside it."""
     import re
 
-    pattern = r'class="handoff-name"[^>]*>([^<]+)</h2>.*?<span class="due"[^>]*>([^<]+)</span>'
+    name = r'class="handoff-name"[^>]*><a [^>]*>([^<]+)</a></h2>'
+    pattern = name + r'.*?<span class="due"[^>]*>([^<]+)</span>'
     return dict(re.findall(pattern, html, re.S))
 
 
@@ -382,7 +383,8 @@ def test_a_card_shows_the_lead_its_touches_and_attempts_as_the_rep_reads_them(
     world.attempt("L-1", ago(hours=2), channel="email", outcome="replied", actor="sam")
     client.force_login(sales_rep)
     html = client.get("/leads/inbox/").content.decode()
-    assert ">Ann &amp; Co</h2>" in html
+    lead_page = f'<a href="/leads/{Lead.objects.get(external_id="L-1").pk}/">Ann &amp; Co</a></h2>'
+    assert lead_page in html  # the name opens the lead page
     assert '<a href="mailto:ann@example.com">ann@example.com</a> · handed 3 h ago' in html
     assert "Spring &lt;launch&gt;" in html and "<launch>" not in html
     assert html.count('<time class="when"') == 4
@@ -405,3 +407,368 @@ def test_a_rejection_without_a_reason_comes_back_in_its_card_with_the_error(
     assert "<details open>" in html
     assert ">meh</textarea>" in html
     assert handoff("soon").status == Handoff.Status.PENDING
+
+
+# --- why it is an MQL, in words -------------------------------------------------------------
+
+
+def test_a_scored_leads_card_says_its_score_threshold_and_rules_in_words(
+    client: Client, sales_rep: object, world: World, signed_definition: Callable
+) -> None:
+    signed_definition(
+        [
+            {"field": "segment", "operator": "equals", "value": "enterprise", "points": 30},
+            {"field": "employees", "operator": "gte", "value": 200, "points": 20},
+        ],
+        threshold=50,
+    )
+    world.lead(ago(days=1), external_id="big", owner="sam", segment="enterprise", employees=250)
+    world.lead(ago(days=1), external_id="told", owner="sam", segment="enterprise")
+    world.stage("told", "mql", "2026-03-02T09:00:00+00:00")
+    client.force_login(sales_rep)
+    html = client.get("/leads/inbox/").content.decode()
+    assert "<strong>Score 50</strong> · threshold 50 · lead definition v1" in html
+    assert "<li>Segment is enterprise: +30</li><li>Employees ≥ 200 (has 250): +20</li>" in html
+    assert "Marked MQL by the API on 2 Mar 2026." in html
+    assert "Score now 30 of threshold 50 (lead definition v1): below it." in html
+
+
+# --- "Other" needs feedback -----------------------------------------------------------------
+
+
+def test_other_without_feedback_comes_back_in_its_card_with_the_error_on_the_feedback(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    client.force_login(sales_rep)
+    pk = handoff("soon").pk
+    html = client.get("/leads/inbox/").content.decode()
+    assert '<option value="other" data-requires-feedback' in html
+    assert "(required for Other)" in html
+    response = client.post(
+        f"/leads/inbox/{pk}/reject/", {"reason": "other", "feedback": " "}, **HTMX
+    )
+    html = response.content.decode()
+    assert f'id="feedback-{pk}-error"' in html
+    assert "Say what is wrong: &#x27;Other&#x27; needs feedback for marketing." in html
+    assert '<option value="other" data-requires-feedback selected>' in html
+    assert handoff("soon").status == Handoff.Status.PENDING
+    # without JavaScript: the reject page, the error under its feedback box
+    page = client.post(f"/leads/inbox/{pk}/reject/", {"reason": "other"})
+    assert page.context["form"].errors == {
+        "feedback": ["Say what is wrong: 'Other' needs feedback for marketing."]
+    }
+    assert 'data-feedback-required-for="other"' in page.content.decode()
+    client.post(f"/leads/inbox/{pk}/reject/", {"reason": "other", "feedback": "A reseller"})
+    assert handoff("soon").status == Handoff.Status.REJECTED
+
+
+# --- reassigning ----------------------------------------------------------------------------
+
+
+def test_only_managers_cards_offer_to_reassign(
+    client: Client, sales_rep: object, sales_manager: object, admin_user: object, inbox: World
+) -> None:
+    client.force_login(sales_rep)
+    assert 'data-action="reassign"' not in client.get("/leads/inbox/").content.decode()
+    for manager in (sales_manager, admin_user):
+        client.force_login(manager)
+        html = client.get("/leads/inbox/").content.decode()
+        pk = handoff("ritas").pk
+        assert f'action="/leads/inbox/{pk}/reassign/"' in html
+        assert '<option value="rita">Rita</option>' in html
+
+
+def test_a_manager_reassigns_a_pending_handoff_without_javascript(
+    client: Client,
+    sales_manager: object,
+    inbox: World,
+    django_capture_on_commit_callbacks: Callable,
+) -> None:
+    from django.core import mail
+
+    from leads.models import HandoffReassignment
+
+    Lead.objects.filter(external_id="soon").update(name="Soon Ltd")
+    type(sales_manager).objects.filter(username="rita").update(email="rita@example.com")
+    client.force_login(sales_manager)
+    pk = handoff("soon").pk
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/leads/inbox/{pk}/reassign/", {"owner": "rita", "next": "/leads/inbox/?owner=sam"}
+        )
+    assert response.status_code == 302 and response["Location"] == "/leads/inbox/?owner=sam"
+    assert handoff("soon").owner.username == "rita"
+    assert Lead.objects.get(external_id="soon").owner.username == "rita"
+    assert [m.to for m in mail.outbox] == [["rita@example.com"]]
+    assert HandoffReassignment.objects.get().by == sales_manager
+    html = client.get("/leads/inbox/?owner=rita").content.decode()
+    assert "Reassigned Soon Ltd to Rita. They get an e-mail." in html
+    assert "Soon Ltd</a></h2>" in html
+
+
+def test_with_htmx_a_reassigned_card_leaves_the_owners_list_it_was_in(
+    client: Client, sales_manager: object, inbox: World
+) -> None:
+    client.force_login(sales_manager)
+    pk = handoff("soon").pk
+    filtered = {**HTMX, "HTTP_HX_CURRENT_URL": "http://testserver/leads/inbox/?owner=sam"}
+    html = client.post(f"/leads/inbox/{pk}/reassign/", {"owner": "rita"}, **filtered).content
+    html = html.decode()
+    assert "is-done" in html and "Reassigned soon to Rita. Rita has no e-mail address" in html
+    assert "2 pending" in html  # sam's count, swapped in out of band
+    # on the unfiltered list the card stays, with its new owner
+    html = client.post(f"/leads/inbox/{pk}/reassign/", {"owner": "sam"}, **HTMX).content.decode()
+    assert f'id="handoff-{pk}"' in html and "· <strong>Sam Rep</strong>" in html
+
+
+def test_a_refused_reassignment_says_why_and_changes_nothing(
+    client: Client, sales_manager: object, inbox: World
+) -> None:
+    client.force_login(sales_manager)
+    pk = handoff("soon").pk
+    html = client.post(f"/leads/inbox/{pk}/reassign/", {"owner": "sam"}, **HTMX).content.decode()
+    assert "The handoff is already Sam Rep&#x27;s." in html
+    html = client.post(f"/leads/inbox/{pk}/reassign/", {"owner": ""}, **HTMX).content.decode()
+    assert "Choose whom to give the handoff to." in html
+    response = client.post(f"/leads/inbox/{pk}/reassign/", {"owner": "nobody-such"}, follow=True)
+    assert "Reassign to an active sales rep or sales manager." in response.content.decode()
+    assert handoff("soon").owner.username == "sam"
+
+
+@pytest.mark.parametrize("role", [Role.SALES_REP, Role.MARKETING_REP, Role.MARKETING_MANAGER, None])
+def test_nobody_but_managers_reassigns(
+    client: Client, make_user: Callable[..., object], inbox: World, role: Role | None
+) -> None:
+    client.force_login(make_user("someone", role))
+    pk = handoff("soon").pk
+    response = client.post(f"/leads/inbox/{pk}/reassign/", {"owner": "rita"})
+    assert response.status_code == 403
+    assert "Only a sales manager can reassign a handoff." in response.content.decode()
+    assert handoff("soon").owner.username == "sam"
+
+
+def test_reassigning_is_a_post(client: Client, sales_manager: object, inbox: World) -> None:
+    client.force_login(sales_manager)
+    assert client.get(f"/leads/inbox/{handoff('soon').pk}/reassign/").status_code == 405
+
+
+# --- my leads -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def accepted(world: World, sales_rep: object, make_user: Callable[..., object]) -> World:
+    """Sam accepted two leads (one with an open deal), Rita one; Sam has one pending."""
+    make_user("rita", Role.SALES_REP, first_name="Rita")
+    for name, owner in [("fresh", "sam"), ("dealt", "sam"), ("ritas", "rita"), ("wait", "sam")]:
+        world.lead(ago(days=3), external_id=name, owner=owner)
+        world.stage(name, "mql", ago(days=2))
+        if name != "wait":
+            world.stage(name, "sal", ago(days=1, hours=23), actor=owner)
+    world.attempt("dealt", ago(days=1), actor="sam")
+    world.stage("dealt", "sql", ago(hours=20), actor="sam")
+    world.deal("dealt", 4200, ago(hours=10))
+    return world
+
+
+def test_a_rep_sees_their_accepted_leads_with_the_next_step(
+    client: Client, sales_rep: object, accepted: World
+) -> None:
+    import re
+
+    client.force_login(sales_rep)
+    response = client.get("/leads/mine/")
+    assert response.status_code == 200
+    assert [h.lead.external_id for h in response.context["page"]] == ["fresh", "dealt"]
+    html = response.content.decode()
+    assert "First contact overdue by 1 d 20 h" in html  # 4 h after the handoff, two days ago
+    assert re.search(r"Attempt 2 of 6 due in (23 h|1 d)<", html)  # Z = 2 days after it
+    assert "4,200" in html and ">SQL</span>" in html and ">SAL</span>" in html
+    assert html.count('action="/leads/inbox/') == 2  # each row logs an attempt
+    assert f'href="/leads/{Lead.objects.get(external_id="fresh").pk}/"' in html
+    assert 'aria-current="page">My leads</a>' in html
+
+
+def test_a_sales_manager_sees_everyones_accepted_leads_and_filters_by_owner(
+    client: Client, sales_manager: object, accepted: World
+) -> None:
+    client.force_login(sales_manager)
+    assert len(client.get("/leads/mine/").context["page"].object_list) == 3
+    ritas = client.get("/leads/mine/?owner=rita").context["page"].object_list
+    assert [h.lead.external_id for h in ritas] == ["ritas"]
+
+
+def test_a_rep_logs_an_attempt_from_my_leads_and_comes_back_to_it(
+    client: Client, sales_rep: object, accepted: World
+) -> None:
+    client.force_login(sales_rep)
+    pk = Handoff.objects.get(lead__external_id="fresh").pk
+    response = client.post(
+        f"/leads/inbox/{pk}/attempt/",
+        {"channel": "call", "outcome": "no_answer", "next": "/leads/mine/"},
+        follow=True,
+    )
+    assert response.redirect_chain == [("/leads/mine/", 302)]
+    assert "Attempt logged for fresh." in response.content.decode()
+    row = next(h for h in response.context["page"] if h.lead.external_id == "fresh")
+    assert row.attempts_made == 1
+
+
+@pytest.mark.parametrize("role", [Role.MARKETING_REP, Role.MARKETING_MANAGER, None])
+def test_my_leads_turns_away_everyone_outside_sales_in_the_sites_layout(
+    client: Client, make_user: Callable[..., object], accepted: World, role: Role | None
+) -> None:
+    client.force_login(make_user("someone", role))
+    response = client.get("/leads/mine/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert 'class="topbar"' in html and "My leads lists the leads sales accepted" in html
+
+
+def test_admin_sees_my_leads_and_anonymous_logs_in_first(
+    client: Client, admin_user: object, accepted: World
+) -> None:
+    assert client.get("/leads/mine/")["Location"].startswith("/login/")
+    client.force_login(admin_user)
+    assert client.get("/leads/mine/").status_code == 200
+
+
+def test_only_sales_people_have_the_my_leads_link(
+    client: Client, sales_rep: object, marketing_rep: object, accepted: World
+) -> None:
+    client.force_login(sales_rep)
+    assert 'href="/leads/mine/"' in client.get("/profile/").content.decode()
+    client.force_login(marketing_rep)
+    assert 'href="/leads/mine/"' not in client.get("/profile/").content.decode()
+
+
+@pytest.mark.parametrize("role", [Role.SALES_REP, Role.SALES_MANAGER])
+def test_my_leads_reads_a_bounded_number_of_queries(
+    client: Client,
+    world: World,
+    sales_rep: object,
+    sales_manager: object,
+    django_assert_max_num_queries: Callable,
+    role: Role,
+) -> None:
+    for n in range(30):
+        lead = world.lead(ago(days=5), owner="sam")
+        world.stage(lead, "mql", ago(days=4, hours=n))
+        world.stage(lead, "sal", ago(days=3, hours=n), actor="sam")
+        world.attempt(lead, ago(days=2, hours=n), actor="sam")
+        world.deal(lead, 100 + n, ago(days=1))
+    client.force_login(sales_rep if role == Role.SALES_REP else sales_manager)
+    with django_assert_max_num_queries(9):
+        response = client.get("/leads/mine/")
+    assert len(response.context["page"].object_list) == 25
+
+
+# --- the lead page --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ninas_lead(world: World, make_user: Callable[..., object]) -> int:
+    make_user("nina", Role.SALES_REP, first_name="Nina", last_name="Kowalski")
+    world.campaign("Webinar", external_id="web")
+    world.lead(ago(days=3), external_id="N-1", owner="nina", campaign="web")
+    Lead.objects.filter(external_id="N-1").update(name="Petra Novak", company="Novak GmbH")
+    world.touch("N-1", "web", ago(days=2), kind="webinar")
+    world.stage("N-1", "mql", ago(days=2))
+    world.stage("N-1", "rejected", ago(days=1), reason="other", note="Reseller", actor="nina")
+    world.stage("N-1", "mql", ago(hours=2))
+    world.attempt("N-1", ago(hours=1), actor="nina", outcome="voicemail")
+    world.deal("N-1", 900, ago(hours=1))
+    return Lead.objects.get(external_id="N-1").pk
+
+
+@pytest.mark.parametrize(
+    "role", [Role.MARKETING_REP, Role.MARKETING_MANAGER, Role.SALES_MANAGER, Role.ADMIN]
+)
+def test_marketing_managers_and_admins_read_any_lead_with_its_whole_story(
+    client: Client, make_user: Callable[..., object], ninas_lead: int, role: Role
+) -> None:
+    client.force_login(make_user("someone", role))
+    response = client.get(f"/leads/{ninas_lead}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h1>Petra Novak</h1>" in html and "Novak GmbH" in html
+    assert html.count('class="card lead-handoff') == 2
+    assert "Rejected by Nina Kowalski" in html and "“Reseller”" in html
+    assert "Marked MQL by the API on" in html
+    assert "Voicemail" in html and "webinar" in html and "900" in html
+    assert ("Reassign to…" in html) is (role in {Role.SALES_MANAGER, Role.ADMIN})
+
+
+def test_the_owner_reads_their_lead(client: Client, ninas_lead: int) -> None:
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username="nina"))
+    html = client.get(f"/leads/{ninas_lead}/").content.decode()
+    assert "Petra Novak" in html and "Reassign to…" not in html
+    assert "Decide in the inbox" in html
+
+
+def test_another_rep_gets_the_styled_403_saying_whose_lead_it_is(
+    client: Client, sales_rep: object, ninas_lead: int
+) -> None:
+    client.force_login(sales_rep)
+    response = client.get(f"/leads/{ninas_lead}/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert 'class="topbar"' in html and 'class="card refusal"' in html
+    assert "This lead belongs to Nina Kowalski. Ask a sales manager to reassign it." in html
+    assert 'href="/leads/inbox/"' in html and "Petra" not in html
+
+
+def test_a_user_without_a_role_cannot_read_a_lead_and_anonymous_logs_in(
+    client: Client, make_user: Callable[..., object], ninas_lead: int
+) -> None:
+    assert client.get(f"/leads/{ninas_lead}/")["Location"].startswith("/login/")
+    client.force_login(make_user("nobody"))
+    assert client.get(f"/leads/{ninas_lead}/").status_code == 403
+
+
+def test_a_manager_reassigns_from_the_lead_page(
+    client: Client, sales_manager: object, sales_rep: object, ninas_lead: int
+) -> None:
+    client.force_login(sales_manager)
+    url = f"/leads/{ninas_lead}/"
+    response = client.post(
+        f"/leads/inbox/{Handoff.objects.get(status='pending').pk}/reassign/",
+        {"owner": "sam", "note": "Sam covers DACH", "next": url},
+        follow=True,
+    )
+    assert response.redirect_chain == [(url, 302)]
+    html = response.content.decode()
+    assert "gave it from Nina Kowalski to Sam Rep — “Sam covers DACH”" in html
+    assert Lead.objects.get(pk=ninas_lead).owner == sales_rep
+
+
+def test_an_unknown_lead_is_a_styled_404(client: Client, sales_manager: object) -> None:
+    client.force_login(sales_manager)
+    response = client.get("/leads/999999/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert 'class="card refusal"' in html and "No lead has this number." in html
+
+
+# --- refusals and missing pages in the site's layout (DEBUG is off in tests) ----------------
+
+
+def test_forbidden_and_missing_pages_render_in_the_sites_layout(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    from django.conf import settings
+
+    assert settings.DEBUG is False
+    client.raise_request_exception = False
+    client.force_login(sales_rep)
+    refused = client.post(f"/leads/inbox/{handoff('ritas').pk}/accept/")
+    assert refused.status_code == 403
+    html = refused.content.decode()
+    assert "<title>Not yours to open · Tandem</title>" in html
+    assert "This handoff belongs to Rita. Ask a sales manager to reassign it." in html
+    missing = client.get("/no/such/page/")
+    assert missing.status_code == 404
+    html = missing.content.decode()
+    assert 'class="topbar"' in html and "No page lives at <code>/no/such/page/</code>" in html
+    assert "Resolver404" not in html
