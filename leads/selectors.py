@@ -549,15 +549,16 @@ CLOSED_STAGES = (Stage.WON, Stage.LOST, Stage.REJECTED, Stage.RECYCLED, Stage.DI
 REACHED = (AttemptOutcome.CONNECTED, AttemptOutcome.MEETING_BOOKED)
 
 # The tiers of My leads, the most urgent first.
-TIER_FIRST_CONTACT, TIER_NEXT_ATTEMPT, TIER_WORKING, TIER_CLOSED = range(4)
+TIER_FIRST_CONTACT, TIER_NEXT_ATTEMPT, TIER_WORKING, TIER_LAPSED, TIER_CLOSED = range(5)
 
 
-def my_leads(*, owner: str | None = None) -> QuerySet[Handoff]:
+def my_leads(*, owner: str | None = None, now: datetime | None = None) -> QuerySet[Handoff]:
     """Accepted handoffs (each its lead's latest), what needs action first: leads never
     contacted since the handoff (by their first-contact deadline), then leads whose cadence
     goes on (fewer than the SLA's Y attempts and none that reached the lead, the longest
-    waiting first), then leads being worked with the cadence done, then closed leads (won,
-    lost...), the latest first. `owner` as in the inbox (a username, "(unassigned)", or None
+    waiting first), then leads being worked with the cadence done, then leads whose cadence
+    window closed short of it (the latest first: follow up or close them), then closed leads
+    (won, lost...), the latest first. `owner` as in the inbox (a username, "(unassigned)", or None
     for everyone's).
 
     Each row carries `attempts_made` and `last_attempt_at` (since the handoff), `reached` (an
@@ -600,6 +601,7 @@ def my_leads(*, owner: str | None = None) -> QuerySet[Handoff]:
                     | Q(attempts_made__gte=F("sla__attempts")),
                     then=Value(TIER_WORKING),
                 ),
+                When(cadence_due_at__lt=now or timezone.now(), then=Value(TIER_LAPSED)),
                 When(attempts_made=0, then=Value(TIER_FIRST_CONTACT)),
                 default=Value(TIER_NEXT_ATTEMPT),
                 output_field=IntegerField(),
@@ -610,10 +612,19 @@ def my_leads(*, owner: str | None = None) -> QuerySet[Handoff]:
                 When(tier=TIER_FIRST_CONTACT, then=F("first_contact_due_at")),
                 When(tier=TIER_NEXT_ATTEMPT, then=F("last_attempt_at")),
                 When(tier=TIER_WORKING, then=F("lead__stage_changed_at")),
+                When(tier=TIER_LAPSED, then=F("cadence_due_at")),
                 default=Value(None),
             )
         )
-        .order_by("tier", F("waiting_since").asc(nulls_last=True), F("decided_at").desc(), "-id")
+        .order_by(
+            "tier",
+            Case(When(tier=TIER_LAPSED, then=Value(None)), default=F("waiting_since")).asc(
+                nulls_last=True
+            ),
+            F("cadence_due_at").desc(nulls_last=True),
+            F("decided_at").desc(),
+            "-id",
+        )
     )
     return _owned_by(qs, owner)
 
@@ -623,7 +634,8 @@ class LeadStep:
     """What a rep does next on an accepted lead, as of a moment.
 
     `kind`: "first_contact", "next_attempt" (the cadence goes on), "working" (the cadence is
-    done: the lead was reached or Y attempts made), "no_sla" or "closed". `cadence` is "met"
+    done: the lead was reached or Y attempts made), "lapsed" (the cadence window closed short
+    of it), "no_sla" or "closed". `cadence` is "met"
     (Y attempts, or one reached the lead, within the window), "missed" (the window ended short
     of it), "open" (it runs until `window_ends`) or "" (no SLA).
     """
@@ -678,7 +690,7 @@ def my_leads_steps(*, handoffs: Iterable[Handoff], now: datetime | None = None) 
                 h.last_attempt_at, sla_terms.attempt_spacing_days, sla_terms.calendar
             )
         else:
-            kind = "closed" if h.tier == TIER_CLOSED else "working"
+            kind = {TIER_CLOSED: "closed", TIER_LAPSED: "lapsed"}.get(h.tier, "working")
             h.step = LeadStep(kind, **common)
             continue
         kind = "first_contact" if h.tier == TIER_FIRST_CONTACT else "next_attempt"

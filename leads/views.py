@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
@@ -263,8 +264,11 @@ def mine(request: HttpRequest) -> HttpResponse:
         )
     form = None if role == Role.SALES_REP else InboxFilterForm(request.GET or None)
     owner = request.user.get_username() if form is None else form.chosen_owner()
-    page = Paginator(my_leads(owner=owner), MY_LEADS_PAGE_SIZE).get_page(request.GET.get("page"))
-    my_leads_steps(handoffs=page.object_list)
+    now = timezone.now()  # one moment for the order and the steps
+    page = Paginator(my_leads(owner=owner, now=now), MY_LEADS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    my_leads_steps(handoffs=page.object_list, now=now)
     context = {
         "page": page,
         "form": form,

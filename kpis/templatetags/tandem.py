@@ -137,6 +137,11 @@ def lead_step(handoff: Handoff) -> dict[str, str]:
         words = "Cadence done: " + (
             "reached" if handoff.reached else f"{step.attempts} of {step.attempts_due} attempts"
         )
+    elif step.kind == "lapsed":
+        words = (
+            f"Cadence window closed at {step.attempts} of {step.attempts_due} attempts: "
+            "follow up or close the lead"
+        )
     elif step.kind == "closed":
         words = "Nothing due"
     else:

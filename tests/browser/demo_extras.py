@@ -22,8 +22,8 @@ SENIORITY = {"VP Sales": "vp", "Head of Sales": "head", "CFO": "c_level"}
 
 def add_demo_extras(*, rep: str = "jonas") -> None:
     """Three fresh handoffs for `rep`, handed off by scoring within the last hours."""
-    from leads.models import Campaign, Handoff
-    from leads.services import leads_upsert, stage_events_upsert, touches_upsert
+    from leads.models import Campaign, Handoff, Lead, StageEvent
+    from leads.services import leads_sync_stages, leads_upsert, touches_upsert
 
     now = timezone.now()
     campaigns = list(Campaign.objects.order_by("-starts_on").values_list("external_id", flat=True))
@@ -61,15 +61,12 @@ def add_demo_extras(*, rep: str = "jonas") -> None:
             ]
         )  # scored under the lead definition in effect: handed off now, with its rules
         touches_upsert(rows=touches_upsert_rows)
-        stage_events_upsert(
-            rows=[
-                {
-                    "external_id": f"{lead}-mql",
-                    "lead": lead,
-                    "stage": "mql",
-                    "occurred_at": now - timedelta(hours=hours_ago),
-                }
-            ]
+        # Handed off a little while ago: the scoring's own MQL, moved back, and replayed.
+        StageEvent.objects.filter(
+            lead__external_id=lead, stage="mql", source=StageEvent.Source.SYSTEM
+        ).update(occurred_at=now - timedelta(hours=hours_ago))
+        leads_sync_stages(
+            lead_ids=Lead.objects.filter(external_id=lead).values_list("pk", flat=True)
         )
         assert (
             Handoff.objects.filter(lead__external_id=lead, status="pending")

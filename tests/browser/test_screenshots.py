@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from leads.models import Lead, WhatIfRun
 from tests.browser.demo_extras import add_demo_extras
 
 pytestmark = [
@@ -45,7 +46,38 @@ def test_screenshots_of_the_demo_company(
     page.goto(f"{live_server.url}/meeting/")
     page.wait_for_timeout(300)
     page.screenshot(path=out / "meeting.png")
+    # The heads' workbench: the agreements, sales' draft of the lead definition with its
+    # what-if, the SLA draft awaiting tom, the goals, the scorecard and the forecasts.
+    shots = {
+        "agreements.png": "/agreements/",
+        "sla_version.png": "/agreements/sla/3/",
+        "lead_definition_draft.png": "/agreements/lead-definition/2/",
+        "what_if.png": f"/leads/what-if/{WhatIfRun.objects.get().pk}/",
+        "goals.png": "/goals/",
+        "scorecard.png": "/scorecard/",
+        "forecasts.png": "/forecasts/",
+    }
+    for name, path in shots.items():
+        page.goto(f"{live_server.url}{path}")
+        if name in {"scorecard.png", "forecasts.png"}:
+            page.wait_for_selector(".js-plotly-plot")
+            page.wait_for_timeout(300)
+        page.screenshot(path=out / name, full_page=True)
     desktop.close()
+
+    rep = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
+    page = rep.new_page()
+    login(page, "jonas", "demo")
+    page.goto(f"{live_server.url}/leads/mine/")
+    page.screenshot(path=out / "my_leads.png", full_page=True)
+    fresh = Lead.objects.get(external_id="demo-fresh-0")
+    page.goto(f"{live_server.url}/leads/{fresh.pk}/")
+    page.screenshot(path=out / "lead.png", full_page=True)
+    others = Lead.objects.filter(owner__username="nina").order_by("-created_at").first()
+    page.goto(f"{live_server.url}/leads/{others.pk}/")
+    assert "belongs to Nina Kowalski" in page.inner_text("main")
+    page.screenshot(path=out / "forbidden.png")
+    rep.close()
 
     # A phone's width; taller than one screen so that the picture shows a whole card.
     phone = browser.new_context(
@@ -60,5 +92,5 @@ def test_screenshots_of_the_demo_company(
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=out / "inbox.png")
     phone.close()
-    for name in ("dashboard.png", "meeting.png", "inbox.png"):
+    for name in ("dashboard.png", "meeting.png", "inbox.png", *shots, "my_leads.png", "lead.png"):
         assert (out / name).stat().st_size > 10_000, name

@@ -368,7 +368,7 @@ def test_it_refuses_a_database_with_leads_unless_flushed() -> None:
     assert Lead.objects.count() == 80
     assert Campaign.objects.filter(external_id="cmp-1").count() == 1
     assert ServiceLevelAgreement.objects.count() == 3  # the demo's own, once
-    assert LeadDefinition.objects.count() == PayoutCurve.objects.count() == 1
+    assert LeadDefinition.objects.count() == 2 and PayoutCurve.objects.count() == 1
     assert Goal.objects.count() == 10
 
 
@@ -421,7 +421,7 @@ def rules_of(definition: LeadDefinition) -> list[scoring.Rule]:
 def test_lead_definition_v1_is_signed_by_both_heads_and_in_effect_from_the_window_start() -> None:
     seed()
 
-    definition = LeadDefinition.objects.get()
+    definition = LeadDefinition.objects.get(version=1)
     assert (definition.version, definition.status) == (1, "approved")
     assert definition.marketing_approved_by.username == "maria"
     assert definition.sales_approved_by.username == "tom"
@@ -433,10 +433,22 @@ def test_lead_definition_v1_is_signed_by_both_heads_and_in_effect_from_the_windo
     assert {"segment", "channel", "attributes.employees", "attributes.seniority"} <= fields
 
 
+def test_sales_proposes_lead_definition_v2_with_its_what_if_done() -> None:
+    seed()
+
+    draft = LeadDefinition.objects.get(version=2)
+    assert (draft.status, draft.created_by.username) == ("draft", "tom")
+    assert draft.sales_approved_by.username == "tom" and draft.marketing_approved_at is None
+    assert draft.mql_threshold > LeadDefinition.objects.get(version=1).mql_threshold
+    run = draft.what_ifs.get()
+    assert (run.status, run.baseline.version) == ("done", 1)
+    assert run.done == run.total == Lead.objects.filter(created_at__gte=run.since).count() > 0
+
+
 def test_leads_and_handoffs_carry_the_scores_the_rules_give() -> None:
     seed()
 
-    definition = LeadDefinition.objects.get()
+    definition = LeadDefinition.objects.get(version=1)
     rules, threshold = rules_of(definition), definition.mql_threshold
     by_key = {(r.field, r.operator, repr(r.value), r.points): r for r in rules}
     leads = Lead.objects.select_related("campaign").prefetch_related("handoffs")
