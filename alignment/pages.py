@@ -121,6 +121,7 @@ def sla_words(sla: Any, default_timezone: str | None = None) -> str:
 
 # --- scoring rules in words ---------------------------------------------------------------
 
+
 def rule_value_text(value: Any) -> str:
     """A rule's value as it is typed in the editor: lists comma-separated, true/false."""
     if isinstance(value, list | tuple):
