@@ -21,6 +21,8 @@ from alignment.business_time import parse_business_days
 from alignment.models import DualSigned, LeadDefinition, ServiceLevelAgreement
 from alignment.roles import Team, user_is_manager, user_role
 from alignment.services.accounts import HEAD_ROLE
+from alignment.services.lead_definitions import lead_definition_digest
+from alignment.services.sla import sla_digest
 
 MINUS = "−"
 WEEKDAYS = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
@@ -394,6 +396,11 @@ def version_page(*, version: DualSigned, user: Any, now: datetime) -> dict[str, 
         "current": current,
         "is_current": current is not None and current.pk == version.pk,
         "approve_team": team if can_approve else None,
+        "terms_digest": (
+            sla_digest(sla=version)
+            if isinstance(version, ServiceLevelAgreement)
+            else lead_definition_digest(definition=version)
+        ),
         "can_edit": not version.is_approved and user_is_manager(user),
         "can_draft": user_is_manager(user),
         "warning": approvals_warning(version),

@@ -323,7 +323,8 @@ def _in_effect_id(version: DualSigned) -> int | None:
 @require_POST
 def sla_approve_view(request: HttpRequest, version: int) -> HttpResponse:
     sla = get_object_or_404(ServiceLevelAgreement, version=version)
-    return _approve(request, sla, pages.SLA, lambda by: sla_approve(sla=sla, by=by))
+    seen = request.POST.get("seen") or None
+    return _approve(request, sla, pages.SLA, lambda by: sla_approve(sla=sla, by=by, seen=seen))
 
 
 @require_POST
@@ -333,5 +334,7 @@ def lead_definition_approve_view(request: HttpRequest, version: int) -> HttpResp
         request,
         definition,
         pages.DEFINITION,
-        lambda by: lead_definition_approve(definition=definition, by=by),
+        lambda by: lead_definition_approve(
+            definition=definition, by=by, seen=request.POST.get("seen") or None
+        ),
     )

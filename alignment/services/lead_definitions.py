@@ -17,7 +17,9 @@ from alignment.services.versions import (
     refuse_unknown_fields,
     version_approve,
     version_create,
+    version_digest,
     version_locked,
+    version_refuse_if_changed,
     version_reset_approvals,
     version_update,
 )
@@ -106,18 +108,29 @@ def lead_definition_update(
     return definition
 
 
+def lead_definition_digest(*, definition: LeadDefinition) -> str:
+    """The fingerprint of the definition's terms and rules a head approves."""
+    return version_digest(definition, DEFINITION_FIELDS, _rules_of(definition))
+
+
 @transaction.atomic
 def lead_definition_approve(
-    *, definition: LeadDefinition, by: AbstractBaseUser, now: datetime | None = None
+    *,
+    definition: LeadDefinition,
+    by: AbstractBaseUser,
+    now: datetime | None = None,
+    seen: str | None = None,
 ) -> LeadDefinition:
     """A head approves a draft for their team; the second approval makes it binding from
     max(effective_from, now) on (see `version_approve`: never retroactively).
 
     A binding version sends `version_approved`: `leads` re-scores every lead when it is the
     version in effect now (one that starts later is re-scored by the sweep when its time
-    comes).
+    comes). `seen`, the `lead_definition_digest` the head read, refuses the approval when
+    the draft was edited since.
     """
     now = now or timezone.now()
     definition = version_locked(definition)
+    version_refuse_if_changed(definition, seen, lead_definition_digest(definition=definition))
     version_approve(definition, by, now)
     return definition

@@ -18,7 +18,9 @@ from alignment.services.versions import (
     refuse_unknown_fields,
     version_approve,
     version_create,
+    version_digest,
     version_locked,
+    version_refuse_if_changed,
     version_update,
 )
 
@@ -93,17 +95,29 @@ def sla_update(
     return sla
 
 
+def sla_digest(*, sla: ServiceLevelAgreement) -> str:
+    """The fingerprint of the SLA's terms a head approves (`version_digest`)."""
+    return version_digest(sla, SLA_FIELDS)
+
+
 @transaction.atomic
 def sla_approve(
-    *, sla: ServiceLevelAgreement, by: AbstractBaseUser, now: datetime | None = None
+    *,
+    sla: ServiceLevelAgreement,
+    by: AbstractBaseUser,
+    now: datetime | None = None,
+    seen: str | None = None,
 ) -> ServiceLevelAgreement:
     """The head of a team approves a draft for that team; the second approval makes it binding
     from max(effective_from, now) on (see `version_approve`: never retroactively).
 
     A binding version sends `version_approved`: `leads` re-derives the deadlines of the
-    handoffs it now governs and records the periods whose numbers change.
+    handoffs it now governs and records the periods whose numbers change. `seen`, the
+    `sla_digest` of the terms the head read, refuses the approval when the draft was edited
+    since.
     """
     now = now or timezone.now()
     sla = version_locked(sla)
+    version_refuse_if_changed(sla, seen, sla_digest(sla=sla))
     version_approve(sla, by, now)
     return sla

@@ -3,6 +3,8 @@ that change freely, and approvals by both team heads that make a version binding
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -19,6 +21,24 @@ from alignment.services.accounts import HEAD_ROLE
 from alignment.signals import version_approved
 
 VersionT = TypeVar("VersionT", bound=DualSigned)
+
+
+def version_digest(obj: DualSigned, names: Sequence[str], rules: Sequence[Any] = ()) -> str:
+    """A fingerprint of a version's terms (`names`, and its rules): what a head reads on the
+    page and approves. Any edit changes it; an approval does not."""
+    terms = [[name, getattr(obj, name)] for name in names]
+    text = json.dumps([terms, list(rules)], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def version_refuse_if_changed(obj: DualSigned, seen: str | None, digest: str) -> None:
+    """Refuse an approval of terms other than those the head read (`seen`, the digest their
+    page showed; None: the caller showed no terms, as the API)."""
+    if seen is not None and seen != digest:
+        raise ValidationError(
+            f"Version {obj.version} changed since you opened it; read it again before you "
+            "approve it."
+        )
 
 
 def version_next_number(model: type[DualSigned]) -> int:

@@ -14,7 +14,7 @@ from alignment import views
 from alignment.models import LeadDefinition, ServiceLevelAgreement
 from alignment.roles import Role
 from alignment.services.lead_definitions import lead_definition_approve, lead_definition_create
-from alignment.services.sla import sla_approve
+from alignment.services.sla import sla_approve, sla_update
 from tests.conftest import draft
 
 pytestmark = pytest.mark.django_db
@@ -314,6 +314,37 @@ def test_both_heads_approve_and_the_version_is_in_effect(
     assert "This version is in effect" in html
     sla = ServiceLevelAgreement.objects.get(version=2)
     assert sla.is_approved and sla.sales_approved_by == people["sales_head"]
+
+
+def test_a_head_cannot_approve_terms_edited_after_they_opened_the_version(
+    client: Client, people: dict, versions: dict
+) -> None:
+    client.force_login(people["sales_head"])
+    page = client.get("/agreements/sla/2/")
+    seen = page.context["terms_digest"]
+    assert f'name="seen" value="{seen}"' in page.content.decode()
+    sla_update(sla=versions["sla"], by=people["other_manager"], attempts=7)  # meanwhile
+
+    response = client.post("/agreements/sla/2/approve/", {"seen": seen}, follow=True)
+    assert "changed since you opened it" in response.content.decode()
+    sla = ServiceLevelAgreement.objects.get(version=2)
+    assert sla.sales_approved_at is None and not sla.is_approved
+    fresh = client.get("/agreements/sla/2/").context["terms_digest"]
+    client.post("/agreements/sla/2/approve/", {"seen": fresh})
+    sla.refresh_from_db()
+    assert sla.sales_approved_by == people["sales_head"]
+
+
+def test_another_heads_approval_does_not_change_what_the_first_head_read(
+    client: Client, people: dict, versions: dict
+) -> None:
+    client.force_login(people["sales_head"])
+    seen = client.get("/agreements/lead-definition/2/").context["terms_digest"]
+    client.force_login(people["marketing_head"])
+    client.post("/agreements/lead-definition/2/approve/")
+    client.force_login(people["sales_head"])
+    client.post("/agreements/lead-definition/2/approve/", {"seen": seen})
+    assert LeadDefinition.objects.get(version=2).is_approved
 
 
 def test_approving_an_approved_version_says_why_it_cannot(
