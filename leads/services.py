@@ -882,15 +882,14 @@ LEAD_READERS = {Role.MARKETING_REP, Role.MARKETING_MANAGER, Role.SALES_MANAGER, 
 
 def lead_can_view(*, lead: Lead, user: AbstractBaseUser) -> bool:
     """Marketing, sales managers and admins read every lead; a sales rep reads the leads they
-    own (and the lead of a handoff pending in their inbox)."""
+    own and those of any handoff of theirs (pending in their inbox or accepted in My leads,
+    even when the CRM has since sent the lead without an owner)."""
     role = user_role(user)
     if role in LEAD_READERS:
         return True
     if role != Role.SALES_REP:
         return False
-    return lead.owner_id == user.pk or (
-        Handoff.objects.filter(lead=lead, owner=user, status=Handoff.Status.PENDING).exists()
-    )
+    return lead.owner_id == user.pk or Handoff.objects.filter(lead=lead, owner=user).exists()
 
 
 def _decide(handoff: Handoff, *, by: AbstractBaseUser, stage: str, reason: str, note: str) -> None:
@@ -1007,7 +1006,10 @@ def handoff_reassign(
     Handoff.objects.filter(pk=locked.pk).update(owner=to)
     Lead.objects.filter(pk=locked.lead_id).update(owner=to, updated_at=now)
     funnel_leads_changed(lead_ids=[locked.lead_id])
-    transaction.on_commit(lambda: _notify_later(reassignment.pk))
+    # robust: the reassignment is committed; a mail server that fails (or a task run eagerly,
+    # without a broker, that raises) must not turn it into an error page. The notice is
+    # retried by the task, and `notified_at` stays empty until it went out.
+    transaction.on_commit(lambda: _notify_later(reassignment.pk), robust=True)
     handoff.owner = to
     return handoff
 

@@ -92,6 +92,34 @@ def test_the_new_owner_is_e_mailed_once_after_the_commit(
     assert len(mail.outbox) == 1
 
 
+def test_a_mail_server_that_fails_leaves_the_reassignment_done_and_unnotified(
+    pending: Handoff,
+    nina: object,
+    sales_manager: object,
+    flaky_mail: set[str],
+    django_capture_on_commit_callbacks: Callable,
+) -> None:
+    flaky_mail.add("nina@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        handoff_reassign(handoff=pending, to=nina, by=sales_manager)  # does not raise
+    pending.refresh_from_db()
+    assert pending.owner == nina
+    assert HandoffReassignment.objects.get().notified_at is None
+    assert mail.outbox == []
+
+
+def test_a_rep_still_reads_a_lead_they_accepted_after_the_crm_dropped_its_owner(
+    world: World, pending: Handoff, sales_rep: object
+) -> None:
+    from leads.services import handoff_accept, lead_can_view
+
+    handoff_accept(handoff=pending, by=sales_rep)
+    world.lead(ago(days=2), external_id="L-1", campaign="web")  # sent again, with no owner
+    lead = Lead.objects.get(external_id="L-1")
+    assert lead.owner is None
+    assert lead_can_view(lead=lead, user=sales_rep)
+
+
 def test_a_new_owner_without_an_address_is_not_marked_notified(
     pending: Handoff,
     make_user: Callable[..., object],
