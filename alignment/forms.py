@@ -3,6 +3,7 @@ into the values the services take; the services check the terms themselves."""
 
 from __future__ import annotations
 
+import math
 import re
 import zoneinfo
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from django.utils import timezone
 from alignment import scoring
 from alignment.models import LeadDefinition, ServiceLevelAgreement
 from alignment.pages import WEEKDAYS, rule_value_text
+from core.periods import FIRST_YEAR, LAST_YEAR, year_in_range
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
@@ -62,6 +64,8 @@ class _VersionForm(_Form):
         """The moment as shown (to the minute) is the moment stored: leave it as it was, so
         that saving a draft unchanged changes nothing (and clears no approval)."""
         value = self.cleaned_data.get("effective_from")
+        if value is not None and not year_in_range(value.date()):
+            raise forms.ValidationError(f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.")
         before = self.initial.get("effective_from")
         if value is not None and isinstance(before, datetime):
             shown = timezone.localtime(before).replace(second=0, microsecond=0)
@@ -82,7 +86,7 @@ class SlaForm(_VersionForm):
         required=False, max_digits=5, decimal_places=2, label="Days between attempts"
     )
     monthly_sal_commitment = forms.IntegerField(
-        required=False, label="SALs marketing delivers a month"
+        required=False, max_value=1_000_000, label="SALs marketing delivers a month"
     )
     business_days = forms.MultipleChoiceField(
         required=False,
@@ -142,7 +146,7 @@ class LeadDefinitionForm(_VersionForm):
         help_text="The definition in words, as both teams read it.",
     )
     mql_threshold = forms.IntegerField(
-        required=False, label="MQL threshold (points)", help_text="A lead whose score reaches "
+        required=False, max_value=1_000_000, label="MQL threshold (points)", help_text="A lead whose score reaches "
         "the threshold is an MQL and is handed to sales."
     )  # fmt: skip
 
@@ -177,10 +181,16 @@ OPERATOR_CHOICES = [
 ]
 
 
+#: Beyond this a typed number stays text (for `scoring.rule_errors` to name): no rule needs it,
+#: and a JSON column cannot hold an infinite float.
+_LARGEST = 10**15
+
+
 def _scalar(text: str) -> Any:
     """'50' → 50, '2.5' → 2.5, 'true'/'false' → a boolean, anything else the text."""
     if _NUMBER.match(text):
-        return float(text) if "." in text else int(text)
+        number = float(text) if "." in text else int(text)
+        return number if math.isfinite(number) and abs(number) < _LARGEST else text
     if text.lower() in {"true", "false"}:
         return text.lower() == "true"
     return text

@@ -21,8 +21,8 @@
   (clamped to [0, cap]) × its weight ÷ the weights of the goals that have a value; the
   contributions add up to the scorecard attainment.
 * **Team payout**: each team is paid on the goals it owns (its own and those of both teams):
-  the payout curve of the scorecard attainment over those goals, now and at the current pace
-  ("if the period ended today", the projected attainments).
+  the payout curve of the scorecard attainment over those goals: as it stands ("if the
+  period ended today") and at the current pace (the projected attainments).
 * **Forecast accuracy**: 1 − |actual − forecast| ÷ actual; no value when actual is zero.
 """
 
@@ -218,7 +218,7 @@ def team_owns(owner_team: str, team: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class TeamPayout:
-    """A team's pay on the goals it owns: now, and if the period ended today (at pace)."""
+    """A team's pay on the goals it owns: if the period ended today, and at the current pace."""
 
     team: str
     goals: int

@@ -235,7 +235,7 @@ class TeamPayoutOut(serializers.Serializer):
     attainment = serializers.FloatField(allow_null=True)
     payout = serializers.FloatField()
     projected_attainment = serializers.FloatField(allow_null=True)
-    projected_payout = serializers.FloatField(help_text="If the period ended today (at pace).")
+    projected_payout = serializers.FloatField(help_text="At the current pace, by the period's end.")
 
 
 class ScorecardOut(serializers.Serializer):

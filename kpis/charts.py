@@ -297,7 +297,7 @@ def payout_curve_figure(
             {
                 "type": "scatter",
                 "mode": "markers+text",
-                "name": "If the period ended today, at pace",
+                "name": "At the current pace, by the period's end",
                 "x": [float(projected)],
                 "y": [float(projected_payout)],
                 "text": [f"At pace: {float(projected_payout):.0%}"],

@@ -14,6 +14,7 @@ from alignment.models import Goal, GoalCheckIn
 from alignment.scorecard import CURVE_POINTS
 from core import attribution
 from core.catalog import DIMENSIONS
+from core.periods import FIRST_YEAR, LAST_YEAR, year_in_range
 from kpis.models import PeriodKind
 from kpis.pages.goals import metric_choices, period_options, period_parse, period_value
 
@@ -149,6 +150,11 @@ class CheckInForm(_ServiceErrors):
     )
 
 
+def _in_range(day: date | None) -> None:
+    if day is not None and not year_in_range(day):
+        raise forms.ValidationError(f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.")
+
+
 class ForecastForm(_ServiceErrors):
     period = forms.ChoiceField(choices=PeriodKind.choices, initial="quarter", label="Period")
     period_start = forms.DateField(
@@ -156,6 +162,7 @@ class ForecastForm(_ServiceErrors):
         label="Starting on",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Its first day: a Monday, or the 1st of a month or of a quarter.",
+        validators=[_in_range],
     )
     amount = forms.DecimalField(
         max_digits=14, decimal_places=2, required=False, label="Revenue expected"
@@ -171,6 +178,7 @@ class PayoutCurveForm(_ServiceErrors):
         label="From",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Applies to the periods that start on or after this day (today or later).",
+        validators=[_in_range],
     )
     threshold = forms.DecimalField(max_digits=6, decimal_places=4, label="Threshold")
     threshold_payout = forms.DecimalField(

@@ -245,8 +245,8 @@ class Scorecard:
 
 def scorecard_for(*, period: str, start: date, now: datetime | None = None) -> Scorecard:
     """The joint scorecard of one period: weighted attainment and the shared bonus multiplier,
-    each goal's part in it, and each team's payout over the goals it owns (now and if the
-    period ended today, at the current pace)."""
+    each goal's part in it, and each team's payout over the goals it owns (if the period
+    ended today, and at the current pace)."""
     now = now or timezone.now()
     progress = goal_progress(goals=goal_list(period=period, start=start, end=start), now=now)
     curve = payout_curve_for(period_start=start)

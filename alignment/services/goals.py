@@ -158,8 +158,7 @@ def goals_delete(
 
 
 def _week_of(moment: datetime) -> date:
-    local = timezone.localtime(moment, ZoneInfo(settings.TIME_ZONE)).date()
-    return local - timedelta(days=local.weekday())
+    return period_start_of("week", timezone.localtime(moment, ZoneInfo(settings.TIME_ZONE)).date())
 
 
 @transaction.atomic

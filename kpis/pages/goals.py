@@ -23,6 +23,7 @@ from core.periods import (
     period_span_label,
     period_start,
     previous_period,
+    year_in_range,
 )
 from kpis.charts import forecast_accuracy_figure_json, payout_curve_figure_json
 from kpis.goals import GoalProgress, Scorecard, forecast_list, goal_progress, scorecard_for
@@ -46,9 +47,10 @@ def period_parse(value: str) -> tuple[str, date] | None:
     if kind not in KINDS:
         return None
     try:
-        return kind, date.fromisoformat(day)
+        start = date.fromisoformat(day)
     except ValueError:
         return None
+    return (kind, start) if year_in_range(start) else None
 
 
 def period_options(

@@ -46,3 +46,11 @@ def test_a_value_shown_unchanged_keeps_its_stored_form() -> None:
     )
     assert form.is_valid()
     assert form.rule()["value"] == "50"
+
+
+def test_a_number_too_large_for_a_rule_stays_text_for_the_check_to_name() -> None:
+    from alignment.forms import rule_value
+
+    assert rule_value("gte", "1" * 400 + ".5") == "1" * 400 + ".5"
+    assert rule_value("gte", "10" + "0" * 20) == "10" + "0" * 20
+    assert rule_value("gte", "250") == 250

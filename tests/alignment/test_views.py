@@ -541,3 +541,20 @@ def test_a_lead_definition_draft_offers_its_what_if_and_an_approved_version_does
     assert start in draft.content.decode()
     approved = client.get("/agreements/lead-definition/1/").content.decode()
     assert "/leads/what-if/start/" not in approved
+
+
+def test_huge_numbers_and_edge_dates_in_a_draft_answer_400_and_save_nothing(
+    client: Client, people: dict, versions: dict
+) -> None:
+    client.force_login(people["other_manager"])
+    before = ServiceLevelAgreement.objects.count()
+    form = client.get("/agreements/sla/new/").context["form"]
+    data = {name: value for name, value in form.initial.items() if value not in (None, "")}
+    data["business_days"] = form.initial.get("business_days") or []
+    for bad in [
+        {"monthly_sal_commitment": str(10**12)},
+        {"effective_from": "9999-12-31T23:00"},
+    ]:
+        response = client.post("/agreements/sla/new/", {**data, **bad})
+        assert response.status_code == 400, bad
+    assert ServiceLevelAgreement.objects.count() == before

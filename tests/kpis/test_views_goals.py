@@ -441,3 +441,36 @@ def test_without_goals_the_dashboard_and_meeting_view_call_to_set_them(
         assert f'href="{link}"' in html
     manager = as_user(Role.SALES_MANAGER).get("/").content.decode()
     assert "Set the shared goals for this month" in manager
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/goals/?period=quarter:9999-10-01",
+        "/goals/?period=week:0001-01-01",
+        "/scorecard/?period=quarter:9999-10-01",
+        "/goals/new/?period=month:9999-12-01",
+    ],
+)
+def test_a_period_at_the_edge_of_the_calendar_is_refused_not_a_server_error(
+    client: Client, marketing_manager: object, url: str
+) -> None:
+    client.force_login(marketing_manager)
+    assert client.get(url).status_code in {200, 400}
+
+
+def test_a_forecast_or_curve_dated_at_the_edge_of_the_calendar_is_refused_with_a_message(
+    client: Client, marketing_manager: object
+) -> None:
+    client.force_login(marketing_manager)
+    response = client.post(
+        "/forecasts/", {"period": "quarter", "period_start": "9999-10-01", "amount": "1000"}
+    )
+    assert response.status_code == 400 and "between 1900 and 2999" in response.content.decode()
+    response = client.post(
+        "/scorecard/",
+        {"effective_from": "9999-12-31", "threshold": "0.5", "threshold_payout": "0.5",
+         "target": "1", "cap": "1.5", "cap_payout": "1.5"},
+    )  # fmt: skip
+    assert response.status_code == 400 and "between 1900 and 2999" in response.content.decode()
+    assert not RevenueForecast.objects.exists() and not PayoutCurve.objects.exists()
