@@ -877,6 +877,18 @@ def handoff_can_decide(*, handoff: Handoff, user: AbstractBaseUser) -> bool:
     return role == Role.SALES_REP and handoff.owner_id == user.pk
 
 
+def handoff_can_log_attempt(*, handoff: Handoff, user: AbstractBaseUser) -> bool:
+    """An attempt is the lead's, so a rep logs one only through the lead's latest handoff, and
+    only their own: an older handoff of a lead handed to someone else since is not theirs to
+    work (sales managers and admins log on any)."""
+    if not handoff_can_decide(handoff=handoff, user=user):
+        return False
+    if user_role(user) != Role.SALES_REP:
+        return True
+    later = Handoff.objects.filter(lead_id=handoff.lead_id, handed_at__gt=handoff.handed_at)
+    return not later.exists()
+
+
 LEAD_READERS = {Role.MARKETING_REP, Role.MARKETING_MANAGER, Role.SALES_MANAGER, Role.ADMIN}
 
 

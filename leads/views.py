@@ -42,6 +42,7 @@ from leads.services import (
     attempts_upsert,
     handoff_accept,
     handoff_can_decide,
+    handoff_can_log_attempt,
     handoff_can_reassign,
     handoff_reassign,
     handoff_reject,
@@ -195,7 +196,13 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def attempt(request: HttpRequest, pk: int) -> HttpResponse:
     """Log a contact attempt made now; the SLA facts and KPIs follow."""
-    handoff = _decidable(request, pk)
+    handoff = get_object_or_404(Handoff.objects.select_related("lead", "owner"), pk=pk)
+    if not handoff_can_log_attempt(handoff=handoff, user=request.user):
+        if handoff.owner_id == request.user.pk:
+            raise PermissionDenied(
+                "The lead was handed over again since this handoff; attempts go on its latest."
+            )
+        raise PermissionDenied(_not_yours(handoff.owner, "handoff"))
     form = AttemptForm(request.POST)
     if form.is_valid():
         attempts_upsert(rows=[form.row(handoff=handoff, actor=request.user)])

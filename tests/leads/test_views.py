@@ -772,3 +772,26 @@ def test_forbidden_and_missing_pages_render_in_the_sites_layout(
     html = missing.content.decode()
     assert 'class="topbar"' in html and "No page lives at <code>/no/such/page/</code>" in html
     assert "Resolver404" not in html
+
+
+def test_a_rep_cannot_log_an_attempt_through_an_old_handoff_of_a_lead_handed_to_another(
+    client: Client, world: World, sales_rep: object, make_user: Callable[..., object]
+) -> None:
+    make_user("nina", Role.SALES_REP)
+    world.campaign("Webinar", external_id="web")
+    world.lead("2026-03-01T09:00:00+00:00", external_id="L-9", owner="sam", campaign="web")
+    world.stage("L-9", "mql", "2026-03-02T09:00:00+00:00")
+    world.stage("L-9", "sal", "2026-03-02T10:00:00+00:00", actor="sam")
+    old = Handoff.objects.get(lead__external_id="L-9")
+    world.lead("2026-03-01T09:00:00+00:00", external_id="L-9", owner="nina", campaign="web")
+    world.stage("L-9", "recycled", "2026-04-01T09:00:00+00:00")
+    world.stage("L-9", "mql", "2026-04-02T09:00:00+00:00")
+    assert Handoff.objects.filter(lead__external_id="L-9").count() == 2
+
+    client.force_login(sales_rep)
+    response = client.post(
+        f"/leads/inbox/{old.pk}/attempt/", {"channel": "call", "outcome": "no_answer"}
+    )
+    assert response.status_code == 403
+    assert "handed over again" in response.content.decode()
+    assert not ContactAttempt.objects.exists()
