@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from alignment.roles import Team
+from config.jobs import ChunkProgress
 
 _PERIODS = [("week", "Week"), ("month", "Month"), ("quarter", "Quarter")]
 
@@ -235,7 +236,7 @@ class ScoringRule(models.Model):
         return f"{self.field} {self.operator} {self.value!r}: {self.points:+d}"
 
 
-class RescoreJob(models.Model):
+class RescoreJob(ChunkProgress, models.Model):
     """Re-scoring every lead under a lead definition that took effect; reports progress."""
 
     class Status(models.TextChoices):
@@ -266,12 +267,6 @@ class RescoreJob(models.Model):
 
     def __str__(self) -> str:
         return f"Rescore under v{self.definition.version} ({self.status})"
-
-    @property
-    def progress(self) -> float:
-        if self.status == self.Status.DONE:
-            return 1.0
-        return min(self.done / self.total, 1.0) if self.total else 0.0
 
 
 class RoundRobinMember(models.Model):

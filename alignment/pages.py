@@ -318,7 +318,8 @@ SLA = Kind("sla", "SLA", "Service-level agreement")
 DEFINITION = Kind("lead-definition", "lead definition", "Lead definition")
 
 
-def _in_effect(model: type[DualSigned], now: datetime) -> DualSigned | None:
+def version_in_effect(model: type[DualSigned], now: datetime) -> DualSigned | None:
+    """The version of `model` (the SLA or the lead definition) in effect at `now`."""
     if model is ServiceLevelAgreement:
         return selectors.sla_in_effect(at=now)
     return selectors.lead_definition_in_effect(at=now)
@@ -330,12 +331,13 @@ def _list(model: type[DualSigned]) -> Any:
     return selectors.lead_definition_list()
 
 
-def _rules(definition: LeadDefinition) -> list[Any]:
+def definition_rules(definition: LeadDefinition) -> list[Any]:
+    """A definition's rules in order, from the prefetched rules (no query when prefetched)."""
     return sorted(definition.rules.all(), key=lambda r: r.position)
 
 
 def definition_rules_words(definition: LeadDefinition) -> list[str]:
-    return [rule_words(r) for r in _rules(definition)]
+    return [rule_words(r) for r in definition_rules(definition)]
 
 
 def overview_page(*, user: Any, now: datetime) -> dict[str, Any]:
@@ -345,7 +347,7 @@ def overview_page(*, user: Any, now: datetime) -> dict[str, Any]:
     heads = selectors.team_heads()
     pending = []
     for kind, model in ((SLA, ServiceLevelAgreement), (DEFINITION, LeadDefinition)):
-        current = _in_effect(model, now)
+        current = version_in_effect(model, now)
         for version in _list(model):
             status = version_status(version, in_effect_id=current and current.pk, now=now)
             if status.key not in {"in_effect", "superseded"}:
@@ -363,7 +365,7 @@ def overview_page(*, user: Any, now: datetime) -> dict[str, Any]:
 
 def versions_page(*, model: type[DualSigned], user: Any, now: datetime) -> dict[str, Any]:
     """Every version, newest first, with its status and approvals."""
-    current = _in_effect(model, now)
+    current = version_in_effect(model, now)
     rows = [
         {
             "version": v,
@@ -380,7 +382,7 @@ def version_page(*, version: DualSigned, user: Any, now: datetime) -> dict[str, 
     """One version: its terms, approvals, the diff against the version in effect, and which
     approve button the user gets (only the head of a team that has not approved yet)."""
     model = type(version)
-    current = _in_effect(model, now)
+    current = version_in_effect(model, now)
     status = version_status(version, in_effect_id=current and current.pk, now=now)
     team = selectors.user_heads_team(user=user)
     can_approve = (
@@ -419,7 +421,9 @@ def version_page(*, version: DualSigned, user: Any, now: datetime) -> dict[str, 
             "kind": DEFINITION,
             "rules": definition_rules_words(definition),
             "changes": lead_definition_diff(other, definition) if other else [],
-            "rules_diff": rules_diff(_rules(other), _rules(definition)) if other else RulesDiff(),
+            "rules_diff": rules_diff(definition_rules(other), definition_rules(definition))
+            if other
+            else RulesDiff(),
         }
     context["compared"] = current is not None and current.pk != version.pk
     return context

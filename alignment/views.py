@@ -187,7 +187,7 @@ def sla_edit(request: HttpRequest, version: int) -> HttpResponse:
 
 
 def _rules_formset(request: HttpRequest, definition: LeadDefinition | None) -> BaseFormSet:
-    rules = pages._rules(definition) if definition is not None else []
+    rules = pages.definition_rules(definition) if definition is not None else []
     initial = [RuleForm.initial_from(r) for r in rules]
     return RuleFormSet(request.POST or None, initial=initial, prefix=RULES_PREFIX)
 
@@ -298,7 +298,11 @@ def _approve(
             messages.info(request, f"You had already approved {name} for {team}.")
         elif approved.is_approved:
             status = pages.version_status(
-                approved, in_effect_id=_in_effect_id(approved), now=timezone.now()
+                approved,
+                in_effect_id=getattr(
+                    pages.version_in_effect(type(approved), timezone.now()), "pk", None
+                ),
+                now=timezone.now(),
             )
             messages.success(request, f"You approved {name} for {team}: both heads signed, "
                              f"it is {status.label}.")  # fmt: skip
@@ -308,16 +312,6 @@ def _approve(
                 request, f"You approved {name} for {team}. It waits for the head of {other}."
             )
     return redirect(f"{kind.slug}-detail", version=version.version)
-
-
-def _in_effect_id(version: DualSigned) -> int | None:
-    now = timezone.now()
-    current = (
-        selectors.sla_in_effect(at=now)
-        if isinstance(version, ServiceLevelAgreement)
-        else selectors.lead_definition_in_effect(at=now)
-    )
-    return current.pk if current else None
 
 
 @require_POST

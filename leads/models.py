@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from config.jobs import ChunkProgress
+
 
 class Stage(models.TextChoices):
     INQUIRY = "inquiry", "Inquiry"
@@ -418,7 +420,7 @@ class FunnelChange(models.Model):
         return f"{self.period} {self.period_start} {self.part}".rstrip()
 
 
-class WhatIfRun(models.Model):
+class WhatIfRun(ChunkProgress, models.Model):
     """A draft lead definition run over the recent leads: how many would have become MQLs
     under it against the definition in effect, and what those leads actually did. Evidence
     for the two heads before they sign; runs in chunks of leads with progress."""
@@ -463,9 +465,3 @@ class WhatIfRun(models.Model):
 
     def __str__(self) -> str:
         return f"What-if of lead definition {self.definition_id} ({self.status})"
-
-    @property
-    def progress(self) -> float:
-        if self.status == self.Status.DONE:
-            return 1.0
-        return min(self.done / self.total, 1.0) if self.total else 0.0

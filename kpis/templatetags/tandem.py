@@ -16,6 +16,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from alignment import scoring
+from alignment.pages import day_text
 from kpis.charts import figure_json
 from kpis.pages.common import MINUS, Dataset, ago_words, duration_words, format_value
 from kpis.render_cache import ago_marker
@@ -196,12 +197,6 @@ def _s(n: int, plural: str = "s") -> str:
     return "" if n == 1 else plural
 
 
-def _date(moment: datetime) -> str:
-    """'3 Mar 2026', in the current time zone."""
-    local = _local(moment)
-    return f"{_day_month(local)} {local.year}"
-
-
 def _why(h: Handoff) -> str:
     """Why the handoff's lead is an MQL (`leads.selectors.handoffs_why`), in words: the score,
     the threshold and each matched rule under the version that qualified it; or who marked it
@@ -223,7 +218,7 @@ def _why(h: Handoff) -> str:
             f'    <ul class="why-rules" aria-label="Scoring rules it matched">{items}</ul>\n'
         )
     by = f" by {e(why.marked_by)}" if why.marked_by else ""
-    when = f" on {_date(why.marked_at)}" if why.marked_at else ""
+    when = f" on {day_text(why.marked_at)}" if why.marked_at else ""
     out = f'    <p class="why-score">Marked MQL{by}{when}.</p>\n'
     if why.current_version is not None:
         if why.current_score is None:
