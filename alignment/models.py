@@ -530,3 +530,408 @@ class SalPaceAlert(models.Model):
 
     def __str__(self) -> str:
         return f"SAL pace alert {self.month:%Y-%m}"
+
+
+# --- working together: meetings, ideas, field insights, spotlights, shadowing (SPEC §8) -------
+#
+# Each record keeps the team of every person on it as it was when they were added (`team`:
+# "marketing", "sales", or "" for an admin): a person who later moves to the other team does
+# not rewrite who sat at the table.
+
+_TEAM_CHOICES = [("marketing", "Marketing"), ("sales", "Sales"), ("", "No team")]
+
+
+class Meeting(models.Model):
+    """A meeting of the two teams (or of either), with Markdown agenda, notes and decisions."""
+
+    class Kind(models.TextChoices):
+        WEEKLY_ALIGNMENT = "weekly_alignment", "Weekly alignment"
+        CAMPAIGN_KICKOFF = "campaign_kickoff", "Campaign kick-off"
+        CAMPAIGN_POSTMORTEM = "campaign_postmortem", "Campaign post-mortem"
+        LEADERSHIP_SYNC = "leadership_sync", "Leadership sync"
+        BRAINSTORM = "brainstorm", "Brainstorm"
+        SHADOWING_DEBRIEF = "shadowing_debrief", "Shadowing debrief"
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    title = models.CharField(max_length=200, blank=True, help_text="Empty: the kind and the day.")
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    campaign = models.ForeignKey(
+        "leads.Campaign", null=True, blank=True, on_delete=models.PROTECT, related_name="meetings"
+    )
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="MeetingAttendee", related_name="meetings"
+    )
+    agenda = models.TextField(blank=True, help_text="Markdown.")
+    notes = models.TextField(blank=True, help_text="Markdown.")
+    decisions = models.TextField(blank=True, help_text="Markdown, one decision per item.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="meeting_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=[
+                        "weekly_alignment",
+                        "campaign_kickoff",
+                        "campaign_postmortem",
+                        "leadership_sync",
+                        "brainstorm",
+                        "shadowing_debrief",
+                    ]
+                ),
+                name="meeting_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.get_kind_display()}, {self.starts_at:%d %b %Y}"
+
+
+class MeetingAttendee(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    team = models.CharField(max_length=16, choices=_TEAM_CHOICES, blank=True)
+
+    class Meta:
+        ordering = ["meeting", "team", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "user"], name="meeting_attendee_once"),
+            models.CheckConstraint(
+                condition=Q(team__in=["marketing", "sales", ""]), name="meeting_attendee_team_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "meeting"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.meeting}"
+
+
+class ActionItem(models.Model):
+    """Something a meeting asked one person to do by a date; done when ticked off."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="action_items")
+    text = models.CharField(max_length=500)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="action_items"
+    )
+    due_on = models.DateField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["owner", "done_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="action_item_has_text"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+
+class Idea(models.Model):
+    """A half-done idea brought to both teams: draft → open for critique → adopted | parked."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open for critique"
+        ADOPTED = "adopted", "Adopted"
+        PARKED = "parked", "Parked"
+
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True, help_text="Markdown.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ideas"
+    )
+    author_team = models.CharField(max_length=16, choices=_TEAM_CHOICES, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    parked_reason = models.TextField(blank=True)
+    campaign = models.ForeignKey(
+        "leads.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="ideas"
+    )
+    goal = models.ForeignKey(
+        Goal, null=True, blank=True, on_delete=models.SET_NULL, related_name="ideas"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "open", "adopted", "parked"]),
+                name="idea_status_valid",
+            ),
+            models.CheckConstraint(condition=~Q(title=""), name="idea_has_title"),
+            models.CheckConstraint(
+                condition=~Q(status="parked") | ~Q(parked_reason=""), name="idea_parked_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "open"]) | Q(decided_at__isnull=False),
+                name="idea_decided_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class IdeaComment(models.Model):
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    team = models.CharField(max_length=16, choices=_TEAM_CHOICES, blank=True)
+    body = models.TextField(help_text="Markdown.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["idea", "created_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(body=""), name="idea_comment_has_body")]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.idea}"
+
+
+class IdeaVote(models.Model):
+    """One person's vote for an idea (at most one each)."""
+
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    team = models.CharField(max_length=16, choices=_TEAM_CHOICES, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["idea", "created_at"]
+        constraints = [models.UniqueConstraint(fields=["idea", "user"], name="idea_vote_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} for {self.idea}"
+
+
+class InsightTag(models.Model):
+    name = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FieldInsight(models.Model):
+    """What prospects tell sales, for marketing to answer: used (where), or why not."""
+
+    class Kind(models.TextChoices):
+        MESSAGE_WORKS = "message_works", "A message that works"
+        MESSAGE_STOPPED = "message_stopped", "A message that stopped working"
+        OBJECTION = "objection", "An objection"
+        QUESTION = "question", "A question"
+
+    class Answer(models.TextChoices):
+        USED = "used", "Used"
+        NOT_USED = "not_used", "Not used"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    text = models.TextField(help_text="What the prospect said, and the context.")
+    tags = models.ManyToManyField(InsightTag, blank=True, related_name="insights")
+    campaign = models.ForeignKey(
+        "leads.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="insights"
+    )
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="insights"
+    )
+    posted_at = models.DateTimeField(db_index=True)
+    answer = models.CharField(max_length=8, choices=Answer.choices, blank=True)
+    answer_text = models.TextField(
+        blank=True, help_text="Used in which content or campaign, or why not (Markdown)."
+    )
+    answer_campaign = models.ForeignKey(
+        "leads.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-posted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["message_works", "message_stopped", "objection", "question"]),
+                name="field_insight_kind_valid",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="field_insight_has_text"),
+            models.CheckConstraint(
+                condition=(Q(answer="") & Q(answered_at__isnull=True))
+                | (Q(answer__in=["used", "not_used"]) & Q(answered_at__isnull=False)),
+                name="field_insight_answered_iff_answer",
+            ),
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True) | Q(answered_at__gte=models.F("posted_at")),
+                name="field_insight_answered_after_posted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text[:60]}"
+
+
+class Spotlight(models.Model):
+    """A joint win: the story of a won deal and the people of both teams who made it."""
+
+    title = models.CharField(max_length=200)
+    story = models.TextField(help_text="Markdown.")
+    deal = models.ForeignKey("leads.Deal", on_delete=models.PROTECT, related_name="spotlights")
+    people = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="SpotlightPerson", related_name="spotlights"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=~Q(title=""), name="spotlight_has_title")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SpotlightPerson(models.Model):
+    spotlight = models.ForeignKey(Spotlight, on_delete=models.CASCADE, related_name="credits")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    team = models.CharField(max_length=16, choices=_TEAM_CHOICES, blank=True)
+
+    class Meta:
+        ordering = ["spotlight", "team", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["spotlight", "user"], name="spotlight_person_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.spotlight}"
+
+
+class SpotlightThanks(models.Model):
+    """One person thanked the people of a spotlight (at most once each)."""
+
+    spotlight = models.ForeignKey(Spotlight, on_delete=models.CASCADE, related_name="thanks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["spotlight", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["spotlight", "user"], name="spotlight_thanks_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} thanks {self.spotlight}"
+
+
+class ShadowingSession(models.Model):
+    """A person spends time with the other team: scheduled, then logged with what was learned
+    (or cancelled). Its debrief can become a meeting."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shadowing"
+    )
+    person_team = models.CharField(max_length=16, choices=_TEAM_CHOICES, blank=True)
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="hosted_shadowing"
+    )
+    host_team = models.CharField(max_length=16, choices=_TEAM_CHOICES, blank=True)
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    focus = models.CharField(max_length=300, blank=True, help_text="What the person wants to see.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    learned = models.TextField(blank=True, help_text="What was learned (Markdown).")
+    logged_at = models.DateTimeField(null=True, blank=True)
+    debrief = models.OneToOneField(
+        Meeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="shadowing"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="shadowing_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "done", "cancelled"]),
+                name="shadowing_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(person=models.F("host")), name="shadowing_host_is_someone_else"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | (~Q(learned="") & Q(logged_at__isnull=False)),
+                name="shadowing_done_is_logged",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} with {self.host}, {self.starts_at:%d %b %Y}"
+
+
+class CampaignRating(models.Model):
+    """A sales person's rating (1–5) of a campaign's leads, with a comment; one per person,
+    changed by rating again."""
+
+    campaign = models.ForeignKey(
+        "leads.Campaign", on_delete=models.CASCADE, related_name="sales_ratings"
+    )
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaign_ratings"
+    )
+    rating = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["campaign", "-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "rater"], name="campaign_rating_once"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="campaign_rating_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rater} rates {self.campaign}: {self.rating}"

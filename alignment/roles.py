@@ -74,3 +74,10 @@ def user_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
 def user_is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
     role = user_role(user)
     return bool(role and role.is_manager)
+
+
+def user_team(user: AbstractBaseUser | AnonymousUser) -> str:
+    """The user's team as records keep it: "marketing", "sales", or "" (admins, no role)."""
+    role = user_role(user)
+    team = role.team if role else None
+    return team.value if team else ""

@@ -1,4 +1,6 @@
-"""Reads of the alignment app: versions in effect, heads, goals, payout curves, breaches.
+"""Reads of the alignment app: versions in effect, heads, goals, payout curves, breaches, and
+the records of working together (meetings, action items, ideas, insights, spotlights,
+shadowing).
 
 Goal progress and the scorecard read the KPI snapshots: they are `kpis.goals`."""
 
@@ -9,18 +11,25 @@ from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from rest_framework.authtoken.models import Token
 
 from alignment import scorecard as card
 from alignment.models import (
+    ActionItem,
+    FieldInsight,
     Goal,
     GoalCheckIn,
+    Idea,
     LeadDefinition,
+    Meeting,
+    MeetingAttendee,
     PayoutCurve,
     RescoreJob,
     RoundRobinMember,
     ServiceLevelAgreement,
+    ShadowingSession,
+    Spotlight,
     TeamHead,
     VersionStatus,
 )
@@ -164,3 +173,73 @@ def payout_curve_for(*, period_start: date, curves: Sequence | None = None) -> c
 
 def payout_curve_list() -> QuerySet[PayoutCurve]:
     return PayoutCurve.objects.select_related("created_by").order_by("-effective_from")
+
+
+# --- working together -------------------------------------------------------------------------
+
+
+def meetings_with_teams(qs: QuerySet[Meeting] | None = None) -> QuerySet[Meeting]:
+    """Meetings annotated with whether marketing (`has_marketing`) and sales (`has_sales`)
+    attended, and how many people did (`attendee_count`)."""
+    qs = Meeting.objects.all() if qs is None else qs
+    present = MeetingAttendee.objects.filter(meeting=OuterRef("pk"))
+    return qs.annotate(
+        has_marketing=Exists(present.filter(team="marketing")),
+        has_sales=Exists(present.filter(team="sales")),
+        attendee_count=Count("attendance", distinct=True),
+    )
+
+
+def action_items_open(
+    *, owner: AbstractBaseUser | None = None, meeting: Meeting | None = None
+) -> QuerySet[ActionItem]:
+    """Open action items, soonest due first (`item.due_on < today` is overdue)."""
+    qs = ActionItem.objects.filter(done_at__isnull=True)
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    if meeting is not None:
+        qs = qs.filter(meeting=meeting)
+    return qs.select_related("owner", "meeting").order_by("due_on", "id")
+
+
+def insights_unanswered() -> QuerySet[FieldInsight]:
+    """Field insights marketing has not answered yet, oldest first (the longest waiting)."""
+    return (
+        FieldInsight.objects.filter(answered_at__isnull=True)
+        .select_related("posted_by", "campaign")
+        .prefetch_related("tags")
+        .order_by("posted_at", "id")
+    )
+
+
+def ideas_in_critique() -> QuerySet[Idea]:
+    """Ideas open for critique, with their votes per team and comments counted."""
+    return (
+        Idea.objects.filter(status=Idea.Status.OPEN)
+        .select_related("author")
+        .annotate(
+            marketing_votes=Count("votes", filter=Q(votes__team="marketing"), distinct=True),
+            sales_votes=Count("votes", filter=Q(votes__team="sales"), distinct=True),
+            comment_count=Count("comments", distinct=True),
+        )
+        .order_by("-opened_at", "-id")
+    )
+
+
+def spotlights_latest(*, limit: int = 3) -> list[Spotlight]:
+    """The newest joint wins with their deal, people and thanks counted."""
+    return list(
+        Spotlight.objects.select_related("deal__lead")
+        .prefetch_related("credits__user")
+        .annotate(thanks_count=Count("thanks", distinct=True))
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def shadowing_between(*, start: datetime, end: datetime) -> QuerySet[ShadowingSession]:
+    """Shadowing sessions starting in [start, end), in time order."""
+    return (
+        ShadowingSession.objects.filter(starts_at__gte=start, starts_at__lt=end)
+        .select_related("person", "host", "debrief")
+        .order_by("starts_at", "id")
+    )

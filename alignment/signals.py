@@ -14,6 +14,14 @@ from django.dispatch import Signal
 #: Arguments: ``version`` (the ServiceLevelAgreement or LeadDefinition), ``by``, ``now``.
 version_approved = Signal()
 
-#: Something the metrics read changed (a goal, a forecast, a payout curve).
-#: Argument: ``spans``, a list of (first, last) moments or days whose periods change.
+#: Something the metrics read changed. Arguments: ``spans``, a list of (first, last) moments
+#: or days whose periods change, and ``part``: "goals" (a goal, a forecast, a payout curve;
+#: the default), "meetings" (who met: joint meetings per week) or "insights" (field insights
+#: answered).
 agreement_changed = Signal()
+
+
+def together_changed(*, spans: list, part: str) -> None:
+    """Announce, inside the writing transaction, that meetings or insights moved the numbers of
+    the periods over `spans`."""
+    agreement_changed.send(sender=None, spans=spans, part=part)

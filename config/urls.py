@@ -20,6 +20,12 @@ urlpatterns = [
     path("", include("kpis.urls")),
     path("leads/", include("leads.urls")),
     path("agreements/", include("alignment.urls")),
+    # Working together (SPEC §8): each habit's pages.
+    path("meetings/", include("alignment.urls_meetings")),
+    path("ideas/", include("alignment.urls_ideas")),
+    path("insights/", include("alignment.urls_insights")),
+    path("spotlights/", include("alignment.urls_spotlights")),
+    path("shadowing/", include("alignment.urls_shadowing")),
     path("profile/", alignment_views.profile, name="profile"),
     path(
         "login/",

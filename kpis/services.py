@@ -86,6 +86,11 @@ def kpis_recompute_dirty(*, now: datetime | None = None) -> int:
 AGREEMENT_METRICS: dict[str, frozenset[str]] = {
     "goals": frozenset({"goal_attainment", "scorecard_attainment", "forecast_accuracy"}),
     "sla": frozenset({"marketing_sla_attainment"}),
+    # A goal may target these two: the goals and the scorecard move with them.
+    "meetings": frozenset({"joint_meetings_per_week", "goal_attainment", "scorecard_attainment"}),
+    "insights": frozenset(
+        {"insight_answer_median_days", "goal_attainment", "scorecard_attainment"}
+    ),
 }
 
 _recomputing: ContextVar[bool] = ContextVar("kpis_recomputing", default=False)

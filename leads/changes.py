@@ -38,7 +38,9 @@ funnel_change_committed = Signal()
 
 DAY = "day"  # an entry's `period` when it is a day
 PARTS = ("leads", "handoffs", "decisions", "stages", "deals", "wins", "campaigns")
-AGREEMENTS = ("goals", "sla")  # a whole period's `part`: the agreement that changed
+#: A whole period's `part`: the agreement that changed, or the shared habit (meetings held,
+#: field insights answered) whose numbers moved.
+AGREEMENTS = ("goals", "sla", "meetings", "insights")
 
 
 def _local_day(moment: datetime | date, tz: ZoneInfo) -> date:

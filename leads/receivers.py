@@ -23,6 +23,10 @@ def on_version_approved(sender: type, *, version: Any, by: Any, now: datetime, *
 
 @receiver(agreement_changed, dispatch_uid="leads-log-agreement-change")
 def on_agreement_changed(
-    sender: type, *, spans: list[tuple[datetime | date, datetime | date]], **_: Any
+    sender: type,
+    *,
+    spans: list[tuple[datetime | date, datetime | date]],
+    part: str = "goals",
+    **_: Any,
 ) -> None:
-    funnel_periods_changed(spans=spans, part="goals")  # goals, forecasts, payout curves
+    funnel_periods_changed(spans=spans, part=part)

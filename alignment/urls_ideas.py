@@ -1,0 +1,7 @@
+"""The ideas pages, mounted at /ideas/."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
