@@ -61,7 +61,7 @@ def csv_response(ds: Dataset, filename: str) -> HttpResponse:
     return response
 
 
-DASHBOARD_FRAGMENTS = ("filters", "funnel", "sla", "trends", "reasons", "campaigns")
+DASHBOARD_FRAGMENTS = ("filters", "funnel", "sla", "trends", "reasons", "campaigns", "meetings")
 
 
 def home(request: HttpRequest) -> HttpResponse:

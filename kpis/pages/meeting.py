@@ -28,6 +28,7 @@ from core.periods import (
 )
 from kpis.goals import goals_running
 from kpis.pages.common import change_of
+from kpis.pages.habits import joint_meetings
 from kpis.selectors import (
     Agg,
     KpiTable,
@@ -242,6 +243,7 @@ class Section:
 
 SECTIONS: list[Section] = [
     Section("week", "Last week in numbers", meeting_week),
+    Section("meetings", "How often we meet", joint_meetings),
     Section("goals", "Shared goals", goals_running, live=True),  # the pace line is today's
     Section("sla", "SLA breaches", meeting_sla, live=True),  # breaches right now
     Section("reasons", "Why sales rejected leads", meeting_reasons),
