@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alignment.models import ActionItem, Meeting
-from alignment.selectors import meeting_action_items, meeting_list
+from alignment.selectors import action_item_list, meeting_action_items, meeting_list
 from alignment.services.meetings import (
     action_item_add,
     action_item_can_tick,
@@ -161,6 +161,14 @@ class ActionItemIn(serializers.Serializer):
         return data
 
 
+class ActionItemFilter(serializers.Serializer):
+    owner = serializers.CharField(max_length=150, required=False)
+    done = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def validate_owner(self, value: str) -> Any:
+        return meeting_users(usernames=[value], field="owner")[0]
+
+
 class ActionItemPatch(ActionItemIn):
     done = serializers.BooleanField(required=False, help_text="Tick it off, or open it again.")
 
@@ -243,6 +251,23 @@ class MeetingActionItems(APIView):
         data.is_valid(raise_exception=True)
         item = action_item_add(meeting=meeting, by=request.user, **data.item_fields())
         return Response(_item_out(item.pk), status=status.HTTP_201_CREATED)
+
+
+class ActionItemList(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("owner", OpenApiTypes.STR, description="username"),
+            OpenApiParameter("done", OpenApiTypes.BOOL, description="false: the open ones"),
+        ],
+        responses={200: ActionItemOut(many=True)},
+        tags=TAGS,
+    )
+    def get(self, request: Request) -> Response:
+        """Every meeting's action items, soonest due first."""
+        params = ActionItemFilter(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        rows = action_item_list(**params.validated_data)
+        return paginated(request, self, rows, ActionItemOut)
 
 
 class ActionItemDetail(APIView):

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.forms import BoundField
+from django.utils import timezone
 
 from alignment.forms import DATETIME_INPUT, next_hour
 from alignment.models import ActionItem, Meeting
@@ -90,12 +91,14 @@ class MeetingForm(_Form):
 
     def __init__(self, *args: Any, meeting: Meeting | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._meeting = meeting
         campaigns = Meeting._meta.get_field("campaign").related_model.objects
         self.fields["campaign"].queryset = campaigns.order_by("-starts_on", "name")
         kept = list(meeting.attendance.values_list("user_id", flat=True)) if meeting else []
         self._teams = users_by_team(include=kept)
         people = [u.pk for group in self._teams.values() for u in group]
         self.fields["attendees"].queryset = get_user_model().objects.filter(pk__in=people)
+        self.fields["attendees"].label_from_instance = person_name
 
     @classmethod
     def initial_of(cls, meeting: Meeting) -> dict[str, Any]:
@@ -136,6 +139,20 @@ class MeetingForm(_Form):
             for team, users in self._teams.items()
             if users
         ]
+
+    def _kept(self, name: str) -> datetime | None:
+        """The moment as shown (to the minute) is the moment stored: saving a meeting with its
+        time untouched leaves it as it was (and moves it to no other week)."""
+        value = self.cleaned_data.get(name)
+        before = getattr(self._meeting, name, None) if self._meeting else None
+        shown = timezone.localtime(before).replace(second=0, microsecond=0) if before else None
+        return before if value is not None and shown == value else value
+
+    def clean_starts_at(self) -> datetime | None:
+        return self._kept("starts_at")
+
+    def clean_ends_at(self) -> datetime | None:
+        return self._kept("ends_at")
 
     def clean_agenda(self) -> str:
         return _multiline(self.cleaned_data.get("agenda", ""))

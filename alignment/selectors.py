@@ -239,6 +239,18 @@ def meeting_action_items(*, meeting: Meeting) -> QuerySet[ActionItem]:
     )
 
 
+def action_item_list(
+    *, owner: AbstractBaseUser | None = None, done: bool | None = None
+) -> QuerySet[ActionItem]:
+    """Action items of every meeting (an owner's; done or open), soonest due first."""
+    qs = ActionItem.objects.all()
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    if done is not None:
+        qs = qs.filter(done_at__isnull=not done)
+    return qs.select_related("owner", "done_by", "created_by", "meeting").order_by("due_on", "id")
+
+
 def weekly_meeting_on(*, day: date) -> Meeting | None:
     """The (first) weekly alignment meeting starting on `day` in the organisation's time zone."""
     tz = ZoneInfo(settings.TIME_ZONE)

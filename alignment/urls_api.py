@@ -31,5 +31,6 @@ urlpatterns += [
         api_meetings.MeetingActionItems.as_view(),
         name="api-meeting-action-items",
     ),
+    path("action-items/", api_meetings.ActionItemList.as_view(), name="api-action-items"),
     path("action-items/<int:pk>/", api_meetings.ActionItemDetail.as_view(), name="api-action-item"),
 ]

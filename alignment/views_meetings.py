@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from alignment.forms_meetings import TEAM_LABELS, ActionItemForm, MeetingForm
+from alignment.forms_meetings import TEAM_LABELS, ActionItemForm, MeetingForm, person_name
 from alignment.models import ActionItem, Meeting
 from alignment.selectors import meeting_action_items, meeting_list
 from alignment.services.meetings import (
@@ -178,7 +178,7 @@ def action_item_add_view(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_service_error(error)
         else:
-            messages.success(request, f"Action item added for {item.owner}.")
+            messages.success(request, f"Action item added for {person_name(item.owner)}.")
             return redirect(f"{reverse('meeting-detail', args=[meeting.pk])}#action-items")
     return _detail_page(request, meeting, item_form=form, status=BAD_REQUEST)
 

@@ -26,8 +26,8 @@ def weekly_meeting_start(
 ) -> tuple[Meeting, bool]:
     """Today's weekly alignment meeting, and whether it was created now: the one that starts
     today (started from here, or planned) if there is one; else a new one from `now` for an
-    hour, with `by` attending and the agenda pre-filled from the numbers."""
-    now = now or timezone.now()
+    hour (from the minute), with `by` attending and the agenda pre-filled from the numbers."""
+    now = (now or timezone.now()).replace(second=0, microsecond=0)
     today = timezone.localtime(now, ZoneInfo(settings.TIME_ZONE)).date()
     existing = weekly_meeting_on(day=today)
     if existing is not None:

@@ -230,8 +230,30 @@ def test_the_schema_lists_the_meeting_paths(sales_rep: object) -> None:
         "/api/v1/meetings/",
         "/api/v1/meetings/{id}/",
         "/api/v1/meetings/{id}/action-items/",
+        "/api/v1/action-items/",
         "/api/v1/action-items/{id}/",
     ):
         assert path in paths
     assert {"get", "patch", "delete"} <= set(paths["/api/v1/meetings/{id}/"])
     assert "patch" in paths["/api/v1/action-items/{id}/"]
+
+
+def test_action_items_are_listed_by_owner_and_state(
+    sales_rep: object, marketing_rep: object
+) -> None:
+    m = plan(sales_rep, sales_rep, marketing_rep)
+    mine = action_item_add(meeting=m, text="Mine", owner=sales_rep, due_on=date(2026, 5, 19),
+                           by=sales_rep)  # fmt: skip
+    action_item_add(meeting=m, text="Hers", owner=marketing_rep, due_on=date(2026, 5, 18),
+                    by=sales_rep)  # fmt: skip
+    client = token_client(marketing_rep)
+    assert [r["text"] for r in client.get("/api/v1/action-items/").json()["results"]] == [
+        "Hers", "Mine"
+    ]  # fmt: skip
+    rows = client.get("/api/v1/action-items/", {"owner": "sam", "done": "false"}).json()
+    assert [r["id"] for r in rows["results"]] == [mine.pk]
+    assert (
+        client.get("/api/v1/action-items/", {"owner": "sam", "done": "true"}).json()["count"] == 0
+    )
+    response = client.get("/api/v1/action-items/", {"owner": "nobody"})
+    assert response.status_code == 400 and "owner" in response.json()

@@ -405,3 +405,19 @@ def test_only_attendees_or_managers_edit_or_delete_an_item(
     assert (i.text, i.due_on) == ("Changed", date(2026, 5, 20))
     assert client.post(f"/meetings/action-items/{i.pk}/delete/").status_code == 302
     assert not ActionItem.objects.exists()
+
+
+def test_saving_a_meeting_with_its_times_untouched_keeps_them_to_the_second(
+    logged_in: Callable, sales_rep: object
+) -> None:
+    from leads.models import FunnelChange
+
+    start = timezone.make_aware(datetime(2026, 5, 12, 10, 0, 42))
+    m = plan(sales_rep, sales_rep, starts_at=start, ends_at=start + timedelta(hours=1))
+    FunnelChange.objects.all().delete()
+    post = form_post(attendees=[sales_rep.pk], kind="weekly_alignment", notes="More notes",
+                     starts_at="2026-05-12T10:00", ends_at="2026-05-12T11:00")  # fmt: skip
+    assert logged_in(sales_rep).post(f"/meetings/{m.pk}/edit/", post).status_code == 302
+    m.refresh_from_db()
+    assert (m.starts_at, m.notes) == (start, "More notes")
+    assert not FunnelChange.objects.filter(part="meetings").exists()
