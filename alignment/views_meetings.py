@@ -29,6 +29,7 @@ from alignment.services.meetings import (
     action_item_delete,
     action_item_done,
     action_item_update,
+    action_items_can_tick,
     meeting_can_delete,
     meeting_can_edit,
     meeting_create,
@@ -91,8 +92,7 @@ def _detail_page(
         "today": today,
         "can_edit": can_edit,
         "can_delete": meeting_can_delete(meeting=meeting, user=request.user),
-        # action_item_can_tick, asked once: whoever edits the meeting, or the item's owner
-        "can_tick": {i.pk for i in items if can_edit or i.owner_id == request.user.pk},
+        "can_tick": action_items_can_tick(meeting=meeting, items=items, user=request.user),
         "item_form": item_form or (ActionItemForm(initial=ActionItemForm.initial_new(today=today))
                                    if can_edit else None),
     }  # fmt: skip

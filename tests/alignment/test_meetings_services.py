@@ -19,6 +19,7 @@ from alignment.services.meetings import (
     action_item_delete,
     action_item_done,
     action_item_update,
+    action_items_can_tick,
     meeting_campaign,
     meeting_can_delete,
     meeting_can_edit,
@@ -194,6 +195,12 @@ def test_an_items_owner_attendees_and_managers_tick_it_and_others_do_not(
         assert action_item_can_tick(item=item, user=user)
     assert not action_item_can_tick(item=item, user=stranger)
     assert not meeting_can_edit(meeting=m, user=owner)  # ticks it, but edits nothing else
+    other = action_item_add(meeting=m, text="Book a room", owner=sales_rep,
+                            due_on=date(2026, 5, 19), by=sales_rep)  # fmt: skip
+    items = [item, other]
+    assert action_items_can_tick(meeting=m, items=items, user=owner) == {item.pk}
+    assert action_items_can_tick(meeting=m, items=items, user=stranger) == set()
+    assert action_items_can_tick(meeting=m, items=items, user=marketing_rep) == {item.pk, other.pk}
 
 
 # --- action items ----------------------------------------------------------------------------
