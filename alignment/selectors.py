@@ -7,11 +7,14 @@ Goal progress and the scorecard read the KPI snapshots: they are `kpis.goals`.""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from rest_framework.authtoken.models import Token
 
 from alignment import scorecard as card
@@ -34,6 +37,7 @@ from alignment.models import (
     VersionStatus,
 )
 from alignment.roles import Role, Team
+from core.periods import local_midnight
 
 # --- versions in effect ---------------------------------------------------------------------
 
@@ -200,6 +204,113 @@ def action_items_open(
     if meeting is not None:
         qs = qs.filter(meeting=meeting)
     return qs.select_related("owner", "meeting").order_by("due_on", "id")
+
+
+def meeting_list(*, kind: str | None = None) -> QuerySet[Meeting]:
+    """Meetings, the latest first, with who attended (team presence, the attendees with their
+    team as it was), the campaign, and their open action items counted (`open_items`)."""
+    qs = Meeting.objects.all()
+    if kind:
+        qs = qs.filter(kind=kind)
+    open_items = (
+        ActionItem.objects.filter(meeting=OuterRef("pk"), done_at__isnull=True)
+        .order_by()
+        .values("meeting")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        meetings_with_teams(qs)
+        .annotate(open_items=Coalesce(Subquery(open_items), 0))
+        .select_related("campaign", "created_by")
+        .prefetch_related(
+            Prefetch("attendance", queryset=MeetingAttendee.objects.select_related("user"))
+        )
+        .order_by("-starts_at", "-id")
+    )
+
+
+def meeting_action_items(*, meeting: Meeting) -> QuerySet[ActionItem]:
+    """A meeting's action items: the open ones first, soonest due first."""
+    return (
+        ActionItem.objects.filter(meeting=meeting)
+        .select_related("owner", "done_by")
+        .order_by(F("done_at").asc(nulls_first=True), "due_on", "id")
+    )
+
+
+def action_item_list(
+    *, owner: AbstractBaseUser | None = None, done: bool | None = None
+) -> QuerySet[ActionItem]:
+    """Action items of every meeting (an owner's; done or open), soonest due first."""
+    qs = ActionItem.objects.all()
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    if done is not None:
+        qs = qs.filter(done_at__isnull=not done)
+    return qs.select_related("owner", "done_by", "created_by", "meeting").order_by("due_on", "id")
+
+
+def weekly_meeting_on(*, day: date) -> Meeting | None:
+    """The (first) weekly alignment meeting starting on `day` in the organisation's time zone."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    start = local_midnight(day, tz)
+    return (
+        Meeting.objects.filter(
+            kind=Meeting.Kind.WEEKLY_ALIGNMENT,
+            starts_at__gte=start,
+            starts_at__lt=local_midnight(day + timedelta(days=1), tz),
+        )
+        .order_by("starts_at", "id")
+        .first()
+    )
+
+
+def weekly_meeting_last(*, before: datetime) -> Meeting | None:
+    """The latest weekly alignment meeting that started before `before`."""
+    return (
+        Meeting.objects.filter(kind=Meeting.Kind.WEEKLY_ALIGNMENT, starts_at__lt=before)
+        .order_by("-starts_at", "-id")
+        .first()
+    )
+
+
+def insights_posted_since(*, since: datetime) -> QuerySet[FieldInsight]:
+    """Field insights posted at or after `since`, oldest first."""
+    return (
+        FieldInsight.objects.filter(posted_at__gte=since)
+        .select_related("posted_by", "campaign")
+        .prefetch_related("tags")
+        .order_by("posted_at", "id")
+    )
+
+
+#: The roles in the order a user holding several gets one (as `alignment.roles.user_role`).
+_ROLE_ORDER = [Role.ADMIN, Role.SALES_MANAGER, Role.MARKETING_MANAGER, Role.SALES_REP,
+               Role.MARKETING_REP]  # fmt: skip
+
+
+def users_by_team(*, include: Sequence[int] = ()) -> dict[str, list[AbstractBaseUser]]:
+    """Active users (and the users whose ids are in `include`, active or not) by their team
+    now: "marketing", "sales", and "" for admins and people without a role; by name. Six
+    queries, whatever the number of people."""
+    users = list(
+        get_user_model()
+        .objects.filter(Q(is_active=True) | Q(pk__in=list(include)))
+        .order_by("first_name", "last_name", "username")
+    )
+    role_of: dict[int, Role] = {}
+    for role in reversed(_ROLE_ORDER):  # the first in the order wins: it is written last
+        for pk in (
+            get_user_model().objects.filter(groups__name=role.value).values_list("pk", flat=True)
+        ):
+            role_of[pk] = role
+    out: dict[str, list[AbstractBaseUser]] = {"marketing": [], "sales": [], "": []}
+    for user in users:
+        role = Role.ADMIN if user.is_superuser else role_of.get(user.pk)
+        team = role.team if role else None
+        out[team.value if team else ""].append(user)
+    return out
 
 
 def insights_unanswered() -> QuerySet[FieldInsight]:

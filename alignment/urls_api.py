@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from alignment import api
+from alignment import api, api_meetings
 
 urlpatterns = [
     path("team-heads/", api.TeamHeadList.as_view(), name="api-team-heads"),
@@ -20,4 +20,17 @@ urlpatterns = [
     ),
     path("round-robin/", api.RoundRobin.as_view(), name="api-round-robin"),
     path("payout-curves/", api.PayoutCurveList.as_view(), name="api-payout-curves"),
+]
+
+# Meetings and their action items (alignment/api_meetings.py).
+urlpatterns += [
+    path("meetings/", api_meetings.MeetingList.as_view(), name="api-meetings"),
+    path("meetings/<int:pk>/", api_meetings.MeetingDetail.as_view(), name="api-meeting"),
+    path(
+        "meetings/<int:pk>/action-items/",
+        api_meetings.MeetingActionItems.as_view(),
+        name="api-meeting-action-items",
+    ),
+    path("action-items/", api_meetings.ActionItemList.as_view(), name="api-action-items"),
+    path("action-items/<int:pk>/", api_meetings.ActionItemDetail.as_view(), name="api-action-item"),
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kpis import views, views_goals
+from kpis import views, views_goals, views_meetings
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("recompute/", views.recompute, name="recompute"),
     path("meeting/", views.meeting_view, name="meeting"),
     path("meeting/section/<slug:slug>/", views.meeting_section, name="meeting-section"),
+    path("meeting/start/", views_meetings.meeting_start, name="meeting-start"),
     path("campaigns/", views.campaign_list, name="campaign-list"),
     path("campaigns/<str:external_id>/", views.campaign_detail_view, name="campaign-detail"),
     path(

@@ -12,10 +12,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from alignment.roles import user_is_manager
+from alignment.selectors import action_items_open, weekly_meeting_on
 from core import attribution
 from core.catalog import FAMILY_LABELS, METRICS
 from kpis import render_cache
@@ -75,7 +77,13 @@ def home(request: HttpRequest) -> HttpResponse:
         render_cache.page_key(request, "home"), lambda: _home_fragments(request)
     )
     job = RecomputeJob.objects.filter(pk=request.GET["job"]).first() if _is_uuid(request) else None
-    context = {"d": dashboard_now(page.data), "page": page.filled(), "job": job}
+    context = {
+        "d": dashboard_now(page.data),
+        "page": page.filled(),
+        "job": job,
+        "my_items": list(action_items_open(owner=request.user)),  # per user: never cached
+        "today": timezone.localdate(),
+    }
     return render(request, "kpis/home.html", context)
 
 
@@ -122,9 +130,11 @@ def recompute(request: HttpRequest) -> HttpResponse:
 
 
 def meeting_view(request: HttpRequest) -> HttpResponse:
-    """The weekly alignment meeting on a shared screen: one slide per section."""
+    """The weekly alignment meeting on a shared screen: one slide per section, and the button
+    that starts today's meeting (or opens it, once started)."""
     sections = [(s, _meeting_section_html(request, s)) for s in meeting.SECTIONS]
-    return render(request, "kpis/meeting.html", {"sections": sections})
+    context = {"sections": sections, "today_meeting": weekly_meeting_on(day=timezone.localdate())}
+    return render(request, "kpis/meeting.html", context)
 
 
 def meeting_section(request: HttpRequest, slug: str) -> HttpResponse:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from alignment.selectors import action_items_open
 from core.catalog import METRICS
 from core.periods import (
     local_midnight,
@@ -230,6 +231,30 @@ def _days_label(first: date, last: date) -> str:
 
 
 @dataclass(frozen=True)
+class MeetingActions:
+    today: date
+    items: list  # open ActionItem rows (with owner and meeting), soonest due first
+    total: int
+    overdue: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+def meeting_actions(*, today: date | None = None, limit: int = 12) -> MeetingActions:
+    """Every open action item, the overdue ones first (they are due soonest)."""
+    today = today or timezone.localdate()
+    open_items = action_items_open()
+    return MeetingActions(
+        today=today,
+        items=list(open_items[:limit]),
+        total=open_items.count(),
+        overdue=open_items.filter(due_on__lt=today).count(),
+    )
+
+
+@dataclass(frozen=True)
 class Section:
     slug: str
     title: str
@@ -247,6 +272,7 @@ SECTIONS: list[Section] = [
     Section("goals", "Shared goals", goals_running, live=True),  # the pace line is today's
     Section("sla", "SLA breaches", meeting_sla, live=True),  # breaches right now
     Section("reasons", "Why sales rejected leads", meeting_reasons),
+    Section("actions", "Open action items", meeting_actions, live=True),  # ticked off any time
 ]
 
 
