@@ -67,7 +67,7 @@ class _Campaign(serializers.CharField):
 
 
 class InsightIn(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=FieldInsight.Kind.values)
+    kind = serializers.ChoiceField(choices=FieldInsight.Kind.choices)
     text = serializers.CharField(allow_blank=True)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, max_length=svc.MAX_TAGS
@@ -92,7 +92,7 @@ class InsightPatch(InsightIn):
 
 
 class AnswerIn(serializers.Serializer):
-    answer = serializers.ChoiceField(choices=FieldInsight.Answer.values)
+    answer = serializers.ChoiceField(choices=FieldInsight.Answer.choices)
     text = serializers.CharField(
         required=False, allow_blank=True, help_text="Used in which content, or why not."
     )
