@@ -7,6 +7,7 @@ Goal progress and the scorecard read the KPI snapshots: they are `kpis.goals`.""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,9 @@ from alignment.models import (
     Goal,
     GoalCheckIn,
     Idea,
+    IdeaComment,
+    IdeaVote,
+    InsightTag,
     LeadDefinition,
     Meeting,
     MeetingAttendee,
@@ -323,17 +327,121 @@ def insights_unanswered() -> QuerySet[FieldInsight]:
     )
 
 
+def _ideas_counted(qs: QuerySet[Idea]) -> QuerySet[Idea]:
+    """Ideas with their votes per team (`marketing_votes`, `sales_votes`, `other_votes` for
+    people of no team, `vote_count`) and their comments counted (`comment_count`)."""
+    votes = IdeaVote.objects.filter(idea=OuterRef("pk")).order_by().values("idea")
+    comments = IdeaComment.objects.filter(idea=OuterRef("pk")).order_by().values("idea")
+
+    def counted(rows: QuerySet) -> Subquery:
+        return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+    return qs.select_related("author").annotate(
+        marketing_votes=counted(votes.filter(team="marketing")),
+        sales_votes=counted(votes.filter(team="sales")),
+        other_votes=counted(votes.filter(team="")),
+        vote_count=counted(votes),
+        comment_count=counted(comments),
+    )
+
+
 def ideas_in_critique() -> QuerySet[Idea]:
     """Ideas open for critique, with their votes per team and comments counted."""
-    return (
-        Idea.objects.filter(status=Idea.Status.OPEN)
-        .select_related("author")
-        .annotate(
-            marketing_votes=Count("votes", filter=Q(votes__team="marketing"), distinct=True),
-            sales_votes=Count("votes", filter=Q(votes__team="sales"), distinct=True),
-            comment_count=Count("comments", distinct=True),
-        )
-        .order_by("-opened_at", "-id")
+    return _ideas_counted(Idea.objects.filter(status=Idea.Status.OPEN)).order_by(
+        "-opened_at", "-id"
+    )
+
+
+def ideas_visible(*, viewer: AbstractBaseUser | AnonymousUser) -> QuerySet[Idea]:
+    """The ideas `viewer` may read (every idea but the drafts of others), counted as in
+    `ideas_in_critique`, with whether the viewer voted (`viewer_voted`)."""
+    qs = Idea.objects.exclude(Q(status=Idea.Status.DRAFT) & ~Q(author_id=viewer.pk))
+    voted = IdeaVote.objects.filter(idea=OuterRef("pk"), user_id=viewer.pk)
+    return _ideas_counted(qs).annotate(viewer_voted=Exists(voted))
+
+
+#: The board shows this many of the latest adopted and parked ideas (all of them with ?status=).
+IDEAS_DECIDED_SHOWN = 12
+
+
+@dataclass(frozen=True)
+class IdeaColumn:
+    status: str
+    label: str
+    rows: list[Idea]
+    total: int  # all of this status the viewer may read (more than `rows` when cut short)
+
+
+def ideas_board(*, viewer: AbstractBaseUser | AnonymousUser, status: str = "") -> list[IdeaColumn]:
+    """The ideas board for `viewer`, a column per status: their own drafts, the ideas open for
+    critique (most voted first), the latest adopted and parked ones; only `status`'s column, in
+    full, when one is named."""
+    visible = ideas_visible(viewer=viewer).select_related("campaign", "goal", "decided_by")
+    order = {
+        Idea.Status.DRAFT: ("-updated_at", "-id"),
+        Idea.Status.OPEN: ("-vote_count", "-opened_at", "-id"),
+        Idea.Status.ADOPTED: ("-decided_at", "-id"),
+        Idea.Status.PARKED: ("-decided_at", "-id"),
+    }
+    columns = []
+    for value, label in Idea.Status.choices:
+        if status and value != status:
+            continue
+        qs = visible.filter(status=value).order_by(*order[value])
+        cut = not status and value in {Idea.Status.ADOPTED, Idea.Status.PARKED}
+        rows = list(qs[: IDEAS_DECIDED_SHOWN + 1] if cut else qs)
+        total = len(rows)
+        if cut and total > IDEAS_DECIDED_SHOWN:
+            rows, total = rows[:IDEAS_DECIDED_SHOWN], qs.count()
+        columns.append(IdeaColumn(value, label, rows, total))
+    return columns
+
+
+def ideas_drafts_of_others(*, viewer: AbstractBaseUser | AnonymousUser) -> int:
+    """How many drafts others are writing (what they say stays private until opened)."""
+    return Idea.objects.filter(status=Idea.Status.DRAFT).exclude(author_id=viewer.pk).count()
+
+
+def idea_comments(*, idea: Idea) -> QuerySet[IdeaComment]:
+    return idea.comments.select_related("author").order_by("created_at", "id")
+
+
+def idea_votes_by_team(*, idea: Idea) -> dict[str, int]:
+    """{"marketing": n, "sales": n, "": n} for one idea."""
+    counts = dict(idea.votes.order_by().values_list("team").annotate(n=Count("pk")))
+    return {team: counts.get(team, 0) for team in ("marketing", "sales", "")}
+
+
+def insights_filtered(
+    *,
+    kind: str = "",
+    tag: str = "",
+    campaign: object | None = None,
+    answered: bool | None = None,
+) -> QuerySet[FieldInsight]:
+    """Field insights, newest first, of one kind, tag or campaign (the insight's own or the one
+    its answer names), answered or not; None or empty means any."""
+    qs = FieldInsight.objects.select_related(
+        "posted_by", "campaign", "answered_by", "answer_campaign"
+    ).prefetch_related("tags")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if tag:
+        qs = qs.filter(tags__name=tag)
+    if campaign is not None:
+        qs = qs.filter(Q(campaign=campaign) | Q(answer_campaign=campaign))
+    if answered is not None:
+        qs = qs.filter(answered_at__isnull=not answered)
+    return qs.order_by("-posted_at", "-id")
+
+
+def insight_tags_used() -> list[tuple[str, int]]:
+    """Every tag in use with how many insights carry it, most used first."""
+    return list(
+        InsightTag.objects.annotate(n=Count("insights"))
+        .filter(n__gt=0)
+        .order_by("-n", "name")
+        .values_list("name", "n")
     )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from alignment import api, api_meetings
+from alignment import api, api_ideas, api_insights, api_meetings
 
 urlpatterns = [
     path("team-heads/", api.TeamHeadList.as_view(), name="api-team-heads"),
@@ -20,6 +20,18 @@ urlpatterns = [
     ),
     path("round-robin/", api.RoundRobin.as_view(), name="api-round-robin"),
     path("payout-curves/", api.PayoutCurveList.as_view(), name="api-payout-curves"),
+    path("ideas/", api_ideas.IdeaList.as_view(), name="api-ideas"),
+    path("ideas/<int:pk>/", api_ideas.IdeaDetail.as_view(), name="api-idea"),
+    path("ideas/<int:pk>/open/", api_ideas.IdeaOpen.as_view(), name="api-idea-open"),
+    path("ideas/<int:pk>/adopt/", api_ideas.IdeaAdopt.as_view(), name="api-idea-adopt"),
+    path("ideas/<int:pk>/park/", api_ideas.IdeaPark.as_view(), name="api-idea-park"),
+    path("ideas/<int:pk>/comments/", api_ideas.IdeaComments.as_view(), name="api-idea-comments"),
+    path("ideas/<int:pk>/vote/", api_ideas.IdeaVote.as_view(), name="api-idea-vote"),
+    path("insights/", api_insights.InsightList.as_view(), name="api-insights"),
+    path("insights/<int:pk>/", api_insights.InsightDetail.as_view(), name="api-insight"),
+    path(
+        "insights/<int:pk>/answer/", api_insights.InsightAnswer.as_view(), name="api-insight-answer"
+    ),
 ]
 
 # Meetings and their action items (alignment/api_meetings.py).

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from alignment.selectors import action_items_open
+from alignment.selectors import action_items_open, ideas_in_critique, insights_unanswered
 from core.catalog import METRICS
 from core.periods import (
     local_midnight,
@@ -255,6 +255,35 @@ def meeting_actions(*, today: date | None = None, limit: int = 12) -> MeetingAct
 
 
 @dataclass(frozen=True)
+class MeetingInsights:
+    total: int  # unanswered in all
+    rows: list  # FieldInsight, the longest waiting first, at most `limit`
+
+
+def meeting_insights(*, limit: int = 6) -> MeetingInsights:
+    """What prospects told sales that marketing has not answered yet, the longest waiting
+    first (the template says how long each has waited)."""
+    waiting = insights_unanswered()
+    rows = list(waiting[:limit])
+    total = len(rows) if len(rows) < limit else waiting.count()
+    return MeetingInsights(total=total, rows=rows)
+
+
+@dataclass(frozen=True)
+class MeetingIdeas:
+    total: int  # open for critique in all
+    rows: list  # Idea with votes per team and comments counted, most voted first
+
+
+def meeting_ideas(*, limit: int = 6) -> MeetingIdeas:
+    """Ideas open for critique, with their votes per team: the most voted first."""
+    open_ = ideas_in_critique().order_by("-vote_count", "opened_at", "id")
+    rows = list(open_[:limit])
+    total = len(rows) if len(rows) < limit else open_.count()
+    return MeetingIdeas(total=total, rows=rows)
+
+
+@dataclass(frozen=True)
 class Section:
     slug: str
     title: str
@@ -273,6 +302,8 @@ SECTIONS: list[Section] = [
     Section("sla", "SLA breaches", meeting_sla, live=True),  # breaches right now
     Section("reasons", "Why sales rejected leads", meeting_reasons),
     Section("actions", "Open action items", meeting_actions, live=True),  # ticked off any time
+    Section("insights", "New field insights", meeting_insights, live=True),
+    Section("ideas", "Ideas for critique", meeting_ideas, live=True),
 ]
 
 
