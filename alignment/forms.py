@@ -310,6 +310,15 @@ RULES_PREFIX = "rules"
 # --- the forms of working together (spotlights, shadowing...) --------------------------------
 
 
+TEAM_LABELS = {"marketing": "Marketing", "sales": "Sales", "": "No team"}
+
+
+def person_label(user: Any) -> str:
+    """'Sam Rep (sam)', or the username alone: a person in a list to choose from."""
+    full = user.get_full_name()
+    return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
 class ServiceForm(_Form):
     """A form whose input a service checks: the service's ValidationError lands on the fields
     it names (or on the field that shows it, `FIELD_OF`), the rest above the form."""

@@ -13,10 +13,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.forms.boundfield import BoundWidget
 from django.utils import timezone
 
-from alignment.forms import ServiceForm
+from alignment.forms import TEAM_LABELS, ServiceForm, person_label
 from alignment.models import Spotlight
-
-TEAM_LABELS = {"marketing": "Marketing", "sales": "Sales", "": "No team"}
 
 
 def deal_label(deal: Any) -> str:
@@ -31,11 +29,6 @@ def deal_label(deal: Any) -> str:
     won = f" · won {closed.day} {closed:%b %Y}" if closed else ""
     status = "" if deal.status == "won" else f" · {deal.status}"
     return f"{deal.external_id} · {who} · {shown}{won}{status}"
-
-
-def person_label(user: AbstractBaseUser) -> str:
-    full = user.get_full_name()
-    return f"{full} ({user.get_username()})" if full else user.get_username()
 
 
 class SpotlightForm(ServiceForm):
