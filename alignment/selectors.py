@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from rest_framework.authtoken.models import Token
 
 from alignment import scorecard as card
@@ -30,6 +30,7 @@ from alignment.models import (
     ServiceLevelAgreement,
     ShadowingSession,
     Spotlight,
+    SpotlightPerson,
     SpotlightThanks,
     TeamHead,
     VersionStatus,
@@ -235,14 +236,17 @@ def spotlight_list(
     thanked each; with `thankers`, `thanks` (and who gave them) is prefetched."""
     qs = (
         Spotlight.objects.select_related("deal__lead", "created_by")
-        .prefetch_related("credits__user")
+        .prefetch_related(
+            Prefetch("credits", queryset=SpotlightPerson.objects.select_related("user"))
+        )
         .annotate(thanks_count=Count("thanks", distinct=True))
     )
     if viewer is not None and viewer.is_authenticated:
         mine = SpotlightThanks.objects.filter(spotlight=OuterRef("pk"), user=viewer)
         qs = qs.annotate(thanked=Exists(mine))
     if thankers:
-        qs = qs.prefetch_related("thanks__user")
+        given = SpotlightThanks.objects.select_related("user").order_by("created_at", "id")
+        qs = qs.prefetch_related(Prefetch("thanks", queryset=given))
     return qs.order_by("-created_at", "-id")
 
 
