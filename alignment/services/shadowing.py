@@ -91,7 +91,9 @@ def shadowing_can_delete(
 # --- checks --------------------------------------------------------------------------------
 
 
-def shadowing_clean_times(*, starts_at: datetime | None, ends_at: datetime | None) -> None:
+def shadowing_time_errors(
+    *, starts_at: datetime | None, ends_at: datetime | None
+) -> dict[str, str]:
     errors = {}
     if starts_at is None:
         errors["starts_at"] = "Say when the session starts."
@@ -105,17 +107,16 @@ def shadowing_clean_times(*, starts_at: datetime | None, ends_at: datetime | Non
         errors["ends_at"] = "A session ends after it starts."
     elif not errors and ends_at - starts_at > MAX_SESSION_LENGTH:
         errors["ends_at"] = "A session lasts at most a day; schedule a longer stay as several."
-    if errors:
-        raise ValidationError(errors)
+    return errors
 
 
-def shadowing_clean_people(
+def shadowing_people_errors(
     *,
     person: AbstractBaseUser | None,
     host: AbstractBaseUser | None,
     person_team: str,
     host_team: str,
-) -> None:
+) -> dict[str, str]:
     """The person and the host are two people of different teams."""
     errors = {}
     if person is None:
@@ -133,15 +134,13 @@ def shadowing_clean_people(
             f"{person.get_username()} and {host.get_username()} are both in {person_team}: "
             "the host is someone of the other team."
         )
-    if errors:
-        raise ValidationError(errors)
+    return errors
 
 
-def _clean_focus(focus: str | None) -> str:
-    focus = (focus or "").strip()
+def _focus_errors(focus: str) -> dict[str, str]:
     if len(focus) > FOCUS_MAX:
-        raise ValidationError({"focus": f"Keep the focus under {FOCUS_MAX} characters."})
-    return focus
+        return {"focus": f"Keep the focus under {FOCUS_MAX} characters."}
+    return {}
 
 
 # --- writes --------------------------------------------------------------------------------
@@ -164,8 +163,16 @@ def shadowing_schedule(
         )
     person_team = user_team(person) if person is not None else ""
     host_team = user_team(host) if host is not None else ""
-    shadowing_clean_people(person=person, host=host, person_team=person_team, host_team=host_team)
-    shadowing_clean_times(starts_at=starts_at, ends_at=ends_at)
+    focus = (focus or "").strip()
+    errors = {
+        **shadowing_people_errors(
+            person=person, host=host, person_team=person_team, host_team=host_team
+        ),
+        **shadowing_time_errors(starts_at=starts_at, ends_at=ends_at),
+        **_focus_errors(focus),
+    }
+    if errors:
+        raise ValidationError(errors)
     return ShadowingSession.objects.create(
         person=person,
         person_team=person_team,
@@ -173,7 +180,7 @@ def shadowing_schedule(
         host_team=host_team,
         starts_at=starts_at,
         ends_at=ends_at,
-        focus=_clean_focus(focus),
+        focus=focus,
         created_by=actor(by),
     )
 
@@ -211,17 +218,21 @@ def shadowing_update(
         session.person, session.person_team = person, user_team(person)
     if host is not None and host.pk != session.host_id:
         session.host, session.host_team = host, user_team(host)
-    shadowing_clean_people(
-        person=session.person,
-        host=session.host,
-        person_team=session.person_team,
-        host_team=session.host_team,
-    )
     session.starts_at = session.starts_at if starts_at is None else starts_at
     session.ends_at = session.ends_at if ends_at is None else ends_at
-    shadowing_clean_times(starts_at=session.starts_at, ends_at=session.ends_at)
-    if focus is not None:
-        session.focus = _clean_focus(focus)
+    session.focus = session.focus if focus is None else focus.strip()
+    errors = {
+        **shadowing_people_errors(
+            person=session.person,
+            host=session.host,
+            person_team=session.person_team,
+            host_team=session.host_team,
+        ),
+        **shadowing_time_errors(starts_at=session.starts_at, ends_at=session.ends_at),
+        **_focus_errors(session.focus),
+    }
+    if errors:
+        raise ValidationError(errors)
     session.save()
     return session
 

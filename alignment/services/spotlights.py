@@ -64,28 +64,26 @@ def _people(people: Sequence[AbstractBaseUser] | None) -> list[AbstractBaseUser]
     return list(seen.values())
 
 
-def spotlight_clean_deal(deal: Any) -> None:
+def spotlight_deal_errors(deal: Any) -> dict[str, str]:
     if deal is None:
-        raise ValidationError({"deal": "Choose the won deal the story is about."})
+        return {"deal": "Choose the won deal the story is about."}
     if getattr(deal, "status", None) != WON:
-        raise ValidationError(
-            {"deal": f"Deal {deal.external_id} is {deal.status}, not won: spotlights are wins."}
-        )
+        return {"deal": f"Deal {deal.external_id} is {deal.status}, not won: spotlights are wins."}
+    return {}
 
 
-def spotlight_clean_teams(teams: Sequence[str]) -> None:
+def spotlight_team_errors(teams: Sequence[str]) -> dict[str, str]:
     """A joint win: at least one marketing and one sales person."""
     missing = [t.value for t in Team if t.value not in teams]
-    if missing:
-        raise ValidationError(
-            {
-                "people": "A spotlight is a joint win: name at least one marketing and one sales "
-                f"person (no {' and no '.join(missing)} person yet)."
-            }
-        )
+    if not missing:
+        return {}
+    return {
+        "people": "A spotlight is a joint win: name at least one marketing and one sales "
+        f"person (no {' and no '.join(missing)} person yet)."
+    }
 
 
-def _clean_text(*, title: str, story: str) -> dict[str, str]:
+def _text_errors(*, title: str, story: str) -> dict[str, str]:
     errors = {}
     if not title:
         errors["title"] = "Give the win a title."
@@ -116,15 +114,17 @@ def spotlight_create(
     if not spotlight_can_create(user=by):
         raise PermissionDenied("Sign in to put a win in the spotlight.")
     title, story = (title or "").strip(), (story or "").strip()
-    errors = _clean_text(title=title, story=story)
+    chosen = _people(people)
+    teams = {u.pk: user_team(u) for u in chosen}
+    errors = {
+        **_text_errors(title=title, story=story),
+        **spotlight_deal_errors(deal),
+        **spotlight_team_errors(list(teams.values())),
+    }
     if created_at is not None and not year_in_range(created_at.date()):
         errors["created_at"] = "That date is outside the years Tandem accepts (1900–2999)."
     if errors:
         raise ValidationError(errors)
-    spotlight_clean_deal(deal)
-    chosen = _people(people)
-    teams = {u.pk: user_team(u) for u in chosen}
-    spotlight_clean_teams(list(teams.values()))
     spotlight = Spotlight.objects.create(
         title=title,
         story=story,
@@ -155,17 +155,18 @@ def spotlight_update(
     spotlight = Spotlight.objects.select_for_update().get(pk=spotlight.pk)
     title = spotlight.title if title is None else title.strip()
     story = spotlight.story if story is None else story.strip()
-    errors = _clean_text(title=title, story=story)
-    if errors:
-        raise ValidationError(errors)
+    errors = _text_errors(title=title, story=story)
     if deal is not None and deal.pk != spotlight.deal_id:
-        spotlight_clean_deal(deal)
+        errors.update(spotlight_deal_errors(deal))
         spotlight.deal = deal
     if people is not None:
         chosen = _people(people)
         kept = dict(spotlight.credits.values_list("user_id", "team"))
         teams = {u.pk: kept[u.pk] if u.pk in kept else user_team(u) for u in chosen}
-        spotlight_clean_teams(list(teams.values()))
+        errors.update(spotlight_team_errors(list(teams.values())))
+    if errors:
+        raise ValidationError(errors)
+    if people is not None:
         spotlight.credits.exclude(user_id__in=teams).delete()
         SpotlightPerson.objects.bulk_create(
             [
