@@ -74,10 +74,16 @@ def _form(
     """The form with the latest won deals, and the deals it must keep on the list: the
     spotlight's own, the one asked for or posted."""
     keep = [d.pk for d in (spotlight.deal if spotlight else None, asked) if d is not None]
+    people = people_by_team()
+    if spotlight is not None:  # someone credited who has left stays on their spotlight
+        listed = {u.pk for users in people.values() for u in users}
+        for credit in spotlight.credits.all():
+            if credit.user_id not in listed:
+                people[credit.team].append(credit.user)
     return SpotlightForm(
         request.POST if request.method == "POST" else None,
         deals=deals_won_recent(include=keep),
-        people=people_by_team(),
+        people=people,
         **kw,
     )
 

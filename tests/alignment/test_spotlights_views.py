@@ -112,7 +112,7 @@ def test_the_new_page_lists_won_deals_and_prefills_the_one_asked_for(
     assert open_deal.external_id not in html
     assert '<p class="people-team-label">Marketing</p>' in html
     assert '<p class="people-team-label">Sales</p>' in html
-    assert 'value="sam" id="id_people_1"> Sam Rep (sam)' in html
+    assert 'value="sam" id="id_people_1"><span>Sam Rep (sam)</span>' in html
     refused = client.get(f"/spotlights/new/?deal={open_deal.external_id}").content.decode()
     assert "is not a won deal" in refused
 
@@ -201,3 +201,27 @@ def test_the_pages_need_a_login_and_a_missing_spotlight_is_a_404(
     client.force_login(make_user("nobody"))
     assert client.get("/spotlights/999999/").status_code == 404
     assert client.get("/spotlights/").status_code == 200
+
+
+def test_the_lead_page_offers_to_put_its_won_deal_in_the_spotlight(
+    client: Client, won: Deal, open_deal: Deal, marketing_rep: object
+) -> None:
+    html = logged_in(client, marketing_rep).get(f"/leads/{won.lead_id}/").content.decode()
+    assert 'href="/spotlights/new/?deal=D-acme">Put it in the spotlight</a>' in html
+    other = client.get(f"/leads/{open_deal.lead_id}/").content.decode()
+    assert "Put it in the spotlight" not in other
+
+
+def test_a_spotlight_keeps_someone_who_has_left_when_it_is_edited(
+    client: Client, spotlight: Spotlight, marketing_rep: object, sales_rep: object
+) -> None:
+    sales_rep.is_active = False
+    sales_rep.save()
+    client = logged_in(client, marketing_rep)
+    page = client.get(f"/spotlights/{spotlight.pk}/edit/").content.decode()
+    assert 'value="sam" id="id_people_1" checked' in page
+    data = {"title": "Acme, again", "deal": "D-acme", "people": ["mia", "sam"], "story": "S."}
+    assert client.post(f"/spotlights/{spotlight.pk}/edit/", data).status_code == 302
+    spotlight.refresh_from_db()
+    assert spotlight.title == "Acme, again"
+    assert dict(spotlight.credits.values_list("user__username", "team"))["sam"] == "sales"
