@@ -37,10 +37,12 @@ from alignment.models import (
     ServiceLevelAgreement,
     ShadowingSession,
     Spotlight,
+    SpotlightPerson,
+    SpotlightThanks,
     TeamHead,
     VersionStatus,
 )
-from alignment.roles import Role, Team
+from alignment.roles import Role, Team, role_of_groups
 from core.periods import local_midnight
 
 # --- versions in effect ---------------------------------------------------------------------
@@ -445,20 +447,95 @@ def insight_tags_used() -> list[tuple[str, int]]:
     )
 
 
-def spotlights_latest(*, limit: int = 3) -> list[Spotlight]:
-    """The newest joint wins with their deal, people and thanks counted."""
-    return list(
-        Spotlight.objects.select_related("deal__lead")
-        .prefetch_related("credits__user")
+def spotlight_list(
+    *, viewer: AbstractBaseUser | AnonymousUser | None = None, thankers: bool = False
+) -> QuerySet[Spotlight]:
+    """Joint wins, newest first, with their deal and its lead, their people (`credits`, by
+    team) and thanks counted (`thanks_count`). With `viewer`, `thanked` says whether they
+    thanked each; with `thankers`, `thanks` (and who gave them) is prefetched."""
+    qs = (
+        Spotlight.objects.select_related("deal__lead", "created_by")
+        .prefetch_related(
+            Prefetch("credits", queryset=SpotlightPerson.objects.select_related("user"))
+        )
         .annotate(thanks_count=Count("thanks", distinct=True))
-        .order_by("-created_at", "-id")[:limit]
     )
+    if viewer is not None and viewer.is_authenticated:
+        mine = SpotlightThanks.objects.filter(spotlight=OuterRef("pk"), user=viewer)
+        qs = qs.annotate(thanked=Exists(mine))
+    if thankers:
+        given = SpotlightThanks.objects.select_related("user").order_by("created_at", "id")
+        qs = qs.prefetch_related(Prefetch("thanks", queryset=given))
+    return qs.order_by("-created_at", "-id")
 
 
-def shadowing_between(*, start: datetime, end: datetime) -> QuerySet[ShadowingSession]:
-    """Shadowing sessions starting in [start, end), in time order."""
-    return (
-        ShadowingSession.objects.filter(starts_at__gte=start, starts_at__lt=end)
-        .select_related("person", "host", "debrief")
-        .order_by("starts_at", "id")
+def spotlights_latest(
+    *, limit: int = 3, viewer: AbstractBaseUser | AnonymousUser | None = None
+) -> list[Spotlight]:
+    """The newest joint wins with their deal, people and thanks counted (and, with `viewer`,
+    whether they thanked each)."""
+    return list(spotlight_list(viewer=viewer)[:limit])
+
+
+def _deals() -> QuerySet:
+    """The funnel's deals, through the spotlight's foreign key (alignment imports no leads)."""
+    return Spotlight._meta.get_field("deal").related_model.objects.select_related("lead")
+
+
+def deals_won_recent(*, limit: int = 200, include: Sequence[object] = ()) -> list:
+    """The latest won deals (by close), to choose the one a spotlight tells of; the deals in
+    `include` (primary keys: the one a spotlight has, the one asked for) stay on the list."""
+    deals = list(_deals().filter(status="won").order_by("-closed_at", "-id")[:limit])
+    shown = {d.pk for d in deals}
+    extra = [pk for pk in include if pk is not None and pk not in shown]
+    if extra:
+        deals.extend(_deals().filter(pk__in=extra).order_by("-closed_at", "-id"))
+    return deals
+
+
+def deal_by_external_id(*, external_id: str) -> object | None:
+    """The deal with this external id (any status), with its lead; None if there is none."""
+    return _deals().filter(external_id=external_id).first() if external_id else None
+
+
+def people_by_team() -> dict[str, list[AbstractBaseUser]]:
+    """Active users by the team they are in now ("marketing", "sales", and "" for admins and
+    users without a role), each by name: the choices of who took part in something. One
+    query for everyone's groups."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .prefetch_related("groups")
+        .order_by("first_name", "last_name", "username")
+    )
+    teams: dict[str, list[AbstractBaseUser]] = {"marketing": [], "sales": [], "": []}
+    for user in users:
+        role = (
+            Role.ADMIN if user.is_superuser else role_of_groups(g.name for g in user.groups.all())
+        )
+        team = role.team if role else None
+        teams[team.value if team else ""].append(user)
+    return teams
+
+
+def shadowing_sessions() -> QuerySet[ShadowingSession]:
+    """Shadowing sessions with their people, their debrief and who scheduled them."""
+    return ShadowingSession.objects.select_related("person", "host", "debrief", "created_by")
+
+
+def shadowing_between(
+    *, start: datetime, end: datetime | None = None
+) -> QuerySet[ShadowingSession]:
+    """Shadowing sessions starting in [start, end) (no `end`: from `start` on), in time
+    order."""
+    qs = shadowing_sessions().filter(starts_at__gte=start)
+    if end is not None:
+        qs = qs.filter(starts_at__lt=end)
+    return qs.order_by("starts_at", "id")
+
+
+def shadowing_before(*, end: datetime, limit: int = 100) -> list[ShadowingSession]:
+    """The latest `limit` sessions that started before `end`, the latest first."""
+    return list(
+        shadowing_sessions().filter(starts_at__lt=end).order_by("-starts_at", "-id")[:limit]
     )

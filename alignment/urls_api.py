@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from alignment import api, api_ideas, api_insights, api_meetings
+from alignment import (
+    api,
+    api_ideas,
+    api_insights,
+    api_meetings,
+    api_shadowing,
+    api_spotlights,
+)
 
 urlpatterns = [
     path("team-heads/", api.TeamHeadList.as_view(), name="api-team-heads"),
@@ -45,4 +52,25 @@ urlpatterns += [
     ),
     path("action-items/", api_meetings.ActionItemList.as_view(), name="api-action-items"),
     path("action-items/<int:pk>/", api_meetings.ActionItemDetail.as_view(), name="api-action-item"),
+]
+
+# --- working together: spotlights and shadowing ---------------------------------------------
+urlpatterns += [
+    path("spotlights/", api_spotlights.SpotlightList.as_view(), name="api-spotlights"),
+    path("spotlights/<int:pk>/", api_spotlights.SpotlightDetail.as_view(), name="api-spotlight"),
+    path(
+        "spotlights/<int:pk>/thanks/",
+        api_spotlights.SpotlightThanks.as_view(),
+        name="api-spotlight-thanks",
+    ),
+    path("shadowing/", api_shadowing.ShadowingList.as_view(), name="api-shadowing"),
+    path(
+        "shadowing/<int:pk>/", api_shadowing.ShadowingDetail.as_view(), name="api-shadowing-session"
+    ),
+    path("shadowing/<int:pk>/log/", api_shadowing.ShadowingLog.as_view(), name="api-shadowing-log"),
+    path(
+        "shadowing/<int:pk>/debrief/",
+        api_shadowing.ShadowingDebrief.as_view(),
+        name="api-shadowing-debrief",
+    ),
 ]

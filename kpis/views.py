@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from alignment.roles import user_is_manager
-from alignment.selectors import action_items_open, weekly_meeting_on
+from alignment.selectors import action_items_open, spotlights_latest, weekly_meeting_on
 from core import attribution
 from core.catalog import FAMILY_LABELS, METRICS
 from kpis import render_cache
@@ -70,8 +70,8 @@ def home(request: HttpRequest) -> HttpResponse:
     """The joint dashboard: the same numbers for marketing and sales.
 
     What the snapshots decide is built and rendered once per version of them (and day, filter
-    and role: `kpis.render_cache`); the tiles, the live breach count and the goals' pace
-    follow the clock on every request.
+    and role: `kpis.render_cache`); the tiles, the live breach count, the goals' pace and
+    the latest joint wins (with the viewer's thanks) follow the clock on every request.
     """
     page = render_cache.cached(
         render_cache.page_key(request, "home"), lambda: _home_fragments(request)
@@ -83,6 +83,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "job": job,
         "my_items": list(action_items_open(owner=request.user)),  # per user: never cached
         "today": timezone.localdate(),
+        # per viewer (their thanks) and changing without the snapshots: never cached
+        "spotlights": spotlights_latest(limit=3, viewer=request.user),
     }
     return render(request, "kpis/home.html", context)
 

@@ -18,11 +18,19 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from alignment.selectors import action_items_open, ideas_in_critique, insights_unanswered
+from alignment.models import ShadowingSession, Spotlight
+from alignment.selectors import (
+    action_items_open,
+    ideas_in_critique,
+    insights_unanswered,
+    shadowing_between,
+    spotlights_latest,
+)
 from core.catalog import METRICS
 from core.periods import (
     local_midnight,
     next_period,
+    period_bounds,
     period_span_label,
     period_start,
     previous_period,
@@ -230,6 +238,33 @@ def _days_label(first: date, last: date) -> str:
     return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
 
 
+def meeting_spotlights(*, limit: int = 3) -> list[Spotlight]:
+    """The latest joint wins, with their deal, people and thanks."""
+    return spotlights_latest(limit=limit)
+
+
+@dataclass(frozen=True)
+class MeetingShadowing:
+    month_label: str
+    sessions: list[ShadowingSession]
+    done: int  # logged with what was learned
+    planned: int  # still scheduled
+
+
+def meeting_shadowing(*, today: date | None = None) -> MeetingShadowing:
+    """This month's shadowing sessions (local time), in time order, with what was learned."""
+    today = today or timezone.localdate()
+    month = period_start("month", today)
+    begin, end = period_bounds("month", month, ZoneInfo(settings.TIME_ZONE))
+    sessions = list(shadowing_between(start=begin, end=end))
+    return MeetingShadowing(
+        month_label=f"{month:%B %Y}",
+        sessions=sessions,
+        done=sum(s.status == ShadowingSession.Status.DONE for s in sessions),
+        planned=sum(s.status == ShadowingSession.Status.SCHEDULED for s in sessions),
+    )
+
+
 @dataclass(frozen=True)
 class MeetingActions:
     today: date
@@ -304,6 +339,9 @@ SECTIONS: list[Section] = [
     Section("actions", "Open action items", meeting_actions, live=True),  # ticked off any time
     Section("insights", "New field insights", meeting_insights, live=True),
     Section("ideas", "Ideas for critique", meeting_ideas, live=True),
+    # Working together: these records change without the snapshots changing.
+    Section("spotlights", "Joint wins", meeting_spotlights, live=True),
+    Section("shadowing", "Shadowing this month", meeting_shadowing, live=True),
 ]
 
 
