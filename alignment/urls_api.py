@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from alignment import api
+from alignment import api, api_campaign_ratings
 
 urlpatterns = [
     path("team-heads/", api.TeamHeadList.as_view(), name="api-team-heads"),
@@ -20,4 +20,14 @@ urlpatterns = [
     ),
     path("round-robin/", api.RoundRobin.as_view(), name="api-round-robin"),
     path("payout-curves/", api.PayoutCurveList.as_view(), name="api-payout-curves"),
+    path(
+        "campaigns/<str:external_id>/ratings/",
+        api_campaign_ratings.CampaignRatingList.as_view(),
+        name="api-campaign-ratings",
+    ),
+    path(
+        "campaigns/<str:external_id>/ratings/<int:pk>/",
+        api_campaign_ratings.CampaignRatingDetail.as_view(),
+        name="api-campaign-rating",
+    ),
 ]
