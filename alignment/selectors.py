@@ -6,7 +6,7 @@ Goal progress and the scorecard read the KPI snapshots: they are `kpis.goals`.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from rest_framework.authtoken.models import Token
 from alignment import scorecard as card
 from alignment.models import (
     ActionItem,
+    CampaignRating,
     FieldInsight,
     Goal,
     GoalCheckIn,
@@ -539,3 +540,102 @@ def shadowing_before(*, end: datetime, limit: int = 100) -> list[ShadowingSessio
     return list(
         shadowing_sessions().filter(starts_at__lt=end).order_by("-starts_at", "-id")[:limit]
     )
+
+
+# --- a campaign's kick-off, post-mortem and sales' ratings ----------------------------------
+
+CAMPAIGN_MEETING_KINDS = (Meeting.Kind.CAMPAIGN_KICKOFF, Meeting.Kind.CAMPAIGN_POSTMORTEM)
+
+
+def campaign_meetings(*, campaign_id: int) -> list[Meeting]:
+    """A campaign's kick-off and post-mortem meetings in time order, each with whether
+    marketing and sales attended (`meetings_with_teams`): one query."""
+    qs = Meeting.objects.filter(campaign_id=campaign_id, kind__in=CAMPAIGN_MEETING_KINDS)
+    return list(meetings_with_teams(qs).order_by("starts_at", "id"))
+
+
+@dataclass(frozen=True)
+class CampaignMeetingFlags:
+    """What a campaign's meetings say of the habit of having sales at the table."""
+
+    has_kickoff: bool = False
+    has_kickoff_with_sales: bool = False
+    has_postmortem: bool = False
+    postmortem_with_sales: bool = False
+
+
+NO_CAMPAIGN_MEETINGS = CampaignMeetingFlags()
+
+
+def campaign_meeting_flags(*, campaign_ids: Iterable[int]) -> dict[int, CampaignMeetingFlags]:
+    """Each campaign's kick-off and post-mortem flags, in one query whatever their number; a
+    campaign without such meetings gets `NO_CAMPAIGN_MEETINGS`. A meeting counts once it is on
+    the calendar (planned or held); "with sales" means a sales person is among its attendees."""
+    ids = list(dict.fromkeys(campaign_ids))
+    if not ids:
+        return {}
+    kickoff = Q(kind=Meeting.Kind.CAMPAIGN_KICKOFF)
+    postmortem = Q(kind=Meeting.Kind.CAMPAIGN_POSTMORTEM)
+    sales = Q(attendance__team=Team.SALES.value)
+    rows = (
+        Meeting.objects.filter(campaign_id__in=ids, kind__in=CAMPAIGN_MEETING_KINDS)
+        .order_by()
+        .values("campaign_id")
+        .annotate(
+            kickoffs=Count("pk", filter=kickoff, distinct=True),
+            kickoffs_with_sales=Count("pk", filter=kickoff & sales, distinct=True),
+            postmortems=Count("pk", filter=postmortem, distinct=True),
+            postmortems_with_sales=Count("pk", filter=postmortem & sales, distinct=True),
+        )
+    )
+    flags = dict.fromkeys(ids, NO_CAMPAIGN_MEETINGS)
+    for row in rows:
+        flags[row["campaign_id"]] = CampaignMeetingFlags(
+            has_kickoff=row["kickoffs"] > 0,
+            has_kickoff_with_sales=row["kickoffs_with_sales"] > 0,
+            has_postmortem=row["postmortems"] > 0,
+            postmortem_with_sales=row["postmortems_with_sales"] > 0,
+        )
+    return flags
+
+
+@dataclass(frozen=True)
+class CampaignRatings:
+    """Sales' ratings of one campaign's leads: each one (newest first) and what they add up to."""
+
+    ratings: list[CampaignRating]
+
+    @property
+    def count(self) -> int:
+        return len(self.ratings)
+
+    @property
+    def average(self) -> float | None:
+        return sum(r.rating for r in self.ratings) / self.count if self.ratings else None
+
+    @property
+    def stars(self) -> list[tuple[int, int]]:
+        """(stars, how many gave them), five stars first."""
+        return [(n, sum(1 for r in self.ratings if r.rating == n)) for n in range(5, 0, -1)]
+
+    @property
+    def comments(self) -> list[CampaignRating]:
+        return [r for r in self.ratings if r.comment]
+
+    def of(self, user: AbstractBaseUser | AnonymousUser) -> CampaignRating | None:
+        """`user`'s own rating, if they gave one."""
+        return next((r for r in self.ratings if r.rater_id == user.pk), None)
+
+
+def campaign_rating_list(*, campaign_id: int) -> QuerySet[CampaignRating]:
+    """A campaign's ratings by sales with their raters, newest first (one rating per person)."""
+    return (
+        CampaignRating.objects.filter(campaign_id=campaign_id)
+        .select_related("rater", "campaign")
+        .order_by("-updated_at", "-id")
+    )
+
+
+def campaign_ratings(*, campaign_id: int) -> CampaignRatings:
+    """A campaign's ratings and what they add up to (one query)."""
+    return CampaignRatings(ratings=list(campaign_rating_list(campaign_id=campaign_id)))

@@ -4,6 +4,7 @@ from django.urls import path
 
 from alignment import (
     api,
+    api_campaign_ratings,
     api_ideas,
     api_insights,
     api_meetings,
@@ -72,5 +73,19 @@ urlpatterns += [
         "shadowing/<int:pk>/debrief/",
         api_shadowing.ShadowingDebrief.as_view(),
         name="api-shadowing-debrief",
+    ),
+]
+
+# Sales' ratings of a campaign's leads (alignment/api_campaign_ratings.py).
+urlpatterns += [
+    path(
+        "campaigns/<str:external_id>/ratings/",
+        api_campaign_ratings.CampaignRatingList.as_view(),
+        name="api-campaign-ratings",
+    ),
+    path(
+        "campaigns/<str:external_id>/ratings/<int:pk>/",
+        api_campaign_ratings.CampaignRatingDetail.as_view(),
+        name="api-campaign-rating",
     ),
 ]
