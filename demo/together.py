@@ -1753,7 +1753,9 @@ def _ratings_write(rng: random.Random, cast: Cast, world: World) -> int:
             else:  # always on: rated lately
                 day = world.today - timedelta(days=rng.randint(3, 50))
             day = max(day, campaign.starts_on)
-            at = min(_at(_workday(day), 11, rng.randint(0, 59)), world.now - timedelta(hours=1))
+            at = min(
+                _at(_next_workday(day), 11, rng.randint(0, 59)), world.now - timedelta(hours=1)
+            )
             rows.append(
                 CampaignRating(
                     campaign_id=campaign.pk,
