@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -220,14 +219,6 @@ def shadowing_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("shadowing-detail", pk=session.pk)
 
 
-def _meeting_url(pk: int) -> str | None:
-    """The meeting's page, once the meetings pages exist."""
-    try:
-        return reverse("meeting-detail", args=[pk])
-    except NoReverseMatch:
-        return None
-
-
 @require_POST
 def shadowing_debrief_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Turn the debrief into a meeting (or go to the one it already is)."""
@@ -246,7 +237,7 @@ def shadowing_debrief_view(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_service_error(error)
         else:
             messages.success(request, f"“{meeting}” is on the calendar of both of you.")
-            return redirect(_meeting_url(meeting.pk) or reverse("shadowing-detail", args=[pk]))
+            return redirect("meeting-detail", pk=meeting.pk)
     return _detail_page(request, session, debrief_form=form, status=BAD_REQUEST)
 
 

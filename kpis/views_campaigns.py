@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from alignment.forms_campaign_ratings import CampaignRatingForm
@@ -107,7 +107,4 @@ def campaign_postmortem_start_view(request: HttpRequest, external_id: str) -> Ht
         campaign=campaign, by=request.user, agenda=postmortem_agenda(pm)
     )
     messages.success(request, "The post-mortem meeting is on: its agenda holds the numbers.")
-    try:
-        return redirect(reverse("meeting-detail", args=[meeting.pk]))
-    except NoReverseMatch:  # the meeting pages are not mounted yet
-        return redirect(f"{reverse('campaign-postmortem', args=[campaign.external_id])}#meetings")
+    return redirect("meeting-detail", pk=meeting.pk)

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from alignment.selectors import (
@@ -65,14 +65,6 @@ def _day(moment: datetime | date) -> str:
 def _when(moment: datetime) -> str:
     local = timezone.localtime(moment)
     return f"{local.day} {local:%b}, {local:%H:%M}"
-
-
-def _url(name: str, *args: object) -> str:
-    """A page of the site, or "" while it is not there."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
 
 
 # --- the parts ---------------------------------------------------------------------------------
@@ -143,8 +135,8 @@ def _actions(*, last: object | None, today: date) -> list[str]:
     if last is None:
         return ["This is the first weekly alignment meeting in Tandem."]
     items = list(action_items_open(meeting=last))
-    link = _url("meeting-detail", last.pk)
-    of = f"[{_day(last.starts_at)}]({link})" if link else _day(last.starts_at)
+    link = reverse("meeting-detail", args=[last.pk])
+    of = f"[{_day(last.starts_at)}]({link})"
     if not items:
         return [f"Everything from the meeting of {of} is done."]
     lines = [f"Still open from the meeting of {of}:", ""]
@@ -156,7 +148,7 @@ def _actions(*, last: object | None, today: date) -> list[str]:
 
 def _insights(*, since: datetime) -> list[str]:
     new = list(insights_posted_since(since=since))
-    waiting = [i for i in insights_unanswered() if i.posted_at < since]
+    waiting = insights_unanswered().filter(posted_at__lt=since).count()
     lines = []
     for i in new:
         answered = "" if i.answered_at is None else " (answered)"
@@ -167,11 +159,11 @@ def _insights(*, since: datetime) -> list[str]:
     if not lines:
         lines.append(f"No field insights posted since {_day(since)}.")
     if waiting:
-        link = _url("insight-list")
-        older = f"{len(waiting)} older insight{'s' if len(waiting) != 1 else ''}"
+        link = reverse("insight-list")
+        older = f"{waiting} older insight{'s' if waiting != 1 else ''}"
         lines += [
             "",
-            f"{f'[{older}]({link})' if link else older} still wait for marketing's answer.",
+            f"[{older}]({link}) still wait for marketing's answer.",
         ]
     return lines
 
