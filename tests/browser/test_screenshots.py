@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from alignment.models import Meeting
 from leads.models import Lead, WhatIfRun
 from tests.browser.demo_extras import add_demo_extras
 
@@ -46,6 +47,27 @@ def test_screenshots_of_the_demo_company(
     page.goto(f"{live_server.url}/meeting/")
     page.wait_for_timeout(300)
     page.screenshot(path=out / "meeting.png")
+    # The meeting view's slides of working together, each full of the demo's records.
+    for slug in ("meetings", "actions", "insights", "ideas", "spotlights", "shadowing"):
+        page.click(f'[data-goto="{slug}"]')
+        page.wait_for_timeout(300)
+        assert page.locator(f'[data-section="{slug}"] .empty').count() == 0, slug  # full
+        page.screenshot(path=out / f"meeting_{slug}.png")
+    # Working together: the campaign post-mortem and the pages of each habit.
+    postmortem = Meeting.objects.filter(kind="campaign_postmortem").order_by("-starts_at")[0]
+    weekly = Meeting.objects.filter(kind="weekly_alignment").order_by("-starts_at")[0]
+    together = {
+        "postmortem.png": f"/campaigns/{postmortem.campaign.external_id}/post-mortem/",
+        "campaigns.png": "/campaigns/",
+        "meeting_notes.png": f"/meetings/{weekly.pk}/",
+        "ideas.png": "/ideas/",
+        "insights.png": "/insights/",
+        "spotlights.png": "/spotlights/",
+        "shadowing.png": "/shadowing/",
+    }
+    for name, path in together.items():
+        page.goto(f"{live_server.url}{path}")
+        page.screenshot(path=out / name, full_page=True)
     # The heads' workbench: the agreements, sales' draft of the lead definition with its
     # what-if, the SLA draft awaiting tom, the goals, the scorecard and the forecasts.
     shots = {
