@@ -1,7 +1,7 @@
 """A campaign's post-mortem in a real browser: its hand-computed numbers, sales' ratings and
 rejection reasons, a rep rating its leads from the campaign page, and the post-mortem meeting
-started from it. Screenshots go to /tmp/shots_campaigns/ (SHOTS_CAMPAIGNS), or with
-TANDEM_SCREENSHOTS=1 to docs/screenshots/campaign_postmortem.png."""
+started from it. Screenshots go to /tmp/shots_campaigns/ (SHOTS_CAMPAIGNS); with
+TANDEM_SCREENSHOTS=1 the post-mortem's replaces docs/screenshots/campaign_postmortem.png."""
 
 from __future__ import annotations
 
@@ -90,10 +90,11 @@ def spring(make_user: Callable[..., object]) -> World:
     return world
 
 
-def _shot(page: object, name: str) -> Path:
-    out = DOCS if os.environ.get("TANDEM_SCREENSHOTS") else SHOTS
+def _shot(page: object, name: str, *, docs: bool = False) -> Path:
+    out = DOCS if docs and os.environ.get("TANDEM_SCREENSHOTS") else SHOTS
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # a sticky top bar stays where a #anchor scrolled to
     page.screenshot(path=str(path), full_page=True)
     return path
 
@@ -128,7 +129,7 @@ def test_the_post_mortem_page_shows_the_campaigns_numbers_and_what_sales_says(
     assert "Bad fit" in main and "Wrong industry entirely" in main
     assert "no one from sales" in main and "Post-mortem due" in main
     assert page.locator("[data-print]").is_visible()  # shown once JavaScript runs
-    _shot(page, "campaign_postmortem")
+    _shot(page, "campaign_postmortem", docs=True)
     page.emulate_media(media="print")
     assert not page.locator(".topbar").is_visible()
     assert not page.locator("form[action$='/post-mortem/start/']").is_visible()
@@ -143,6 +144,13 @@ def test_the_post_mortem_page_shows_the_campaigns_numbers_and_what_sales_says(
     meeting = Meeting.objects.get(kind="campaign_postmortem")
     assert "- Won revenue (First touch): 6,000" in meeting.agenda
     assert [u.username for u in meeting.attendees.all()] == ["max"]
+
+    page.goto(f"{live_server.url}/campaigns/")
+    row = page.locator("tr", has=page.locator("a", has_text="Spring webinar"))
+    assert "no kick-off with sales" in row.inner_text()
+    assert "post-mortem due" not in row.inner_text()  # just started
+    assert "post-mortem without sales" in row.inner_text()  # max started it on his own
+    _shot(page, "campaign_list_flags")
 
 
 def test_a_rep_rates_the_campaigns_leads_from_its_page(
@@ -161,3 +169,8 @@ def test_a_rep_rates_the_campaigns_leads_from_its_page(
     assert CampaignRating.objects.count() == 2
     assert "two of them booked demos" in page.locator("#ratings").inner_text()
     _shot(page, "campaign_ratings_and_meetings")
+
+    with page.expect_navigation():  # the kick-off is planned from the campaign, prefilled
+        page.click("#meetings >> text=Plan the kick-off")
+    assert page.locator("select[name=kind]").input_value() == "campaign_kickoff"
+    assert "Spring webinar" in page.locator("select[name=campaign] option:checked").inner_text()
