@@ -75,6 +75,10 @@ def _url(name: str, *args: object) -> str:
         return ""
 
 
+def _linked(text: str, url: str) -> str:
+    return f"[{text}]({url})" if url else text
+
+
 # --- the parts ---------------------------------------------------------------------------------
 
 
@@ -144,7 +148,7 @@ def _actions(*, last: object | None, today: date) -> list[str]:
         return ["This is the first weekly alignment meeting in Tandem."]
     items = list(action_items_open(meeting=last))
     link = _url("meeting-detail", last.pk)
-    of = f"[{_day(last.starts_at)}]({link})" if link else _day(last.starts_at)
+    of = _linked(_day(last.starts_at), link)
     if not items:
         return [f"Everything from the meeting of {of} is done."]
     lines = [f"Still open from the meeting of {of}:", ""]
@@ -168,11 +172,10 @@ def _insights(*, since: datetime) -> list[str]:
         lines.append(f"No field insights posted since {_day(since)}.")
     if waiting:
         link = _url("insight-list")
-        older = f"{len(waiting)} older insight{'s' if len(waiting) != 1 else ''}"
-        lines += [
-            "",
-            f"{f'[{older}]({link})' if link else older} still wait for marketing's answer.",
-        ]
+        one = len(waiting) == 1
+        older = f"{len(waiting)} older insight{'' if one else 's'}"
+        older = _linked(older, link)
+        lines += ["", f"{older} still wait{'s' if one else ''} for marketing's answer."]
     return lines
 
 
@@ -181,7 +184,8 @@ def _ideas() -> list[str]:
     if not ideas:
         return ["No idea is open for critique."]
     return [
-        f"- **{md_text(i.title)}** ({_name(i.author)}): {i.marketing_votes} marketing "
+        f"- **{_linked(md_text(i.title), _url('idea-detail', i.pk))}** ({_name(i.author)}): "
+        f"{i.marketing_votes} marketing "
         f"and {i.sales_votes} sales vote{'s' if i.marketing_votes + i.sales_votes != 1 else ''}, "
         f"{i.comment_count} comment{'s' if i.comment_count != 1 else ''}"
         for i in ideas
