@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.utils import timezone
 
@@ -304,3 +305,46 @@ RuleFormSet = formset_factory(
     RuleForm, formset=_RuleFormSet, extra=BLANK_RULE_ROWS, can_delete=True, max_num=200
 )
 RULES_PREFIX = "rules"
+
+
+# --- the forms of working together (spotlights, shadowing...) --------------------------------
+
+
+TEAM_LABELS = {"marketing": "Marketing", "sales": "Sales", "": "No team"}
+
+
+def person_label(user: Any) -> str:
+    """'Sam Rep (sam)', or the username alone: a person in a list to choose from."""
+    full = user.get_full_name()
+    return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
+class ServiceForm(_Form):
+    """A form whose input a service checks: the service's ValidationError lands on the fields
+    it names (or on the field that shows it, `FIELD_OF`), the rest above the form."""
+
+    FIELD_OF: dict[str, str] = {}
+
+    def add_service_error(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for name, messages in error.message_dict.items():
+            field = self.FIELD_OF.get(name, name)
+            self.add_error(field if field in self.fields else None, messages)
+
+    @staticmethod
+    def multiline(text: str | None) -> str:
+        return _multiline(text or "")
+
+
+def moment_field(label: str, **kwargs: Any) -> forms.DateTimeField:
+    """A date and time picked in the browser (`datetime-local`), read in the organisation's
+    time zone; the service checks the years and the order."""
+    return forms.DateTimeField(
+        label=label,
+        required=False,  # the service says what is missing
+        input_formats=[DATETIME_INPUT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT),
+        **kwargs,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -65,10 +66,16 @@ def user_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
     if user.is_superuser:
         role: Role | None = Role.ADMIN
     else:
-        names = set(user.groups.values_list("name", flat=True))
-        role = next((r for r in _PRECEDENCE if r.value in names), None)
+        role = role_of_groups(user.groups.values_list("name", flat=True))
     user._tandem_role = role
     return role
+
+
+def role_of_groups(names: Iterable[str]) -> Role | None:
+    """The role a user in these groups holds (the most senior one), for reads that fetched
+    many users' groups at once."""
+    held = set(names)
+    return next((r for r in _PRECEDENCE if r.value in held), None)
 
 
 def user_is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:

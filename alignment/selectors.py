@@ -6,7 +6,8 @@ Goal progress and the scorecard read the KPI snapshots: they are `kpis.goals`.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,10 +21,14 @@ from rest_framework.authtoken.models import Token
 from alignment import scorecard as card
 from alignment.models import (
     ActionItem,
+    CampaignRating,
     FieldInsight,
     Goal,
     GoalCheckIn,
     Idea,
+    IdeaComment,
+    IdeaVote,
+    InsightTag,
     LeadDefinition,
     Meeting,
     MeetingAttendee,
@@ -33,10 +38,12 @@ from alignment.models import (
     ServiceLevelAgreement,
     ShadowingSession,
     Spotlight,
+    SpotlightPerson,
+    SpotlightThanks,
     TeamHead,
     VersionStatus,
 )
-from alignment.roles import Role, Team
+from alignment.roles import Role, Team, role_of_groups
 from core.periods import local_midnight
 
 # --- versions in effect ---------------------------------------------------------------------
@@ -323,34 +330,312 @@ def insights_unanswered() -> QuerySet[FieldInsight]:
     )
 
 
+def _ideas_counted(qs: QuerySet[Idea]) -> QuerySet[Idea]:
+    """Ideas with their votes per team (`marketing_votes`, `sales_votes`, `other_votes` for
+    people of no team, `vote_count`) and their comments counted (`comment_count`)."""
+    votes = IdeaVote.objects.filter(idea=OuterRef("pk")).order_by().values("idea")
+    comments = IdeaComment.objects.filter(idea=OuterRef("pk")).order_by().values("idea")
+
+    def counted(rows: QuerySet) -> Subquery:
+        return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+    return qs.select_related("author").annotate(
+        marketing_votes=counted(votes.filter(team="marketing")),
+        sales_votes=counted(votes.filter(team="sales")),
+        other_votes=counted(votes.filter(team="")),
+        vote_count=counted(votes),
+        comment_count=counted(comments),
+    )
+
+
 def ideas_in_critique() -> QuerySet[Idea]:
     """Ideas open for critique, with their votes per team and comments counted."""
-    return (
-        Idea.objects.filter(status=Idea.Status.OPEN)
-        .select_related("author")
-        .annotate(
-            marketing_votes=Count("votes", filter=Q(votes__team="marketing"), distinct=True),
-            sales_votes=Count("votes", filter=Q(votes__team="sales"), distinct=True),
-            comment_count=Count("comments", distinct=True),
-        )
-        .order_by("-opened_at", "-id")
+    return _ideas_counted(Idea.objects.filter(status=Idea.Status.OPEN)).order_by(
+        "-opened_at", "-id"
     )
 
 
-def spotlights_latest(*, limit: int = 3) -> list[Spotlight]:
-    """The newest joint wins with their deal, people and thanks counted."""
+def ideas_visible(*, viewer: AbstractBaseUser | AnonymousUser) -> QuerySet[Idea]:
+    """The ideas `viewer` may read (every idea but the drafts of others), counted as in
+    `ideas_in_critique`, with whether the viewer voted (`viewer_voted`)."""
+    qs = Idea.objects.exclude(Q(status=Idea.Status.DRAFT) & ~Q(author_id=viewer.pk))
+    voted = IdeaVote.objects.filter(idea=OuterRef("pk"), user_id=viewer.pk)
+    return _ideas_counted(qs).annotate(viewer_voted=Exists(voted))
+
+
+#: The board shows this many of the latest adopted and parked ideas (all of them with ?status=).
+IDEAS_DECIDED_SHOWN = 12
+
+
+@dataclass(frozen=True)
+class IdeaColumn:
+    status: str
+    label: str
+    rows: list[Idea]
+    total: int  # all of this status the viewer may read (more than `rows` when cut short)
+
+
+def ideas_board(*, viewer: AbstractBaseUser | AnonymousUser, status: str = "") -> list[IdeaColumn]:
+    """The ideas board for `viewer`, a column per status: their own drafts, the ideas open for
+    critique (most voted first), the latest adopted and parked ones; only `status`'s column, in
+    full, when one is named."""
+    visible = ideas_visible(viewer=viewer).select_related("campaign", "goal", "decided_by")
+    order = {
+        Idea.Status.DRAFT: ("-updated_at", "-id"),
+        Idea.Status.OPEN: ("-vote_count", "-opened_at", "-id"),
+        Idea.Status.ADOPTED: ("-decided_at", "-id"),
+        Idea.Status.PARKED: ("-decided_at", "-id"),
+    }
+    columns = []
+    for value, label in Idea.Status.choices:
+        if status and value != status:
+            continue
+        qs = visible.filter(status=value).order_by(*order[value])
+        cut = not status and value in {Idea.Status.ADOPTED, Idea.Status.PARKED}
+        rows = list(qs[: IDEAS_DECIDED_SHOWN + 1] if cut else qs)
+        total = len(rows)
+        if cut and total > IDEAS_DECIDED_SHOWN:
+            rows, total = rows[:IDEAS_DECIDED_SHOWN], qs.count()
+        columns.append(IdeaColumn(value, label, rows, total))
+    return columns
+
+
+def ideas_drafts_of_others(*, viewer: AbstractBaseUser | AnonymousUser) -> int:
+    """How many drafts others are writing (what they say stays private until opened)."""
+    return Idea.objects.filter(status=Idea.Status.DRAFT).exclude(author_id=viewer.pk).count()
+
+
+def idea_comments(*, idea: Idea) -> QuerySet[IdeaComment]:
+    return idea.comments.select_related("author").order_by("created_at", "id")
+
+
+def idea_votes_by_team(*, idea: Idea) -> dict[str, int]:
+    """{"marketing": n, "sales": n, "": n} for one idea."""
+    counts = dict(idea.votes.order_by().values_list("team").annotate(n=Count("pk")))
+    return {team: counts.get(team, 0) for team in ("marketing", "sales", "")}
+
+
+def insights_filtered(
+    *,
+    kind: str = "",
+    tag: str = "",
+    campaign: object | None = None,
+    answered: bool | None = None,
+) -> QuerySet[FieldInsight]:
+    """Field insights, newest first, of one kind, tag or campaign (the insight's own or the one
+    its answer names), answered or not; None or empty means any."""
+    qs = FieldInsight.objects.select_related(
+        "posted_by", "campaign", "answered_by", "answer_campaign"
+    ).prefetch_related("tags")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if tag:
+        qs = qs.filter(tags__name=tag)
+    if campaign is not None:
+        qs = qs.filter(Q(campaign=campaign) | Q(answer_campaign=campaign))
+    if answered is not None:
+        qs = qs.filter(answered_at__isnull=not answered)
+    return qs.order_by("-posted_at", "-id")
+
+
+def insight_tags_used() -> list[tuple[str, int]]:
+    """Every tag in use with how many insights carry it, most used first."""
     return list(
-        Spotlight.objects.select_related("deal__lead")
-        .prefetch_related("credits__user")
+        InsightTag.objects.annotate(n=Count("insights"))
+        .filter(n__gt=0)
+        .order_by("-n", "name")
+        .values_list("name", "n")
+    )
+
+
+def spotlight_list(
+    *, viewer: AbstractBaseUser | AnonymousUser | None = None, thankers: bool = False
+) -> QuerySet[Spotlight]:
+    """Joint wins, newest first, with their deal and its lead, their people (`credits`, by
+    team) and thanks counted (`thanks_count`). With `viewer`, `thanked` says whether they
+    thanked each; with `thankers`, `thanks` (and who gave them) is prefetched."""
+    qs = (
+        Spotlight.objects.select_related("deal__lead", "created_by")
+        .prefetch_related(
+            Prefetch("credits", queryset=SpotlightPerson.objects.select_related("user"))
+        )
         .annotate(thanks_count=Count("thanks", distinct=True))
-        .order_by("-created_at", "-id")[:limit]
+    )
+    if viewer is not None and viewer.is_authenticated:
+        mine = SpotlightThanks.objects.filter(spotlight=OuterRef("pk"), user=viewer)
+        qs = qs.annotate(thanked=Exists(mine))
+    if thankers:
+        given = SpotlightThanks.objects.select_related("user").order_by("created_at", "id")
+        qs = qs.prefetch_related(Prefetch("thanks", queryset=given))
+    return qs.order_by("-created_at", "-id")
+
+
+def spotlights_latest(
+    *, limit: int = 3, viewer: AbstractBaseUser | AnonymousUser | None = None
+) -> list[Spotlight]:
+    """The newest joint wins with their deal, people and thanks counted (and, with `viewer`,
+    whether they thanked each)."""
+    return list(spotlight_list(viewer=viewer)[:limit])
+
+
+def _deals() -> QuerySet:
+    """The funnel's deals, through the spotlight's foreign key (alignment imports no leads)."""
+    return Spotlight._meta.get_field("deal").related_model.objects.select_related("lead")
+
+
+def deals_won_recent(*, limit: int = 200, include: Sequence[object] = ()) -> list:
+    """The latest won deals (by close), to choose the one a spotlight tells of; the deals in
+    `include` (primary keys: the one a spotlight has, the one asked for) stay on the list."""
+    deals = list(_deals().filter(status="won").order_by("-closed_at", "-id")[:limit])
+    shown = {d.pk for d in deals}
+    extra = [pk for pk in include if pk is not None and pk not in shown]
+    if extra:
+        deals.extend(_deals().filter(pk__in=extra).order_by("-closed_at", "-id"))
+    return deals
+
+
+def deal_by_external_id(*, external_id: str) -> object | None:
+    """The deal with this external id (any status), with its lead; None if there is none."""
+    return _deals().filter(external_id=external_id).first() if external_id else None
+
+
+def people_by_team() -> dict[str, list[AbstractBaseUser]]:
+    """Active users by the team they are in now ("marketing", "sales", and "" for admins and
+    users without a role), each by name: the choices of who took part in something. One
+    query for everyone's groups."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .prefetch_related("groups")
+        .order_by("first_name", "last_name", "username")
+    )
+    teams: dict[str, list[AbstractBaseUser]] = {"marketing": [], "sales": [], "": []}
+    for user in users:
+        role = (
+            Role.ADMIN if user.is_superuser else role_of_groups(g.name for g in user.groups.all())
+        )
+        team = role.team if role else None
+        teams[team.value if team else ""].append(user)
+    return teams
+
+
+def shadowing_sessions() -> QuerySet[ShadowingSession]:
+    """Shadowing sessions with their people, their debrief and who scheduled them."""
+    return ShadowingSession.objects.select_related("person", "host", "debrief", "created_by")
+
+
+def shadowing_between(
+    *, start: datetime, end: datetime | None = None
+) -> QuerySet[ShadowingSession]:
+    """Shadowing sessions starting in [start, end) (no `end`: from `start` on), in time
+    order."""
+    qs = shadowing_sessions().filter(starts_at__gte=start)
+    if end is not None:
+        qs = qs.filter(starts_at__lt=end)
+    return qs.order_by("starts_at", "id")
+
+
+def shadowing_before(*, end: datetime, limit: int = 100) -> list[ShadowingSession]:
+    """The latest `limit` sessions that started before `end`, the latest first."""
+    return list(
+        shadowing_sessions().filter(starts_at__lt=end).order_by("-starts_at", "-id")[:limit]
     )
 
 
-def shadowing_between(*, start: datetime, end: datetime) -> QuerySet[ShadowingSession]:
-    """Shadowing sessions starting in [start, end), in time order."""
+# --- a campaign's kick-off, post-mortem and sales' ratings ----------------------------------
+
+CAMPAIGN_MEETING_KINDS = (Meeting.Kind.CAMPAIGN_KICKOFF, Meeting.Kind.CAMPAIGN_POSTMORTEM)
+
+
+def campaign_meetings(*, campaign_id: int) -> list[Meeting]:
+    """A campaign's kick-off and post-mortem meetings in time order, each with whether
+    marketing and sales attended (`meetings_with_teams`): one query."""
+    qs = Meeting.objects.filter(campaign_id=campaign_id, kind__in=CAMPAIGN_MEETING_KINDS)
+    return list(meetings_with_teams(qs).order_by("starts_at", "id"))
+
+
+@dataclass(frozen=True)
+class CampaignMeetingFlags:
+    """What a campaign's meetings say of the habit of having sales at the table."""
+
+    has_kickoff: bool = False
+    has_kickoff_with_sales: bool = False
+    has_postmortem: bool = False
+    postmortem_with_sales: bool = False
+
+
+NO_CAMPAIGN_MEETINGS = CampaignMeetingFlags()
+
+
+def campaign_meeting_flags(*, campaign_ids: Iterable[int]) -> dict[int, CampaignMeetingFlags]:
+    """Each campaign's kick-off and post-mortem flags, in one query whatever their number; a
+    campaign without such meetings gets `NO_CAMPAIGN_MEETINGS`. A meeting counts once it is on
+    the calendar (planned or held); "with sales" means a sales person is among its attendees."""
+    ids = list(dict.fromkeys(campaign_ids))
+    if not ids:
+        return {}
+    kickoff = Q(kind=Meeting.Kind.CAMPAIGN_KICKOFF)
+    postmortem = Q(kind=Meeting.Kind.CAMPAIGN_POSTMORTEM)
+    sales = Q(attendance__team=Team.SALES.value)
+    rows = (
+        Meeting.objects.filter(campaign_id__in=ids, kind__in=CAMPAIGN_MEETING_KINDS)
+        .order_by()
+        .values("campaign_id")
+        .annotate(
+            kickoffs=Count("pk", filter=kickoff, distinct=True),
+            kickoffs_with_sales=Count("pk", filter=kickoff & sales, distinct=True),
+            postmortems=Count("pk", filter=postmortem, distinct=True),
+            postmortems_with_sales=Count("pk", filter=postmortem & sales, distinct=True),
+        )
+    )
+    flags = dict.fromkeys(ids, NO_CAMPAIGN_MEETINGS)
+    for row in rows:
+        flags[row["campaign_id"]] = CampaignMeetingFlags(
+            has_kickoff=row["kickoffs"] > 0,
+            has_kickoff_with_sales=row["kickoffs_with_sales"] > 0,
+            has_postmortem=row["postmortems"] > 0,
+            postmortem_with_sales=row["postmortems_with_sales"] > 0,
+        )
+    return flags
+
+
+@dataclass(frozen=True)
+class CampaignRatings:
+    """Sales' ratings of one campaign's leads: each one (newest first) and what they add up to."""
+
+    ratings: list[CampaignRating]
+
+    @property
+    def count(self) -> int:
+        return len(self.ratings)
+
+    @property
+    def average(self) -> float | None:
+        return sum(r.rating for r in self.ratings) / self.count if self.ratings else None
+
+    @property
+    def stars(self) -> list[tuple[int, int]]:
+        """(stars, how many gave them), five stars first."""
+        return [(n, sum(1 for r in self.ratings if r.rating == n)) for n in range(5, 0, -1)]
+
+    @property
+    def comments(self) -> list[CampaignRating]:
+        return [r for r in self.ratings if r.comment]
+
+    def of(self, user: AbstractBaseUser | AnonymousUser) -> CampaignRating | None:
+        """`user`'s own rating, if they gave one."""
+        return next((r for r in self.ratings if r.rater_id == user.pk), None)
+
+
+def campaign_rating_list(*, campaign_id: int) -> QuerySet[CampaignRating]:
+    """A campaign's ratings by sales with their raters, newest first (one rating per person)."""
     return (
-        ShadowingSession.objects.filter(starts_at__gte=start, starts_at__lt=end)
-        .select_related("person", "host", "debrief")
-        .order_by("starts_at", "id")
+        CampaignRating.objects.filter(campaign_id=campaign_id)
+        .select_related("rater", "campaign")
+        .order_by("-updated_at", "-id")
     )
+
+
+def campaign_ratings(*, campaign_id: int) -> CampaignRatings:
+    """A campaign's ratings and what they add up to (one query)."""
+    return CampaignRatings(ratings=list(campaign_rating_list(campaign_id=campaign_id)))

@@ -214,8 +214,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Choice sets of the same field name in several components, each named for its own.
-    "ENUM_NAME_OVERRIDES": {"MeetingKindEnum": "alignment.models.Meeting.Kind"},
+    # Choice sets that share a field name with another one get a name of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "TeamEnum": ["marketing", "sales"],  # a team (its head, its approval)
+        "RecordTeamEnum": "alignment.models._TEAM_CHOICES",  # a record's team; "" for none
+        "FieldInsightKindEnum": "alignment.models.FieldInsight.Kind",
+        "MeetingKindEnum": "alignment.models.Meeting.Kind",
+    },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024 * 1024, minimum=1)
 

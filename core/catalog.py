@@ -6,8 +6,9 @@ How a metric aggregates (`Metric.aggregation`):
 - **sum**: a count or an amount of the period's events. A range of periods (or a quarter of
   its months) is the sum; a period in progress grows towards its end.
 - **ratio**: numerator ÷ denominator, both sums, so a range re-aggregates exactly
-  ("34 of 80"). Nothing to divide is no value. A commitment as the denominator
-  (`target_denominator`) is set for each period instead of summed from its events.
+  ("34 of 80"). Nothing to divide is no value. A denominator set for each period instead of
+  summed from its events (`target_denominator`: a commitment, or the period's length in weeks)
+  is the period's own.
 - **stock**: a level at the end of the period (open pipeline). A range is its last period's
   value; a period in progress is the level so far.
 - **percentile**: a median or percentile of the period's values. It cannot be added up: one
@@ -61,7 +62,7 @@ MARKETING, SALES, JOINT = Owner
 class Metric:
     key: str
     label: str
-    unit: str  # count | currency | ratio | hours | days
+    unit: str  # count | currency | ratio | hours | days | per_week
     direction: str  # higher | lower (is better)
     family: str  # flow | cohort | sla | marketing | attribution | alignment
     definition: str
@@ -69,8 +70,9 @@ class Metric:
     by_model: bool = False
     aggregation: Aggregation = SUM
     team: Owner = SALES
-    # The denominator is a target set for each period (a commitment), not a count of events:
-    # a quarter commits what the SLA in effect at its start says, whatever its months did.
+    # The denominator is set for each period, not a count of events: a commitment (a quarter
+    # commits what the SLA in effect at its start says, whatever its months did), or the
+    # period's length in weeks (kept to 6 places, so a quarter's is its months' to 0.000001).
     target_denominator: bool = False
 
     @property
@@ -246,11 +248,22 @@ _METRICS = [
            "1 − |actual − forecast| ÷ actual, for a revenue forecast entered before the period.",
            dimensions=(),
            aggregation=RATIO, team=JOINT),
-    Metric("joint_meetings_per_week", "Joint meetings per week", "count", "higher", "alignment",
-           "Meetings attended by both teams per week, 4-week rolling average (Aberdeen 2011: "
-           "1.89 at high performers vs 1.12). Not computed until meetings are recorded.",
+    Metric("joint_meetings_per_week", "Joint meetings per week", "per_week", "higher",
+           "alignment",
+           "Meetings whose attendees include at least one marketing and one sales person, "
+           "counted by the week they start in (Monday, in the organisation's time zone). A "
+           "week shows the 4-week rolling mean: its joint meetings and those of the three "
+           "weeks before ÷ 4. A month or quarter shows its joint meetings ÷ its weeks. The "
+           "Aberdeen Group (2011) found 1.89 a week at the best-aligned firms against 1.12 at "
+           "the rest.",
            dimensions=(),
-           aggregation=RATIO, team=JOINT),
+           aggregation=RATIO, team=JOINT, target_denominator=True),
+    Metric("insight_answer_median_days", "Time to answer field insights (median)", "days",
+           "lower", "alignment",
+           "Median days from a field insight sales posted to marketing's answer (used, or why "
+           "not), over the insights answered in the period.",
+           dimensions=(),
+           aggregation=PERCENTILE, team=MARKETING),
 ]  # fmt: skip
 
 METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}

@@ -15,6 +15,10 @@ recycled leads coming back for a second handoff. It is built in three layers:
 
 The same seed and the same `now` give the same data, whatever the chunk size: campaigns, lead
 volume and lead stories draw from separate random streams.
+
+Around the funnel, `demo.agreements` signs the agreements (before) and sets the goals and
+forecasts (after), and `demo.together` writes the teams' meetings, ratings, ideas, insights,
+spotlights and shadowing sessions (last).
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from demo.agreements import (
     demo_people,
     numbers_write,
 )
+from demo.together import ALWAYS_ON_CHANNELS, together_flush, together_write
 from leads.models import (
     AttemptChannel,
     AttemptOutcome,
@@ -527,6 +532,7 @@ ALWAYS_ON_KINDS = (
         Channel.ORGANIC_SOCIAL.value, (40, 68), (0, 0), 0.8, ("Organic social: LinkedIn page",)
     ),
 )
+assert {kind.channel for kind in ALWAYS_ON_KINDS} == ALWAYS_ON_CHANNELS
 # The order channels take turns in over the window; ~16 timed campaigns a year.
 CHANNEL_ROTATION = (
     "webinar", "paid_search", "event", "paid_social", "content", "webinar", "email",
@@ -1476,9 +1482,11 @@ def ensure_demo_users() -> dict[str, int]:
 
 
 def flush_funnel() -> None:
-    """Delete every lead, campaign and funnel record (children first, leads in chunks), and
-    the goals, forecasts, payout curves and agreement versions the demo writes (the default
-    SLA v1 stays: the demo signs it again)."""
+    """Delete every lead, campaign and funnel record (children first, leads in chunks), the
+    working-together records (they refer to campaigns and deals), and the goals, forecasts,
+    payout curves and agreement versions the demo writes (the default SLA v1 stays: the demo
+    signs it again)."""
+    together_flush()
     for model in (Deal, ContactAttempt, Handoff, StageEvent, Touch):
         model.objects.all().delete()
     while ids := list(Lead.objects.order_by("pk").values_list("pk", flat=True)[:10_000]):
@@ -1531,6 +1539,7 @@ def seed_demo(
         writer.finish()
         handoffs_refresh_outcomes()  # the cohorts' outcomes, from what was just loaded
         numbers = numbers_write(start=start, now=now, people=people, seed=seed)
+        numbers |= together_write(now=now, users=user_ids, seed=seed)
         # The bulk load logs no change: the whole demo is computed after it (`recompute_kpis`).
         # What the goal services logged on the way goes too, or a recompute of those periods
         # alone would run first and `recompute_kpis --if-empty` would find numbers and stop.

@@ -108,9 +108,10 @@ def _lines(ds: Dataset) -> dict:
                 "line": {"color": colour, "width": 2.5, "dash": dash, "shape": "linear"},
                 "marker": {"size": 5},
                 "connectgaps": False,
-                "hovertemplate": "%{y:.1%}<extra></extra>"
-                if column.unit == "ratio"
-                else "%{y:,.1f}<extra></extra>",
+                "hovertemplate": {
+                    "ratio": "%{y:.1%}<extra></extra>",
+                    "per_week": "%{y:.2f} a week<extra></extra>",
+                }.get(column.unit, "%{y:,.1f}<extra></extra>"),
             }
         )
     if ds.partial and len(x) > 1:
@@ -122,7 +123,31 @@ def _lines(ds: Dataset) -> dict:
     layout = _layout()
     layout["yaxis"].update(_axis_format(unit))
     layout["xaxis"].update(xaxis)
+    _benchmark_lines(layout, ds)
     return {"data": traces, "layout": layout}
+
+
+def _benchmark_lines(layout: dict, ds: Dataset) -> None:
+    """Level lines across the chart (a published benchmark), labelled at the right end, and
+    a y axis from zero that shows them however low the data are."""
+    if not ds.benchmarks:
+        return
+    top = max([v for _, v in ds.benchmarks] + [_float(r[1]) or 0 for r in ds.rows]) * 1.15
+    layout["yaxis"].update({"range": [0, top], "tickformat": ".2~f"})
+    layout["shapes"] = [
+        {
+            "type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": v, "y1": v,
+            "line": {"color": MUTED if n else COLOURS["joint"], "width": 1.5, "dash": "dash"},
+        }
+        for n, (_, v) in enumerate(ds.benchmarks)
+    ]  # fmt: skip
+    layout["annotations"] = [
+        {
+            "xref": "paper", "x": 1, "xanchor": "right", "yref": "y", "y": v, "yanchor": "bottom",
+            "text": label, "showarrow": False, "font": {"size": 11, "color": MUTED},
+        }
+        for label, v in ds.benchmarks
+    ]  # fmt: skip
 
 
 def _so_far_leg(trace: dict) -> list[dict]:

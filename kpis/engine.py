@@ -61,7 +61,14 @@ from django.db.models.functions import (
 from django.utils import timezone
 
 from alignment import scorecard as card
-from alignment.models import Goal, RevenueForecast, ServiceLevelAgreement
+from alignment.models import (
+    FieldInsight,
+    Goal,
+    Meeting,
+    MeetingAttendee,
+    RevenueForecast,
+    ServiceLevelAgreement,
+)
 from alignment.selectors import payout_curve_for, payout_curves
 from config.db import rows_sync
 from core import attribution
@@ -286,8 +293,11 @@ def _percentiles_grouping_sets(
     sql, params = inner.query.sql_with_params()
     names = list(columns)
     sets = ", ".join(["(p)", *(f"(p, {name})" for name in names)])
+    # Without dimensions there is only the total: GROUPING() needs a column, so it reads 0.
+    selected = "".join(f"{name}, " for name in names)
+    grouping = f"GROUPING({', '.join(names)})" if names else "0"
     query = (
-        f"SELECT p, {', '.join(names)}, GROUPING({', '.join(names)}), "
+        f"SELECT p, {selected}{grouping}, "
         f"percentile_cont(%s) WITHIN GROUP (ORDER BY v) "
         f"FROM ({sql}) AS rows GROUP BY GROUPING SETS ({sets})"
     )
@@ -885,13 +895,67 @@ def _roi(scope: _Scope, out: _Results, costs: dict[Cell, Decimal]) -> None:
             out.put("campaign_roi", cell, revenue - cost, cost, model=model)
 
 
+#: The weeks a week's joint-meeting count is the mean over: itself and the three before it.
+ROLLING_WEEKS = 4
+_HABITS = frozenset({"joint_meetings_per_week", "insight_answer_median_days"})
+
+
+def _joint_meetings(scope: _Scope, out: _Results) -> None:
+    """`joint_meetings_per_week`: meetings attended by at least one marketing and one sales
+    person (their team as recorded on the attendance), counted by local start week.
+
+    A week's value is the 4-week rolling mean: the joint meetings of the week and the three
+    before it ÷ 4. A month's or a quarter's is its joint meetings ÷ its weeks (days ÷ 7), so a
+    quarter is its months re-added. Every period has a value (no meetings is 0 a week).
+    """
+    present = MeetingAttendee.objects.filter(meeting=OuterRef("pk"))
+    joint = Meeting.objects.filter(
+        Exists(present.filter(team="marketing")), Exists(present.filter(team="sales"))
+    )
+    rolling = scope.kind == "week"
+    first = scope.periods[0] - timedelta(weeks=ROLLING_WEEKS - 1) if rolling else scope.periods[0]
+    counts = dict(
+        joint.filter(starts_at__gte=local_midnight(first, scope.tz), starts_at__lt=scope.end)
+        .annotate(p=scope.trunc("starts_at"))
+        .values_list("p")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for start in scope.periods:
+        cell = (start, "", "")
+        if rolling:
+            weeks = [start - timedelta(weeks=n) for n in range(ROLLING_WEEKS)]
+            out.put("joint_meetings_per_week", cell, sum(counts.get(w, 0) for w in weeks), 4)
+        else:
+            days = (next_period(scope.kind, start) - start).days
+            weeks = six_places(Decimal(days) / 7)
+            out.put("joint_meetings_per_week", cell, counts.get(start, 0), weeks)
+
+
+def _insight_answers(scope: _Scope, out: _Results) -> None:
+    """`insight_answer_median_days`: the median days from a field insight to marketing's
+    answer, over the insights answered in the period (none answered: no value)."""
+    waited = ExpressionWrapper(F("answered_at") - F("posted_at"), output_field=DurationField())
+    answered = FieldInsight.objects.filter(answered_at__isnull=False)
+    found = dict(_percentiles(answered, scope, "answered_at", waited, {}, 0.5))
+    for start in scope.periods:
+        cell = (start, "", "")
+        if cell in found:
+            days = Decimal(found[cell] / timedelta(days=1)).quantize(Decimal("0.0001"))
+            out.put("insight_answer_median_days", cell, days)
+        else:
+            out.put("insight_answer_median_days", cell, 0, empty=True)
+
+
 def _alignment(scope: _Scope, out: _Results) -> None:
-    """Forecast accuracy, then each goal's attainment and the scorecard, from `out`.
+    """The habits (joint meetings, insight answers), forecast accuracy, then each goal's
+    attainment and the scorecard, from `out`.
 
     Runs after every other family, so goals read the same computation's values (never stored
-    snapshots). `joint_meetings_per_week` needs meetings, which do not exist yet: it stays in
-    the catalog but is not computed.
+    snapshots), the habits' included.
     """
+    _joint_meetings(scope, out)
+    _insight_answers(scope, out)
     for forecast in RevenueForecast.objects.filter(
         period=scope.kind, period_start__in=scope.periods
     ):
@@ -978,13 +1042,13 @@ def periods_compute(
     if needed & {"attributed_revenue", "campaign_roi"}:
         _roi(scope, out, costs)
     _fill_totals(scope, out, targets)
-    if targets & (_GOALS | {"forecast_accuracy"}):
+    if targets & (_GOALS | _HABITS | {"forecast_accuracy"}):
         _alignment(scope, out)
     return [v for v in out.values() if v.period_start in starts and v.metric in targets]
 
 
 def compute(*, kind: str, periods: Iterable[date], now: datetime | None = None) -> list[Value_]:
-    """Every metric of SPEC §4–5 for these periods of one kind (but joint meetings), with
+    """Every metric of SPEC §4–5 for these periods of one kind, with
     their days (and, for the open pipeline, every day before) recomputed first."""
     starts = _check(kind, periods)
     if not starts:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kpis import views, views_goals, views_meetings
+from kpis import views, views_campaigns, views_goals, views_meetings
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,26 @@ urlpatterns = [
         "campaigns/<str:external_id>/csv/<slug:dataset>/",
         views.campaign_csv,
         name="campaign-csv",
+    ),
+    path(
+        "campaigns/<str:external_id>/rate/",
+        views_campaigns.campaign_rate_view,
+        name="campaign-rate",
+    ),
+    path(
+        "campaigns/<str:external_id>/ratings/<int:pk>/delete/",
+        views_campaigns.campaign_rating_delete_view,
+        name="campaign-rating-delete",
+    ),
+    path(
+        "campaigns/<str:external_id>/post-mortem/",
+        views_campaigns.campaign_postmortem_view,
+        name="campaign-postmortem",
+    ),
+    path(
+        "campaigns/<str:external_id>/post-mortem/start/",
+        views_campaigns.campaign_postmortem_start_view,
+        name="campaign-postmortem-start",
     ),
     path("definitions/", views.definitions, name="definitions"),
     path("goals/", views_goals.goal_list, name="goal-list"),

@@ -16,15 +16,25 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
+from alignment.forms_campaign_ratings import CampaignRatingForm
 from alignment.roles import user_is_manager
-from alignment.selectors import action_items_open, weekly_meeting_on
+from alignment.selectors import (
+    action_items_open,
+    campaign_ratings,
+    spotlights_latest,
+    weekly_meeting_on,
+)
+from alignment.services.campaign_ratings import (
+    campaign_rating_can_delete,
+    campaign_rating_can_rate,
+)
 from core import attribution
 from core.catalog import FAMILY_LABELS, METRICS
 from kpis import render_cache
 from kpis.forms import KpiFilterForm
 from kpis.models import RecomputeJob
 from kpis.pages import meeting
-from kpis.pages.campaigns import campaign_detail
+from kpis.pages.campaigns import campaign_detail, campaign_list_flags, campaign_meetings_of
 from kpis.pages.common import Dataset
 from kpis.pages.dashboard import (
     DASHBOARD_DATASETS,
@@ -63,15 +73,15 @@ def csv_response(ds: Dataset, filename: str) -> HttpResponse:
     return response
 
 
-DASHBOARD_FRAGMENTS = ("filters", "funnel", "sla", "trends", "reasons", "campaigns")
+DASHBOARD_FRAGMENTS = ("filters", "funnel", "sla", "trends", "reasons", "campaigns", "meetings")
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """The joint dashboard: the same numbers for marketing and sales.
 
     What the snapshots decide is built and rendered once per version of them (and day, filter
-    and role: `kpis.render_cache`); the tiles, the live breach count and the goals' pace
-    follow the clock on every request.
+    and role: `kpis.render_cache`); the tiles, the live breach count, the goals' pace and
+    the latest joint wins (with the viewer's thanks) follow the clock on every request.
     """
     page = render_cache.cached(
         render_cache.page_key(request, "home"), lambda: _home_fragments(request)
@@ -83,6 +93,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "job": job,
         "my_items": list(action_items_open(owner=request.user)),  # per user: never cached
         "today": timezone.localdate(),
+        # per viewer (their thanks) and changing without the snapshots: never cached
+        "spotlights": spotlights_latest(limit=3, viewer=request.user),
     }
     return render(request, "kpis/home.html", context)
 
@@ -168,10 +180,14 @@ def _kept_page(
     *args: object,
     context: Callable[[], dict],
     keep: tuple[str, ...],
+    live: Callable[[dict], dict] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     """`template` around the fragment `body`, kept until the snapshots change
     (`kpis.render_cache`). `context` builds what the fragment shows, on a miss only; of it,
-    the names in `keep` are kept for `template` too."""
+    the names in `keep` are kept for `template` too. `live` builds, on every request and from
+    what was kept, what `template` shows that changes without the snapshots (meetings,
+    ratings, anything of the user)."""
 
     def build() -> render_cache.Fragments:
         data = context()
@@ -181,7 +197,8 @@ def _kept_page(
         )
 
     kept = render_cache.cached(render_cache.page_key(request, page, *args), build)
-    return render(request, template, {**kept.data, "page": kept.filled()})
+    extra = live(kept.data) if live else {}
+    return render(request, template, {**kept.data, **extra, "page": kept.filled()}, status=status)
 
 
 def campaign_list(request: HttpRequest) -> HttpResponse:
@@ -195,9 +212,13 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         f = form.kpi_filter()
         return {"form": form, "f": f, "rows": _campaign_list_rows(f), "models": MODELS}
 
+    def live(kept: dict) -> dict:
+        """The meeting flags follow the meetings, not the snapshots: built on every request."""
+        return {"flags": campaign_list_flags(keys=[r.key for r in kept["rows"] if r.channel])}
+
     return _kept_page(
         request, "kpis/campaign_list.html", "kpis/campaigns/list.html", "campaigns",
-        context=context, keep=("f", "rows"),
+        context=context, keep=("f", "rows"), live=live,
     )  # fmt: skip
 
 
@@ -220,6 +241,20 @@ def _campaign_filter(request: HttpRequest) -> tuple[KpiFilterForm, KpiFilter]:
 
 
 def campaign_detail_view(request: HttpRequest, external_id: str) -> HttpResponse:
+    return campaign_page(request, external_id)
+
+
+def campaign_page(
+    request: HttpRequest,
+    external_id: str,
+    *,
+    rating_form: CampaignRatingForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """A campaign's page: its closed loop from the snapshots (kept), and around it what changes
+    without them: sales' ratings of its leads (with the viewer's own and the form) and its
+    kick-off and post-mortem meetings."""
+
     def context() -> dict:
         campaign = get_object_or_404(Campaign, external_id=external_id)
         form, f = _campaign_filter(request)
@@ -234,10 +269,35 @@ def campaign_detail_view(request: HttpRequest, external_id: str) -> HttpResponse
             "models": MODELS,
         }
 
+    def live(kept: dict) -> dict:
+        return campaign_live_context(request, kept["campaign"], rating_form=rating_form)
+
     return _kept_page(
         request, "kpis/campaign_detail.html", "kpis/campaigns/detail.html", "campaign",
-        external_id, context=context, keep=("campaign", "c"),
+        external_id, context=context, keep=("campaign", "c"), live=live, status=status,
     )  # fmt: skip
+
+
+def campaign_live_context(
+    request: HttpRequest, campaign: Campaign, *, rating_form: CampaignRatingForm | None = None
+) -> dict:
+    """Sales' ratings of the campaign's leads (the viewer's own, the form for sales, who may
+    remove which) and its kick-off and post-mortem meetings: read on every request."""
+    ratings = campaign_ratings(campaign_id=campaign.pk)
+    mine = ratings.of(request.user)
+    can_rate = campaign_rating_can_rate(user=request.user)
+    if rating_form is None and can_rate:
+        initial = {"rating": mine.rating, "comment": mine.comment} if mine else None
+        rating_form = CampaignRatingForm(initial=initial)
+    return {
+        "sales_ratings": ratings,
+        "rating_rows": [
+            (r, campaign_rating_can_delete(rating=r, user=request.user)) for r in ratings.ratings
+        ],
+        "my_rating": mine,
+        "rating_form": rating_form if can_rate else None,
+        "campaign_meetings": campaign_meetings_of(campaign=campaign),
+    }
 
 
 def campaign_csv(request: HttpRequest, external_id: str, dataset: str) -> HttpResponse:

@@ -28,8 +28,9 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
 
 from alignment import scoring
@@ -420,6 +421,59 @@ def campaign_feedback(*, campaign_id: int, limit: int = 20) -> tuple[list[Handof
         .order_by("-decided_at", "-id")[:limit]
     )
     return recent, stats
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    """One rejection reason of a campaign's leads: how often sales gave it, and its latest
+    feedback in sales' words."""
+
+    code: str
+    label: str
+    count: int
+    quotes: list[Handoff]
+
+
+def campaign_rejection_reasons(*, campaign_id: int, quotes: int = 3) -> list[ReasonCount]:
+    """Why sales rejected the handoffs of a campaign's leads, over its whole life: each reason
+    with its count (most given first) and up to `quotes` of its latest feedback (two
+    queries)."""
+    rejected = Handoff.objects.filter(
+        lead__campaign_id=campaign_id, status=Handoff.Status.REJECTED, reason__isnull=False
+    )
+    counts = list(
+        rejected.order_by()
+        .values("reason__code", "reason__label")
+        .annotate(n=Count("id"))
+        .order_by("-n", "reason__label")
+    )
+    if not counts:
+        return []
+    latest = (
+        rejected.exclude(feedback="")
+        .select_related("reason", "owner", "lead")
+        .annotate(
+            nth=Window(
+                RowNumber(),
+                partition_by=[F("reason_id")],
+                order_by=[F("decided_at").desc(nulls_last=True), F("id").desc()],
+            )
+        )
+        .filter(nth__lte=quotes)
+        .order_by("-decided_at", "-id")
+    )
+    said: dict[str, list[Handoff]] = {}
+    for handoff in latest:
+        said.setdefault(handoff.reason.code, []).append(handoff)
+    return [
+        ReasonCount(
+            code=row["reason__code"],
+            label=row["reason__label"],
+            count=row["n"],
+            quotes=said.get(row["reason__code"], []),
+        )
+        for row in counts
+    ]
 
 
 def sla_breach_list(*, owner: str | None = None, kind: str | None = None) -> QuerySet[SlaBreach]:

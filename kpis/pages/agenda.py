@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from alignment.selectors import (
@@ -65,18 +65,6 @@ def _day(moment: datetime | date) -> str:
 def _when(moment: datetime) -> str:
     local = timezone.localtime(moment)
     return f"{local.day} {local:%b}, {local:%H:%M}"
-
-
-def _url(name: str, *args: object) -> str:
-    """A page of the site, or "" while it is not there."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
-
-
-def _linked(text: str, url: str) -> str:
-    return f"[{text}]({url})" if url else text
 
 
 # --- the parts ---------------------------------------------------------------------------------
@@ -147,8 +135,8 @@ def _actions(*, last: object | None, today: date) -> list[str]:
     if last is None:
         return ["This is the first weekly alignment meeting in Tandem."]
     items = list(action_items_open(meeting=last))
-    link = _url("meeting-detail", last.pk)
-    of = _linked(_day(last.starts_at), link)
+    link = reverse("meeting-detail", args=[last.pk])
+    of = f"[{_day(last.starts_at)}]({link})"
     if not items:
         return [f"Everything from the meeting of {of} is done."]
     lines = [f"Still open from the meeting of {of}:", ""]
@@ -160,7 +148,7 @@ def _actions(*, last: object | None, today: date) -> list[str]:
 
 def _insights(*, since: datetime) -> list[str]:
     new = list(insights_posted_since(since=since))
-    waiting = [i for i in insights_unanswered() if i.posted_at < since]
+    waiting = insights_unanswered().filter(posted_at__lt=since).count()
     lines = []
     for i in new:
         answered = "" if i.answered_at is None else " (answered)"
@@ -171,10 +159,8 @@ def _insights(*, since: datetime) -> list[str]:
     if not lines:
         lines.append(f"No field insights posted since {_day(since)}.")
     if waiting:
-        link = _url("insight-list")
-        one = len(waiting) == 1
-        older = f"{len(waiting)} older insight{'' if one else 's'}"
-        older = _linked(older, link)
+        one = waiting == 1
+        older = f"[{waiting} older insight{'' if one else 's'}]({reverse('insight-list')})"
         lines += ["", f"{older} still wait{'s' if one else ''} for marketing's answer."]
     return lines
 
@@ -184,8 +170,8 @@ def _ideas() -> list[str]:
     if not ideas:
         return ["No idea is open for critique."]
     return [
-        f"- **{_linked(md_text(i.title), _url('idea-detail', i.pk))}** ({_name(i.author)}): "
-        f"{i.marketing_votes} marketing "
+        f"- **[{md_text(i.title)}]({reverse('idea-detail', args=[i.pk])})** "
+        f"({_name(i.author)}): {i.marketing_votes} marketing "
         f"and {i.sales_votes} sales vote{'s' if i.marketing_votes + i.sales_votes != 1 else ''}, "
         f"{i.comment_count} comment{'s' if i.comment_count != 1 else ''}"
         for i in ideas

@@ -41,6 +41,8 @@ def format_value(value: Decimal | float | int | None, unit: str = "count", none:
         return f"{float(value):.1f} h"
     if unit == "days":
         return f"{float(value):.0f} d"
+    if unit == "per_week":
+        return f"{float(value):.2f}"
     if unit == "count":
         number = float(value)
         return f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
@@ -94,6 +96,7 @@ class Dataset:
     x: tuple[date, ...] = ()  # period starts of the rows, for a time axis
     period: str = ""
     partial: bool = False  # the last row is a period still in progress ("so far")
+    benchmarks: tuple[tuple[str, float], ...] = ()  # (label, value): level lines on a chart
 
     @property
     def is_empty(self) -> bool:

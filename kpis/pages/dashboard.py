@@ -33,6 +33,7 @@ from kpis.pages.common import (
     tile,
     whole_label,
 )
+from kpis.pages.habits import JointMeetings, joint_meetings
 from kpis.selectors import (
     CAMPAIGN_METRICS,
     Agg,
@@ -282,6 +283,7 @@ class DashboardBase:
     campaign_rows: list[CampaignRow]
     campaigns_note: str
     goals: list[GoalReading]  # scored on every request: their pace follows the clock
+    meetings: JointMeetings
     computed_at: datetime | None
 
 
@@ -304,6 +306,7 @@ class DashboardData:
     campaign_rows: list[CampaignRow]
     campaigns_note: str
     goals: list[GoalProgress]
+    meetings: JointMeetings
     computed_at: datetime | None
 
 
@@ -361,6 +364,7 @@ def dashboard_base(f: KpiFilter) -> DashboardBase:
         campaign_rows=rows[:10],
         campaigns_note=note,
         goals=goals_running_readings(),
+        meetings=joint_meetings(),
         computed_at=table.computed_at,
     )
 
@@ -389,6 +393,7 @@ def dashboard_now(base: DashboardBase) -> DashboardData:
         campaign_rows=base.campaign_rows,
         campaigns_note=base.campaigns_note,
         goals=[goal_scored(g, now=now) for g in base.goals],
+        meetings=base.meetings,
         computed_at=base.computed_at,
     )
 
@@ -446,6 +451,7 @@ DASHBOARD_DATASETS = (
     "sla",
     "reasons",
     "campaigns",
+    "meetings",
 )
 
 
@@ -455,6 +461,8 @@ def dashboard_dataset(f: KpiFilter, slug: str) -> Dataset:
         return reasons_dataset(period=f.period, start=f.start, end=f.end, dimension=f.dimension)
     if slug == "campaigns":
         return campaigns_dataset(_campaign_slice(f)[0], model=f.model)
+    if slug == "meetings":
+        return joint_meetings().trend
     table = _dashboard_table(f)
     if slug == "tiles":
         elapsed = _elapsed(f)

@@ -18,17 +18,26 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from alignment.selectors import action_items_open
+from alignment.models import ShadowingSession, Spotlight
+from alignment.selectors import (
+    action_items_open,
+    ideas_in_critique,
+    insights_unanswered,
+    shadowing_between,
+    spotlights_latest,
+)
 from core.catalog import METRICS
 from core.periods import (
     local_midnight,
     next_period,
+    period_bounds,
     period_span_label,
     period_start,
     previous_period,
 )
 from kpis.goals import goals_running
 from kpis.pages.common import change_of
+from kpis.pages.habits import joint_meetings
 from kpis.selectors import (
     Agg,
     KpiTable,
@@ -229,6 +238,33 @@ def _days_label(first: date, last: date) -> str:
     return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
 
 
+def meeting_spotlights(*, limit: int = 3) -> list[Spotlight]:
+    """The latest joint wins, with their deal, people and thanks."""
+    return spotlights_latest(limit=limit)
+
+
+@dataclass(frozen=True)
+class MeetingShadowing:
+    month_label: str
+    sessions: list[ShadowingSession]
+    done: int  # logged with what was learned
+    planned: int  # still scheduled
+
+
+def meeting_shadowing(*, today: date | None = None) -> MeetingShadowing:
+    """This month's shadowing sessions (local time), in time order, with what was learned."""
+    today = today or timezone.localdate()
+    month = period_start("month", today)
+    begin, end = period_bounds("month", month, ZoneInfo(settings.TIME_ZONE))
+    sessions = list(shadowing_between(start=begin, end=end))
+    return MeetingShadowing(
+        month_label=f"{month:%B %Y}",
+        sessions=sessions,
+        done=sum(s.status == ShadowingSession.Status.DONE for s in sessions),
+        planned=sum(s.status == ShadowingSession.Status.SCHEDULED for s in sessions),
+    )
+
+
 @dataclass(frozen=True)
 class MeetingActions:
     today: date
@@ -254,6 +290,35 @@ def meeting_actions(*, today: date | None = None, limit: int = 12) -> MeetingAct
 
 
 @dataclass(frozen=True)
+class MeetingInsights:
+    total: int  # unanswered in all
+    rows: list  # FieldInsight, the longest waiting first, at most `limit`
+
+
+def meeting_insights(*, limit: int = 6) -> MeetingInsights:
+    """What prospects told sales that marketing has not answered yet, the longest waiting
+    first (the template says how long each has waited)."""
+    waiting = insights_unanswered()
+    rows = list(waiting[:limit])
+    total = len(rows) if len(rows) < limit else waiting.count()
+    return MeetingInsights(total=total, rows=rows)
+
+
+@dataclass(frozen=True)
+class MeetingIdeas:
+    total: int  # open for critique in all
+    rows: list  # Idea with votes per team and comments counted, most voted first
+
+
+def meeting_ideas(*, limit: int = 6) -> MeetingIdeas:
+    """Ideas open for critique, with their votes per team: the most voted first."""
+    open_ = ideas_in_critique().order_by("-vote_count", "opened_at", "id")
+    rows = list(open_[:limit])
+    total = len(rows) if len(rows) < limit else open_.count()
+    return MeetingIdeas(total=total, rows=rows)
+
+
+@dataclass(frozen=True)
 class Section:
     slug: str
     title: str
@@ -267,10 +332,16 @@ class Section:
 
 SECTIONS: list[Section] = [
     Section("week", "Last week in numbers", meeting_week),
+    Section("meetings", "How often we meet", joint_meetings),
     Section("goals", "Shared goals", goals_running, live=True),  # the pace line is today's
     Section("sla", "SLA breaches", meeting_sla, live=True),  # breaches right now
     Section("reasons", "Why sales rejected leads", meeting_reasons),
     Section("actions", "Open action items", meeting_actions, live=True),  # ticked off any time
+    Section("insights", "New field insights", meeting_insights, live=True),
+    Section("ideas", "Ideas for critique", meeting_ideas, live=True),
+    # Working together: these records change without the snapshots changing.
+    Section("spotlights", "Joint wins", meeting_spotlights, live=True),
+    Section("shadowing", "Shadowing this month", meeting_shadowing, live=True),
 ]
 
 

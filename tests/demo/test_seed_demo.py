@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from io import StringIO
 from typing import Any
 
@@ -11,23 +11,45 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db.models import F, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from alignment import scoring
 from alignment.models import (
+    ActionItem,
+    CampaignRating,
+    FieldInsight,
     Goal,
     GoalCheckIn,
+    Idea,
+    IdeaComment,
+    IdeaVote,
+    InsightTag,
     LeadDefinition,
+    Meeting,
+    MeetingAttendee,
     PayoutCurve,
     RevenueForecast,
     ServiceLevelAgreement,
+    ShadowingSession,
+    Spotlight,
+    SpotlightPerson,
+    SpotlightThanks,
 )
-from alignment.roles import Role, user_role
-from alignment.selectors import lead_definition_in_effect, sla_in_effect
+from alignment.roles import Role, user_role, user_team
+from alignment.selectors import (
+    action_items_open,
+    insights_unanswered,
+    lead_definition_in_effect,
+    meetings_with_teams,
+    shadowing_between,
+    sla_in_effect,
+    spotlights_latest,
+)
 from core.catalog import GOAL_EXCLUDED_METRICS, METRICS
 from core.periods import local_midnight, next_period, period_start, periods_overlapping
 from demo.generator import DEMO_LOGINS, DEMO_PASSWORD, DEMO_USERS
+from demo.together import ALWAYS_ON_CHANNELS
 from kpis.goals import goal_progress
 from kpis.models import KpiSnapshot
 from kpis.services import kpis_recompute
@@ -35,6 +57,7 @@ from leads.models import (
     Campaign,
     ContactAttempt,
     Deal,
+    FunnelChange,
     Handoff,
     Lead,
     StageEvent,
@@ -576,3 +599,337 @@ def test_most_campaigns_earn_a_believable_roi_under_linear_attribution() -> None
     assert len(rois) == Campaign.objects.filter(cost__gt=0).count()
     believable = [key for key, roi in rois.items() if -0.8 <= roi <= 6]
     assert len(believable) >= 0.8 * len(rois), sorted(rois.values())
+
+
+# --- the teams working together (SPEC §8) ----------------------------------------------------
+
+TOGETHER = {
+    "meetings": Meeting,
+    "meeting attendees": MeetingAttendee,
+    "action items": ActionItem,
+    "shadowing sessions": ShadowingSession,
+    "campaign ratings": CampaignRating,
+    "ideas": Idea,
+    "idea comments": IdeaComment,
+    "idea votes": IdeaVote,
+    "field insights": FieldInsight,
+    "insight tags": InsightTag,
+    "spotlights": Spotlight,
+    "spotlight people": SpotlightPerson,
+    "spotlight thanks": SpotlightThanks,
+}
+
+
+def summary_counts(output: str) -> dict[str, int]:
+    counts = {}
+    for line in output.splitlines():
+        label, _, number = line.strip().rpartition(" ")
+        if label and number.replace(",", "").isdigit():
+            counts[label.strip()] = int(number.replace(",", ""))
+    return counts
+
+
+def together_snapshot() -> dict[str, list[tuple]]:
+    """The working-together rows by natural keys (ids may differ between runs)."""
+    return {
+        "meetings": list(
+            Meeting.objects.order_by("starts_at", "kind", "title").values_list(
+                "kind", "title", "starts_at", "ends_at", "campaign__external_id", "agenda",
+                "notes", "decisions", "created_by__username", "created_at",
+            )
+        ),
+        "attendees": sorted(
+            MeetingAttendee.objects.values_list(
+                "meeting__starts_at", "meeting__kind", "user__username", "team"
+            )
+        ),
+        "items": sorted(
+            ActionItem.objects.values_list(
+                "meeting__starts_at", "meeting__kind", "text", "owner__username", "due_on",
+                "done_at",
+            )
+        ),
+        "ideas": sorted(
+            Idea.objects.values_list(
+                "title", "status", "author__username", "created_at", "opened_at", "decided_at",
+                "campaign__external_id", "goal__name", "parked_reason",
+            )
+        ),
+        "comments": sorted(
+            IdeaComment.objects.values_list("idea__title", "author__username", "created_at")
+        ),
+        "votes": sorted(IdeaVote.objects.values_list("idea__title", "user__username", "team")),
+        "insights": sorted(
+            FieldInsight.objects.values_list(
+                "text", "kind", "posted_by__username", "posted_at", "answer", "answered_at",
+                "campaign__external_id", "answer_campaign__external_id",
+            )
+        ),
+        "tags": sorted(FieldInsight.tags.through.objects.values_list("fieldinsight__text", "insighttag__name")),
+        "spotlights": sorted(
+            Spotlight.objects.values_list("title", "deal__external_id", "created_at")
+        ),
+        "credits": sorted(SpotlightPerson.objects.values_list("spotlight__title", "user__username")),
+        "thanks": sorted(SpotlightThanks.objects.values_list("spotlight__title", "user__username")),
+        "shadowing": sorted(
+            ShadowingSession.objects.values_list(
+                "person__username", "host__username", "starts_at", "status", "logged_at",
+                "debrief__starts_at",
+            )
+        ),
+        "ratings": sorted(
+            CampaignRating.objects.values_list(
+                "campaign__external_id", "rater__username", "rating", "comment", "created_at"
+            )
+        ),
+    }  # fmt: skip
+
+
+def local_monday(at: datetime) -> date:
+    day = timezone.localdate(at)
+    return day - timedelta(days=day.weekday())
+
+
+def test_it_writes_every_working_together_record_and_counts_them() -> None:
+    counts = summary_counts(seed())
+
+    for label, model in TOGETHER.items():
+        assert counts[label] == model.objects.count() > 0, label
+
+
+def test_reseeding_with_flush_writes_the_same_records_once() -> None:
+    seed(seed=7)
+    first = together_snapshot()
+    assert all(first.values())
+
+    seed(seed=7, flush=True)
+    assert together_snapshot() == first
+
+    seed(leads=300, seed=8, flush=True)
+    assert Meeting.objects.filter(kind="weekly_alignment").count() == len(
+        [m for m in first["meetings"] if m[0] == "weekly_alignment"]
+    )
+    assert InsightTag.objects.count() == len({name for _, name in first["tags"]})
+
+
+def test_every_record_keeps_its_peoples_teams_and_nothing_happens_after_now() -> None:
+    seed()
+
+    users = {u.pk: user_team(u) for u in get_user_model().objects.all()}
+    for model, user, team in [
+        (MeetingAttendee, "user_id", "team"),
+        (IdeaComment, "author_id", "team"),
+        (IdeaVote, "user_id", "team"),
+        (SpotlightPerson, "user_id", "team"),
+        (Idea, "author_id", "author_team"),
+        (ShadowingSession, "person_id", "person_team"),
+        (ShadowingSession, "host_id", "host_team"),
+    ]:
+        for pk, recorded in model.objects.values_list(user, team):
+            assert recorded == users[pk], (model, pk)
+    for model, field in [
+        (Meeting, "ends_at"),
+        (Meeting, "created_at"),
+        (Meeting, "updated_at"),
+        (ActionItem, "done_at"),
+        (ActionItem, "created_at"),
+        (Idea, "updated_at"),
+        (IdeaComment, "created_at"),
+        (IdeaVote, "created_at"),
+        (FieldInsight, "answered_at"),
+        (FieldInsight, "updated_at"),
+        (Spotlight, "created_at"),
+        (SpotlightThanks, "created_at"),
+        (CampaignRating, "updated_at"),
+        (ShadowingSession, "created_at"),
+        (ShadowingSession, "logged_at"),
+    ]:
+        assert not model.objects.filter(**{f"{field}__gt": NOW}).exists(), (model, field)
+    assert not ShadowingSession.objects.filter(starts_at__gt=NOW).exclude(status="scheduled")
+    assert not FunnelChange.objects.exists()  # the seed logs nothing: all of it is recomputed
+
+
+def test_two_months_of_weekly_meetings_with_action_items_mostly_done() -> None:
+    seed()
+
+    weekly = list(meetings_with_teams().filter(kind="weekly_alignment").order_by("starts_at"))
+    weeks = {local_monday(m.starts_at) for m in weekly}
+    this_week = local_monday(NOW)
+    tz = timezone.get_current_timezone()
+    tuesdays = [this_week - timedelta(weeks=n, days=-1) for n in range(9)]
+    held = [d for d in tuesdays if local_midnight(d, tz) + timedelta(hours=10, minutes=45) <= NOW]
+    assert len(weeks) == len(weekly) == len(held) - 1  # two months to this week, one skipped
+    assert min(weeks) == this_week - timedelta(weeks=8)
+    for meeting in weekly:
+        local = timezone.localtime(meeting.starts_at)
+        assert (local.weekday(), local.time()) == (1, time(10))
+        assert meeting.ends_at - meeting.starts_at == timedelta(minutes=45)
+        assert meeting.agenda and meeting.notes and meeting.decisions
+        assert meeting.has_marketing
+    assert sum(1 for m in weekly if not m.has_sales) == 1
+    assert all(m.has_sales for m in weekly[-3:])
+    assert "MQLs handed to sales" in weekly[-1].notes
+
+    last = weekly[-1]
+    assert 2 <= action_items_open(meeting=last).count() <= 4
+    items = ActionItem.objects.all()
+    assert items.filter(done_at__isnull=False).count() > 3 * items.filter(done_at=None).count()
+    today = timezone.localdate(NOW)
+    overdue = items.filter(done_at=None, due_on__lt=today)
+    assert 1 <= overdue.count() <= 2
+    assert items.filter(done_at=None, due_on__gte=today, due_on__lt=this_week + timedelta(7))
+    for item in items.filter(done_at__isnull=False):
+        assert item.meeting.ends_at < item.done_at and item.done_by_id == item.owner_id
+    for meeting in weekly:  # owners from both teams
+        teams = {user_team(i.owner) for i in meeting.action_items.all()}
+        assert teams == {"marketing", "sales"}, meeting
+
+
+def test_the_teams_meet_about_as_often_as_high_performers_lately() -> None:
+    seed()
+
+    this_week = local_monday(NOW)
+    tz = timezone.get_current_timezone()
+    begin, end = (local_midnight(this_week - timedelta(weeks=4), tz), local_midnight(this_week, tz))
+    both = Meeting.objects.filter(
+        Exists(MeetingAttendee.objects.filter(meeting=OuterRef("pk"), team="marketing")),
+        Exists(MeetingAttendee.objects.filter(meeting=OuterRef("pk"), team="sales")),
+        starts_at__gte=begin,
+        starts_at__lt=end,
+    )
+    assert 6 <= both.count() <= 9  # a 4-week mean of 1.5 to 2.25 joint meetings a week
+    kinds = set(Meeting.objects.values_list("kind", flat=True))
+    assert kinds == set(Meeting.Kind.values)
+    syncs = Meeting.objects.filter(kind="leadership_sync")
+    assert syncs and all(
+        {"maria", "tom"} <= set(m.attendees.values_list("username", flat=True)) for m in syncs
+    )
+
+
+def test_campaigns_have_kickoffs_and_post_mortems_with_sales_mostly() -> None:
+    seed()
+
+    today = timezone.localdate(NOW)
+    timed = [c for c in Campaign.objects.all() if c.channel not in ALWAYS_ON_CHANNELS]
+    without_sales = post_mortem_due = 0
+    for campaign in timed:
+        meetings = {m.kind: m for m in meetings_with_teams(campaign.meetings.all())}
+        kickoff = meetings["campaign_kickoff"]
+        assert 3 <= (campaign.starts_on - timezone.localdate(kickoff.starts_at)).days <= 8
+        assert kickoff.has_marketing
+        without_sales += not kickoff.has_sales
+        post_mortem = meetings.get("campaign_postmortem")
+        if post_mortem is not None:
+            assert campaign.ends_on < today
+            assert 5 <= (timezone.localdate(post_mortem.starts_at) - campaign.ends_on).days <= 21
+            assert post_mortem.has_sales and post_mortem.notes.startswith("**Numbers:**")
+        elif campaign.ends_on < today - timedelta(days=14):
+            post_mortem_due += 1
+    assert 1 <= without_sales <= 3
+    assert post_mortem_due >= 2
+    assert Meeting.objects.filter(kind="campaign_postmortem").count() >= 2
+    assert not Meeting.objects.filter(campaign__channel__in=ALWAYS_ON_CHANNELS).exists()
+
+
+def test_sales_rates_most_campaigns_about_as_well_as_it_accepted_their_leads() -> None:
+    seed(leads=1000)
+
+    decided = {
+        row["lead__campaign"]: row
+        for row in Handoff.objects.filter(status__in=["accepted", "rejected"])
+        .values("lead__campaign")
+        .annotate(n=Count("id"), accepted=Count("id", filter=Q(status="accepted")))
+    }
+    ratings: dict[int, list[int]] = defaultdict(list)
+    for rating in CampaignRating.objects.select_related("rater"):
+        assert user_team(rating.rater) == "sales" and 1 <= rating.rating <= 5 and rating.comment
+        ratings[rating.campaign_id].append(rating.rating)
+    with_leads = [pk for pk, row in decided.items() if row["n"] >= 3]
+    assert len(ratings) >= 0.6 * len(with_leads) and set(ratings) <= set(with_leads)
+    by_share = sorted(ratings, key=lambda pk: decided[pk]["accepted"] / decided[pk]["n"])
+    half = len(by_share) // 2
+    mean = lambda pks: sum(sum(ratings[pk]) / len(ratings[pk]) for pk in pks) / len(pks)  # noqa: E731
+    assert mean(by_share[:half]) < mean(by_share[half:])
+
+
+def test_ideas_are_on_the_board_in_every_state() -> None:
+    seed()
+
+    assert set(Idea.objects.values_list("status", flat=True)) == set(Idea.Status.values)
+    for idea in Idea.objects.all():
+        comments = set(idea.comments.values_list("team", flat=True))
+        votes = set(idea.votes.values_list("team", flat=True))
+        if idea.status == "draft":
+            assert idea.opened_at is None and not comments and not votes
+            continue
+        assert idea.created_at <= idea.opened_at
+        assert not idea.comments.filter(created_at__lt=idea.opened_at).exists()
+        assert not idea.votes.filter(user=idea.author).exists()
+        if idea.status == "open":
+            assert comments == votes == {"marketing", "sales"}, idea
+        else:
+            assert idea.decided_at > idea.opened_at and idea.decided_by is not None
+        if idea.status == "adopted":
+            assert idea.campaign_id or idea.goal_id, idea
+        if idea.status == "parked":
+            assert idea.parked_reason
+
+
+def test_field_insights_of_every_kind_mostly_answered_the_newest_waiting() -> None:
+    seed()
+
+    insights = FieldInsight.objects.prefetch_related("tags").select_related("posted_by")
+    assert set(insights.values_list("kind", flat=True)) == set(FieldInsight.Kind.values)
+    assert {"pricing", "security", "integrations", "competitor", "onboarding", "roi"} <= set(
+        InsightTag.objects.values_list("name", flat=True)
+    )
+    for insight in insights:
+        assert insight.tags.all() and user_team(insight.posted_by) == "sales"
+        if insight.answered_at:
+            assert user_team(insight.answered_by) == "marketing" and insight.answer_text
+            assert timedelta(days=1) <= insight.answered_at - insight.posted_at <= timedelta(11)
+    assert set(insights.values_list("answer", flat=True)) == {"", "used", "not_used"}
+    waiting = insights_unanswered()
+    assert 4 <= waiting.count() <= 6
+    assert not waiting.filter(posted_at__lt=NOW - timedelta(days=11)).exists()
+    assert FieldInsight.objects.filter(answer_campaign__isnull=False).exists()
+
+
+def test_spotlights_tell_won_deals_of_both_teams_and_get_thanked() -> None:
+    seed(leads=1000)  # 400 leads close too few deals
+
+    spotlights = spotlights_latest(limit=10)
+    assert 3 <= len(spotlights) <= 5
+    assert len({s.deal_id for s in spotlights}) == len(spotlights)
+    for spotlight in spotlights:
+        assert spotlight.deal.status == "won" and spotlight.created_at > spotlight.deal.closed_at
+        teams = {credit.team for credit in spotlight.credits.all()}
+        assert teams == {"marketing", "sales"}
+        assert spotlight.deal.lead.owner_id in {c.user_id for c in spotlight.credits.all()}
+        assert spotlight.thanks_count >= 3 and spotlight.story
+
+
+def test_shadowing_sessions_are_logged_debriefed_and_scheduled() -> None:
+    seed()
+
+    sessions = ShadowingSession.objects.all()
+    assert set(sessions.values_list("status", flat=True)) == {"done", "scheduled", "cancelled"}
+    for session in sessions:
+        assert session.person_team != session.host_team
+        if session.status == "done":
+            assert session.learned and session.ends_at <= session.logged_at <= NOW
+        else:
+            assert not session.learned and session.logged_at is None
+    assert sessions.filter(status="done").count() >= 3
+    assert sessions.filter(status="scheduled", starts_at__gt=NOW).count() >= 2
+    debriefed = sessions.get(debrief__isnull=False)
+    assert debriefed.debrief.kind == "shadowing_debrief"
+    assert debriefed.debrief.starts_at > debriefed.ends_at
+    attendees = set(debriefed.debrief.attendees.all())
+    assert {debriefed.person, debriefed.host} <= attendees
+    tz = timezone.get_current_timezone()
+    month = period_start("month", timezone.localdate(NOW))
+    this_month = shadowing_between(
+        start=local_midnight(month, tz), end=local_midnight(next_period("month", month), tz)
+    )
+    assert this_month.count() >= 2

@@ -127,11 +127,6 @@ def test_a_goal_on_forecast_accuracy_reads_the_same_computation(march: World) ->
     )
 
 
-def test_joint_meetings_are_registered_but_not_computed_yet(march: World) -> None:
-    found = values("month", [MARCH])
-    assert not any(key[0] == "joint_meetings_per_week" for key in found)
-
-
 def test_goal_attainment_is_stored_and_read_through_the_kpi_api(
     march: World, admin_user: object
 ) -> None:

@@ -33,8 +33,10 @@ def _moment(value: str) -> datetime:
 class Command(BaseCommand):
     help = (
         "Load a demo company: users of both teams (password 'demo'), campaigns, and leads with "
-        "their touches, stage events, handoffs, contact attempts and deals. Refuses a database "
-        "that already has leads unless --flush or --if-empty is given."
+        "their touches, stage events, handoffs, contact attempts and deals; the agreements, "
+        "goals and forecasts; and the teams' meetings, ratings, ideas, field insights, "
+        "spotlights and shadowing sessions. Refuses a database that already has leads unless "
+        "--flush or --if-empty is given."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -51,7 +53,8 @@ class Command(BaseCommand):
         mode.add_argument(
             "--flush",
             action="store_true",
-            help="first delete every lead, campaign and funnel record (users stay)",
+            help="first delete every lead, campaign and funnel record, and what the demo "
+            "writes with them (goals, meetings, ideas, insights...; users stay)",
         )
         mode.add_argument(
             "--if-empty", action="store_true", help="do nothing if the database has leads"
