@@ -159,12 +159,9 @@ def _insights(*, since: datetime) -> list[str]:
     if not lines:
         lines.append(f"No field insights posted since {_day(since)}.")
     if waiting:
-        link = reverse("insight-list")
-        older = f"{waiting} older insight{'s' if waiting != 1 else ''}"
-        lines += [
-            "",
-            f"[{older}]({link}) still wait for marketing's answer.",
-        ]
+        one = waiting == 1
+        older = f"[{waiting} older insight{'' if one else 's'}]({reverse('insight-list')})"
+        lines += ["", f"{older} still wait{'s' if one else ''} for marketing's answer."]
     return lines
 
 
@@ -173,7 +170,8 @@ def _ideas() -> list[str]:
     if not ideas:
         return ["No idea is open for critique."]
     return [
-        f"- **{md_text(i.title)}** ({_name(i.author)}): {i.marketing_votes} marketing "
+        f"- **[{md_text(i.title)}]({reverse('idea-detail', args=[i.pk])})** "
+        f"({_name(i.author)}): {i.marketing_votes} marketing "
         f"and {i.sales_votes} sales vote{'s' if i.marketing_votes + i.sales_votes != 1 else ''}, "
         f"{i.comment_count} comment{'s' if i.comment_count != 1 else ''}"
         for i in ideas

@@ -114,9 +114,11 @@ def test_the_agenda_is_pre_filled_from_the_numbers(week: dict) -> None:
     insights = section(agenda, "New field insights since")
     assert "*An objection*: “Too pricey for small teams”" in insights
     assert "Old question" not in insights  # posted before the last meeting…
-    assert "[1 older insight](/insights/) still wait" in insights  # …and still waiting
+    assert "[1 older insight](/insights/) still waits for marketing's answer" in insights
     ideas = section(agenda, "Ideas open for critique")
-    assert "**Joint webinar with sales demos**" in ideas and "draft nobody" not in ideas
+    idea = Idea.objects.get(status="open")
+    assert f"**[Joint webinar with sales demos](/ideas/{idea.pk}/)**" in ideas
+    assert "draft nobody" not in ideas
 
 
 def test_the_agenda_renders_as_markdown_with_what_people_typed_as_text(week: dict) -> None:
