@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from alignment.roles import Team
 from config.jobs import ChunkProgress
@@ -593,7 +594,10 @@ class Meeting(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title or f"{self.get_kind_display()}, {self.starts_at:%d %b %Y}"
+        if self.title or self.starts_at is None:
+            return self.title or self.get_kind_display()
+        day = timezone.localtime(self.starts_at)  # the organisation's day, as pages show it
+        return f"{self.get_kind_display()}, {day.day} {day:%b %Y}"
 
 
 class MeetingAttendee(models.Model):

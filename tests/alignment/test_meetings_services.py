@@ -294,6 +294,20 @@ def test_the_weekly_meeting_is_started_once_a_day(
     assert Meeting.objects.count() == 2
 
 
+def test_the_weekly_meeting_invites_the_people_of_the_last_one(
+    sales_manager: object, marketing_manager: object, sales_rep: object
+) -> None:
+    now = timezone.make_aware(datetime(2026, 5, 12, 9, 30))
+    last, _ = weekly_meeting_start(by=sales_manager, now=now - timedelta(days=7))
+    meeting_update(meeting=last, by=sales_manager,
+                   attendees=[sales_manager, marketing_manager, sales_rep])  # fmt: skip
+    sales_rep.is_active = False  # has left since
+    sales_rep.save()
+    found, created = weekly_meeting_start(by=marketing_manager, now=now)
+    assert created
+    assert set(found.attendees.all()) == {marketing_manager, sales_manager}  # joint at once
+
+
 def test_a_weekly_meeting_planned_for_today_is_opened_instead_of_a_second(
     sales_manager: object,
 ) -> None:
