@@ -65,6 +65,9 @@ WEEKS = 9
 #: Channels of the demo's always-on campaigns (`demo.generator.ALWAYS_ON_KINDS`): they run the
 #: whole window, so they have no kick-off or post-mortem.
 ALWAYS_ON_CHANNELS = frozenset({"seo", "referral", "partner", "organic_social"})
+#: What the joint meetings of 4-week windows add up to, week after week (from a random
+#: phase): the 4-week mean rises and falls between 1.5 and 2.25, around the 1.89 of the best.
+WINDOW_AIMS = (6, 7, 8, 9, 8, 7)
 #: Decided handoffs a campaign needs before sales rates its leads.
 RATING_MIN_DECIDED = 3
 #: Won deals the spotlights choose from (the newest).
@@ -496,6 +499,40 @@ BRIEFS: dict[str, Brief] = {
         "Drop the finance persona; add a second RevOps contact per account.",
     ),
 }
+BRIEFS |= {  # the always-on programmes: a kick-off when the year's plan starts, no post-mortem
+    "seo": Brief(
+        "people searching for forecasting, pipeline and RevOps topics",
+        "the blog, the benchmark pages and a demo request on every page",
+        "the page each lead converted on",
+        "Benchmark pages bring senior readers.",
+        "Blog readers rarely want a call.",
+        "A demo request on the benchmark pages only.",
+    ),
+    "referral": Brief(
+        "our customers' peers: heads of sales and RevOps they recommend us to",
+        "a thank-you for the customer and a guided pilot for the company they refer",
+        "the referring customer's name on each lead, and a call the same day",
+        "Referred leads accept almost always.",
+        "Few customers refer without being asked.",
+        "Ask for a referral at every renewal.",
+    ),
+    "partner": Brief(
+        "consultancies that implement CRMs for mid-market companies",
+        "co-selling with a partner margin, and joint webinars",
+        "the partner's contact and the deal's status in one place",
+        "Partner-led deals close faster.",
+        "Partners hand over leads late in their project.",
+        "Bring partners in at the CRM project's start.",
+    ),
+    "organic_social": Brief(
+        "RevOps and sales leaders following the LinkedIn page",
+        "weekly posts: benchmarks, customer quotes, webinar invitations",
+        "which post each lead engaged with",
+        "Customer quotes get the most engagement.",
+        "Likes rarely turn into conversations.",
+        "Every post ends with one clear next step.",
+    ),
+}
 KICKOFF_AGENDA = (
     "1. Goal and audience\n2. The offer and the message\n3. What sales gets, and when\n"
     "4. How we measure it: MQLs, acceptance, SQLs, won revenue"
@@ -720,7 +757,7 @@ K = FieldInsight.Kind
 INSIGHTS: tuple[InsightPlan, ...] = (
     InsightPlan(
         K.MESSAGE_WORKS,
-        "*One forecast instead of fourteen spreadsheets* lands every time with mid-market "
+        "“One forecast instead of fourteen spreadsheets” lands every time with mid-market "
         "heads of sales. Two prospects repeated it back to me this week.",
         ("spreadsheets", "forecasting"),
         "ben",
@@ -731,7 +768,7 @@ INSIGHTS: tuple[InsightPlan, ...] = (
     ),
     InsightPlan(
         K.MESSAGE_WORKS,
-        "Enterprise CFOs react to *forecast within 5 %* far more than to pipeline visibility. "
+        "Enterprise CFOs react to “forecast within 5 %” far more than to pipeline visibility. "
         "Open with their board meeting, not our dashboard.",
         ("roi", "forecasting"),
         "sofia",
@@ -753,7 +790,7 @@ INSIGHTS: tuple[InsightPlan, ...] = (
     ),
     InsightPlan(
         K.MESSAGE_STOPPED,
-        "*AI-powered forecasting* gets eye-rolls now; two prospects said every vendor claims it.",
+        "“AI-powered forecasting” gets eye-rolls now; two prospects said every vendor claims it.",
         ("competitor", "messaging"),
         "david",
         "used",
@@ -785,7 +822,7 @@ INSIGHTS: tuple[InsightPlan, ...] = (
     ),
     InsightPlan(
         K.OBJECTION,
-        "*We already have forecasting in our CRM.* Comes up on every second mid-market call.",
+        "“We already have forecasting in our CRM.” Comes up on every second mid-market call.",
         ("competitor", "integrations"),
         "chloe",
         "used",
@@ -816,7 +853,7 @@ INSIGHTS: tuple[InsightPlan, ...] = (
     ),
     InsightPlan(
         K.OBJECTION,
-        "*Our data is too messy for any tool.* Prospects fear the import more than the price.",
+        "“Our data is too messy for any tool.” Prospects fear the import more than the price.",
         ("onboarding",),
         "ben",
         "used",
@@ -868,7 +905,7 @@ INSIGHTS: tuple[InsightPlan, ...] = (
     # Not answered yet: the newest.
     InsightPlan(
         K.OBJECTION,
-        "*We're switching CRMs next year; we'll look at forecasting after.* Three calls this week.",
+        "“We're switching CRMs next year; we'll look at forecasting after.” Three calls this week.",
         ("integrations", "competitor"),
         "nina",
     ),
@@ -881,7 +918,7 @@ INSIGHTS: tuple[InsightPlan, ...] = (
     ),
     InsightPlan(
         K.MESSAGE_STOPPED,
-        "The subject line *Pipeline reviews your reps won't dread* gets no replies in outbound "
+        "The subject line “Pipeline reviews your reps won't dread” gets no replies in outbound "
         "any more.",
         ("messaging",),
         "nina",
@@ -895,7 +932,7 @@ INSIGHTS: tuple[InsightPlan, ...] = (
     ),
     InsightPlan(
         K.OBJECTION,
-        "The ROI calculator's defaults look too good; a CFO called it *marketing maths*.",
+        "The ROI calculator's defaults look too good; a CFO called it “marketing maths”.",
         ("roi",),
         "sofia",
     ),
@@ -1346,18 +1383,19 @@ def _week_numbers(begin: date, end: date) -> str:
 
 
 def _campaign_plans(rng: random.Random, cast: Cast, world: World) -> list[MeetingPlan]:
-    """Kick-offs a few days before each timed campaign (a few without sales) and
+    """Kick-offs a few days before each campaign starts (a few timed ones without sales) and
     post-mortems 1–3 weeks after the ended ones (none yet for the latest two that ended more
-    than two weeks ago)."""
-    timed = [c for c in world.campaigns if c.timed and c.channel in BRIEFS]
-    alone = set(rng.sample(range(len(timed)), min(3, max(1, len(timed) // 4)))) if timed else set()
+    than two weeks ago; the always-on ones never end)."""
+    campaigns = [c for c in world.campaigns if c.channel in BRIEFS]
+    timed = [n for n, c in enumerate(campaigns) if c.timed]
+    alone = set(rng.sample(timed, min(3, max(1, len(timed) // 4)))) if timed else set()
     ended = sorted(
-        (c for c in timed if c.ends_on < world.today - timedelta(days=14)),
+        (c for c in campaigns if c.ends_on < world.today - timedelta(days=14)),
         key=lambda c: (c.ends_on, c.external_id),
     )
     not_yet = {c.pk for c in ended[-2:]}  # "post-mortem due" on the campaigns list
     plans = []
-    for n, campaign in enumerate(timed):
+    for n, campaign in enumerate(campaigns):
         brief, owner = BRIEFS[campaign.channel], CHANNEL_OWNER[campaign.channel]
         sales = _campaign_sales(rng, campaign)
         kickoff = _at(_workday(campaign.starts_on - timedelta(days=rng.randint(3, 6))), 14)
@@ -1491,43 +1529,53 @@ def _brainstorm_plans(rng: random.Random, world: World) -> list[MeetingPlan]:
 def _leadership_plans(
     rng: random.Random, cast: Cast, world: World, plans: list[MeetingPlan]
 ) -> list[MeetingPlan]:
-    """Thursday syncs of the two heads in the weeks the other meetings leave short of the
-    week's aim (1 to 3 joint meetings, 2 most often)."""
+    """Syncs of the two heads (Thursday afternoons, and Monday afternoons where one is not
+    enough) in the weeks the other meetings leave short: 1 to 3 joint meetings a week, so
+    that the 4-week windows add up to the `WINDOW_AIMS` where the other meetings leave
+    room."""
     joint: dict[date, int] = {}
     for plan in plans:
         if cast.joint(plan.attendees):
             week = _monday(plan.starts_at.astimezone(_zone()).date())
             joint[week] = joint.get(week, 0) + 1
     topics = rng.sample(LEADERSHIP, len(LEADERSHIP))
-    out = []
-    for monday in _weeks(world):
-        aim = rng.choice((1, 2, 2, 3))
-        start = _at(monday + timedelta(days=3), 16)
-        if joint.get(monday, 0) >= aim or start + timedelta(minutes=30) > world.now:
-            continue
-        topic = topics[len(out) % len(topics)]
-        people = ["maria", "tom"] + (["grace"] if rng.random() < 0.3 else [])
-        plan = MeetingPlan(
-            Meeting.Kind.LEADERSHIP_SYNC,
-            start,
-            30,
-            people,
-            by=("tom", "maria")[len(out) % 2],
-            agenda=f"1. Goals and scorecard: where we stand\n2. {topic.agenda}",
-            notes=f"- {topic.note}",
-            decisions=f"- {topic.decision}",
+    out: list[MeetingPlan] = []
+    weeks, phase = _weeks(world), rng.randrange(len(WINDOW_AIMS))
+    for n, monday in enumerate(weeks):
+        aim = WINDOW_AIMS[(phase + n) % len(WINDOW_AIMS)]
+        before = sum(  # the weeks before the habit count as if they had had it
+            joint.get(week, 0) if week >= weeks[0] else 2
+            for week in (monday - timedelta(weeks=k) for k in (1, 2, 3))
         )
-        day = monday + timedelta(days=3)
-        plan.items = [
-            ItemPlan(
-                text,
-                owner,
-                day + timedelta(days=4),
-                _office_time(rng, plan.ends_at + timedelta(hours=1), _at(day + timedelta(4), 17)),
+        short = min(3, max(1, aim - before)) - joint.get(monday, 0)  # 1 to 3 in a week
+        for day in (monday + timedelta(days=3), monday)[: max(min(short, 2), 0)]:
+            start = _at(day, 16)
+            if start + timedelta(minutes=30) > world.now:
+                continue
+            joint[monday] = joint.get(monday, 0) + 1
+            topic = topics[len(out) % len(topics)]
+            people = ["maria", "tom"] + (["grace"] if rng.random() < 0.3 else [])
+            plan = MeetingPlan(
+                Meeting.Kind.LEADERSHIP_SYNC,
+                start,
+                30,
+                people,
+                by=("tom", "maria")[len(out) % 2],
+                agenda=f"1. Goals and scorecard: where we stand\n2. {topic.agenda}",
+                notes=f"- {topic.note}",
+                decisions=f"- {topic.decision}",
             )
-            for owner, text in topic.actions
-        ]
-        out.append(plan)
+            due = day + timedelta(days=4 if day.weekday() == 3 else 3)
+            plan.items = [
+                ItemPlan(
+                    text,
+                    owner,
+                    due,
+                    _office_time(rng, plan.ends_at + timedelta(hours=1), _at(due, 17)),
+                )
+                for owner, text in topic.actions
+            ]
+            out.append(plan)
     return out
 
 
