@@ -171,7 +171,6 @@ def test_a_stranger_cannot_debrief_and_an_unlogged_session_is_not_debriefed(
     assert not Meeting.objects.exists()
 
 
-
 def test_a_debrief_in_the_year_9999_is_a_400_not_a_crash(
     client: Client, marketing_rep: object, sales_rep: object
 ) -> None:
@@ -181,6 +180,7 @@ def test_a_debrief_in_the_year_9999_is_a_400_not_a_crash(
     response = client.post(f"/shadowing/{session.pk}/debrief/", {"starts_at": "9999-12-31T23:50"})
     assert response.status_code == 400 and "1900–2999" in response.content.decode()
     assert not Meeting.objects.exists()
+
 
 def test_a_rep_cannot_delete_someone_elses_session_but_can_delete_their_own(
     client: Client, marketing_rep: object, sales_rep: object
