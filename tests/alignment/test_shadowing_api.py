@@ -168,6 +168,10 @@ def test_the_list_filters_by_person_and_is_latest_first(
     ]
     mine = client.get("/api/v1/shadowing/?person=mia").json()["results"]
     assert [r["id"] for r in mine] == [early.pk]
+    hosted = client.get("/api/v1/shadowing/?host=mia").json()["results"]
+    assert [r["id"] for r in hosted] == [late.pk]
+    nobody = client.get("/api/v1/shadowing/?host=nobody%27s-name")
+    assert nobody.status_code == 400 and "host" in nobody.json()
 
 
 def test_a_debrief_in_the_year_9999_is_a_400_naming_the_field(
