@@ -161,10 +161,8 @@ def _insights(*, since: datetime) -> list[str]:
     if waiting:
         link = reverse("insight-list")
         older = f"{waiting} older insight{'s' if waiting != 1 else ''}"
-        lines += [
-            "",
-            f"[{older}]({link}) still wait for marketing's answer.",
-        ]
+        wait = "wait" if waiting != 1 else "waits"
+        lines += ["", f"[{older}]({link}) still {wait} for marketing's answer."]
     return lines
 
 

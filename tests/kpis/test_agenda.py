@@ -114,7 +114,9 @@ def test_the_agenda_is_pre_filled_from_the_numbers(week: dict) -> None:
     insights = section(agenda, "New field insights since")
     assert "*An objection*: “Too pricey for small teams”" in insights
     assert "Old question" not in insights  # posted before the last meeting…
-    assert "1 older insight still wait" in insights  # …and still waiting for an answer
+    assert (
+        "[1 older insight](/insights/) still waits" in insights
+    )  # …and still waiting for an answer
     ideas = section(agenda, "Ideas open for critique")
     assert "**Joint webinar with sales demos**" in ideas and "draft nobody" not in ideas
 
