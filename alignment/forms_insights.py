@@ -8,13 +8,14 @@ from typing import Any
 from django import forms
 from django.utils.text import slugify
 
-from alignment.forms_ideas_insights import ServiceErrorsForm, campaign_field, multiline
+from alignment.forms import ServiceForm
+from alignment.forms_ideas_insights import campaign_field
 from alignment.models import FieldInsight
 
 _CAMPAIGN = FieldInsight._meta.get_field("campaign").related_model
 
 
-class InsightForm(ServiceErrorsForm):
+class InsightForm(ServiceForm):
     kind = forms.ChoiceField(
         choices=FieldInsight.Kind.choices, widget=forms.RadioSelect, required=False
     )
@@ -38,10 +39,10 @@ class InsightForm(ServiceErrorsForm):
         )
 
     def clean_text(self) -> str:
-        return multiline(self.cleaned_data.get("text"))
+        return self.multiline(self.cleaned_data.get("text"))
 
 
-class AnswerForm(ServiceErrorsForm):
+class AnswerForm(ServiceForm):
     answer = forms.ChoiceField(
         choices=[("used", "Used it"), ("not_used", "Not using it")],
         widget=forms.RadioSelect,
@@ -66,7 +67,7 @@ class AnswerForm(ServiceErrorsForm):
         self.fields["campaign"] = field
 
     def clean_text(self) -> str:
-        return multiline(self.cleaned_data.get("text"))
+        return self.multiline(self.cleaned_data.get("text"))
 
 
 def answer_campaign_choices() -> list[tuple[Any, str]]:
