@@ -133,8 +133,9 @@ class ShadowingList(APIView):
                 )
             rows = rows.filter(status=wanted)
         for field in ("person", "host"):
-            if request.query_params.get(field):
-                rows = rows.filter(**{f"{field}__username": request.query_params[field]})
+            if request.query_params.get(field):  # a name no one has is a 400, as for items
+                name = request.query_params[field]
+                rows = rows.filter(**{field: meeting_users(usernames=[name], field=field)[0]})
         return paginated(request, self, rows, ShadowingOut)
 
     @extend_schema(request=ShadowingIn, responses={201: ShadowingOut}, tags=TAGS)

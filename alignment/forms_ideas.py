@@ -6,13 +6,14 @@ from typing import Any
 
 from django import forms
 
-from alignment.forms_ideas_insights import ServiceErrorsForm, campaign_field, multiline
+from alignment.forms import ServiceForm
+from alignment.forms_ideas_insights import campaign_field
 from alignment.models import Goal, Idea
 
 TITLE_MAX = Idea._meta.get_field("title").max_length
 
 
-class IdeaForm(ServiceErrorsForm):
+class IdeaForm(ServiceForm):
     title = forms.CharField(max_length=TITLE_MAX, required=False)
     body = forms.CharField(
         required=False,
@@ -23,10 +24,10 @@ class IdeaForm(ServiceErrorsForm):
     )
 
     def clean_body(self) -> str:
-        return multiline(self.cleaned_data.get("body"))
+        return self.multiline(self.cleaned_data.get("body"))
 
 
-class CommentForm(ServiceErrorsForm):
+class CommentForm(ServiceForm):
     body = forms.CharField(
         required=False,
         label="Your comment",
@@ -35,10 +36,10 @@ class CommentForm(ServiceErrorsForm):
     )
 
     def clean_body(self) -> str:
-        return multiline(self.cleaned_data.get("body"))
+        return self.multiline(self.cleaned_data.get("body"))
 
 
-class AdoptForm(ServiceErrorsForm):
+class AdoptForm(ServiceForm):
     goal = forms.ModelChoiceField(
         queryset=Goal.objects.order_by("-period_start", "name"),
         required=False,
@@ -52,7 +53,7 @@ class AdoptForm(ServiceErrorsForm):
         self.order_fields(["campaign", "goal"])
 
 
-class ParkForm(ServiceErrorsForm):
+class ParkForm(ServiceForm):
     reason = forms.CharField(
         required=False,
         label="Why park it",
@@ -60,4 +61,4 @@ class ParkForm(ServiceErrorsForm):
     )
 
     def clean_reason(self) -> str:
-        return multiline(self.cleaned_data.get("reason"))
+        return self.multiline(self.cleaned_data.get("reason"))

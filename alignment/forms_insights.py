@@ -8,13 +8,14 @@ from typing import Any
 from django import forms
 from django.utils.text import slugify
 
-from alignment.forms_ideas_insights import ServiceErrorsForm, campaign_field, multiline
+from alignment.forms import ServiceForm
+from alignment.forms_ideas_insights import campaign_field
 from alignment.models import FieldInsight
 
 _CAMPAIGN = FieldInsight._meta.get_field("campaign").related_model
 
 
-class InsightForm(ServiceErrorsForm):
+class InsightForm(ServiceForm):
     kind = forms.ChoiceField(
         choices=FieldInsight.Kind.choices, widget=forms.RadioSelect, required=False
     )
@@ -38,10 +39,10 @@ class InsightForm(ServiceErrorsForm):
         )
 
     def clean_text(self) -> str:
-        return multiline(self.cleaned_data.get("text"))
+        return self.multiline(self.cleaned_data.get("text"))
 
 
-class AnswerForm(ServiceErrorsForm):
+class AnswerForm(ServiceForm):
     answer = forms.ChoiceField(
         choices=[("used", "Used it"), ("not_used", "Not using it")],
         widget=forms.RadioSelect,
@@ -54,12 +55,25 @@ class AnswerForm(ServiceErrorsForm):
         help_text="Used: the content or campaign it went into. Not used: why not. Markdown.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, campaigns: list[tuple[Any, str]] | None = None, **kwargs: Any
+    ) -> None:
+        """`campaigns`: the campaign choices read once (`answer_campaign_choices`) for a page
+        of many answer forms; without them, each form's select reads the campaigns again."""
         super().__init__(*args, **kwargs)
-        self.fields["campaign"] = campaign_field(_CAMPAIGN, label="Used in campaign")
+        field = campaign_field(_CAMPAIGN, label="Used in campaign")
+        if campaigns is not None:
+            field.choices = campaigns  # checked against the queryset all the same
+        self.fields["campaign"] = field
 
     def clean_text(self) -> str:
-        return multiline(self.cleaned_data.get("text"))
+        return self.multiline(self.cleaned_data.get("text"))
+
+
+def answer_campaign_choices() -> list[tuple[Any, str]]:
+    """The answer form's campaign choices, in one query for a whole page of forms."""
+    field = campaign_field(_CAMPAIGN)
+    return list(field.choices)
 
 
 class InsightFilterForm(forms.Form):

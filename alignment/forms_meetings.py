@@ -11,52 +11,21 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.forms import BoundField
 from django.utils import timezone
 
-from alignment.forms import DATETIME_INPUT, next_hour
+from alignment.forms import TEAM_LABELS, ServiceForm, moment_field, next_hour
 from alignment.models import ActionItem, Meeting
 from alignment.selectors import users_by_team
 
-TEAM_LABELS = {"marketing": "Marketing", "sales": "Sales", "": "No team"}
 DATE_INPUT = "%Y-%m-%d"
-
-
-def _multiline(text: str) -> str:
-    """Browsers send a textarea's line breaks as CRLF; keep LF."""
-    return (text or "").replace("\r\n", "\n").strip()
 
 
 def person_name(user: AbstractBaseUser) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _datetime_field(label: str) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=label,
-        required=False,  # the service says what is missing
-        input_formats=[DATETIME_INPUT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT),
-    )
-
-
-class _Form(forms.Form):
-    """Labels without a colon; a service's ValidationError lands on its fields."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-    def add_service_error(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for name, messages in error.message_dict.items():
-            self.add_error(name if name in self.fields else None, messages)
-
-
-class MeetingForm(_Form):
+class MeetingForm(ServiceForm):
     """A meeting: kind, title, local start and end (the organisation's time zone), campaign,
     attendees (active people, by team) and its Markdown texts."""
 
@@ -64,8 +33,8 @@ class MeetingForm(_Form):
     title = forms.CharField(
         max_length=200, required=False, help_text="Leave it empty for the kind and the day."
     )
-    starts_at = _datetime_field("Starts")
-    ends_at = _datetime_field("Ends")
+    starts_at = moment_field("Starts")
+    ends_at = moment_field("Ends")
     campaign = forms.ModelChoiceField(
         queryset=Meeting._meta.get_field("campaign").related_model.objects.none(),
         required=False,
@@ -155,13 +124,13 @@ class MeetingForm(_Form):
         return self._kept("ends_at")
 
     def clean_agenda(self) -> str:
-        return _multiline(self.cleaned_data.get("agenda", ""))
+        return self.multiline(self.cleaned_data.get("agenda", ""))
 
     def clean_notes(self) -> str:
-        return _multiline(self.cleaned_data.get("notes", ""))
+        return self.multiline(self.cleaned_data.get("notes", ""))
 
     def clean_decisions(self) -> str:
-        return _multiline(self.cleaned_data.get("decisions", ""))
+        return self.multiline(self.cleaned_data.get("decisions", ""))
 
     def meeting_fields(self) -> dict[str, Any]:
         """The cleaned input as `meeting_create`/`meeting_update` fields."""
@@ -170,7 +139,7 @@ class MeetingForm(_Form):
         return data
 
 
-class ActionItemForm(_Form):
+class ActionItemForm(ServiceForm):
     """An action item: what, who (an active person, by team) and by when."""
 
     text = forms.CharField(

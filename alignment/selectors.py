@@ -292,29 +292,22 @@ def insights_posted_since(*, since: datetime) -> QuerySet[FieldInsight]:
     )
 
 
-#: The roles in the order a user holding several gets one (as `alignment.roles.user_role`).
-_ROLE_ORDER = [Role.ADMIN, Role.SALES_MANAGER, Role.MARKETING_MANAGER, Role.SALES_REP,
-               Role.MARKETING_REP]  # fmt: skip
-
-
 def users_by_team(*, include: Sequence[int] = ()) -> dict[str, list[AbstractBaseUser]]:
-    """Active users (and the users whose ids are in `include`, active or not) by their team
-    now: "marketing", "sales", and "" for admins and people without a role; by name. Six
-    queries, whatever the number of people."""
-    users = list(
+    """Active users (and the users whose ids are in `include`, active or not: the people a
+    record already names) by their team now: "marketing", "sales", and "" for admins and
+    people without a role; by name. The choices of who took part in something; two queries,
+    whatever the number of people."""
+    users = (
         get_user_model()
         .objects.filter(Q(is_active=True) | Q(pk__in=list(include)))
+        .prefetch_related("groups")
         .order_by("first_name", "last_name", "username")
     )
-    role_of: dict[int, Role] = {}
-    for role in reversed(_ROLE_ORDER):  # the first in the order wins: it is written last
-        for pk in (
-            get_user_model().objects.filter(groups__name=role.value).values_list("pk", flat=True)
-        ):
-            role_of[pk] = role
     out: dict[str, list[AbstractBaseUser]] = {"marketing": [], "sales": [], "": []}
     for user in users:
-        role = Role.ADMIN if user.is_superuser else role_of.get(user.pk)
+        role = (
+            Role.ADMIN if user.is_superuser else role_of_groups(g.name for g in user.groups.all())
+        )
         team = role.team if role else None
         out[team.value if team else ""].append(user)
     return out
@@ -497,26 +490,6 @@ def deals_won_recent(*, limit: int = 200, include: Sequence[object] = ()) -> lis
 def deal_by_external_id(*, external_id: str) -> object | None:
     """The deal with this external id (any status), with its lead; None if there is none."""
     return _deals().filter(external_id=external_id).first() if external_id else None
-
-
-def people_by_team() -> dict[str, list[AbstractBaseUser]]:
-    """Active users by the team they are in now ("marketing", "sales", and "" for admins and
-    users without a role), each by name: the choices of who took part in something. One
-    query for everyone's groups."""
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .prefetch_related("groups")
-        .order_by("first_name", "last_name", "username")
-    )
-    teams: dict[str, list[AbstractBaseUser]] = {"marketing": [], "sales": [], "": []}
-    for user in users:
-        role = (
-            Role.ADMIN if user.is_superuser else role_of_groups(g.name for g in user.groups.all())
-        )
-        team = role.team if role else None
-        teams[team.value if team else ""].append(user)
-    return teams
 
 
 def shadowing_sessions() -> QuerySet[ShadowingSession]:

@@ -16,7 +16,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alignment import selectors
-from alignment.forms_insights import AnswerForm, InsightFilterForm, InsightForm
+from alignment.forms_insights import (
+    AnswerForm,
+    InsightFilterForm,
+    InsightForm,
+    answer_campaign_choices,
+)
 from alignment.models import FieldInsight
 from alignment.services import insights as svc
 
@@ -34,7 +39,9 @@ def _next_or(request: HttpRequest, default: str) -> str:
     return default
 
 
-def _answer_form(insight: FieldInsight, data: Any = None) -> AnswerForm:
+def _answer_form(
+    insight: FieldInsight, data: Any = None, campaigns: list[tuple[Any, str]] | None = None
+) -> AnswerForm:
     initial = {}
     if insight.answered_at is not None:
         initial = {
@@ -42,7 +49,8 @@ def _answer_form(insight: FieldInsight, data: Any = None) -> AnswerForm:
             "text": insight.answer_text,
             "campaign": insight.answer_campaign_id,
         }
-    return AnswerForm(data, initial=initial, auto_id=f"id_answer_{insight.pk}_%s")
+    auto_id = f"id_answer_{insight.pk}_%s"
+    return AnswerForm(data, initial=initial, auto_id=auto_id, campaigns=campaigns)
 
 
 def insight_list(request: HttpRequest) -> HttpResponse:
@@ -51,8 +59,14 @@ def insight_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.insights_filtered(**filters)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     can_answer = svc.insight_can_answer(user=request.user)
+    campaigns = answer_campaign_choices() if can_answer else None  # once for the page's forms
     cards = [
-        (insight, _answer_form(insight) if can_answer and insight.answered_at is None else None)
+        (
+            insight,
+            _answer_form(insight, campaigns=campaigns)
+            if can_answer and insight.answered_at is None
+            else None,
+        )
         for insight in page
     ]
     query = request.GET.copy()

@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from alignment.forms_meetings import TEAM_LABELS, ActionItemForm, MeetingForm, person_name
+from alignment.forms import TEAM_LABELS
+from alignment.forms_meetings import ActionItemForm, MeetingForm, person_name
 from alignment.models import ActionItem, Meeting
 from alignment.selectors import meeting_action_items, meeting_list
 from alignment.services.meetings import (

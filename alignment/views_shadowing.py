@@ -23,10 +23,10 @@ from alignment.forms_shadowing import DebriefForm, LogForm, ShadowingForm, defau
 from alignment.models import ShadowingSession
 from alignment.roles import user_is_manager
 from alignment.selectors import (
-    people_by_team,
     shadowing_before,
     shadowing_between,
     shadowing_sessions,
+    users_by_team,
 )
 from alignment.services.meetings import meeting_users
 from alignment.services.shadowing import (
@@ -81,12 +81,14 @@ def _schedule_form(
 ) -> ShadowingForm:
     """The form. A rep is offered only themselves as the person (or the session's person,
     kept); what is posted goes to the service, whose refusal of anyone else is a 403."""
+    # a session's own people stay choosable after they left: it is rescheduled with them
+    people = users_by_team(include=[session.person_id, session.host_id] if session else [])
     if request.method == "POST":
-        return ShadowingForm(request.POST, people=people_by_team(), **kwargs)
+        return ShadowingForm(request.POST, people=people, **kwargs)
     only = None
     if not user_is_manager(request.user):
         only = [session.person, request.user] if session else [request.user]
-    return ShadowingForm(people=people_by_team(), only=only, **kwargs)
+    return ShadowingForm(people=people, only=only, **kwargs)
 
 
 def _form_page(

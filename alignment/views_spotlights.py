@@ -23,8 +23,8 @@ from alignment.models import Spotlight
 from alignment.selectors import (
     deal_by_external_id,
     deals_won_recent,
-    people_by_team,
     spotlight_list,
+    users_by_team,
 )
 from alignment.services.meetings import meeting_users
 from alignment.services.spotlights import (
@@ -74,7 +74,7 @@ def _form(
     """The form with the latest won deals, and the deals it must keep on the list: the
     spotlight's own, the one asked for or posted."""
     keep = [d.pk for d in (spotlight.deal if spotlight else None, asked) if d is not None]
-    people = people_by_team()
+    people = users_by_team()
     if spotlight is not None:  # someone credited who has left stays on their spotlight
         listed = {u.pk for users in people.values() for u in users}
         for credit in spotlight.credits.all():

@@ -356,6 +356,10 @@ def shadowing_debrief(
     if starts_at is None:
         local = timezone.localtime(now or timezone.now())
         starts_at = local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    if not year_in_range(starts_at.date()):  # before its end is reckoned: 9999 + 30 min overflows
+        raise ValidationError(
+            {"starts_at": "That date is outside the years Tandem accepts (1900–2999)."}
+        )
     attendees = [session.person, session.host]
     if by.pk not in {session.person_id, session.host_id}:
         attendees.append(by)

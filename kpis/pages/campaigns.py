@@ -20,6 +20,7 @@ from alignment.selectors import (
 )
 from core.attribution import MODEL_LABELS
 from core.periods import period_start
+from kpis.pages.agenda import md_text
 from kpis.pages.common import Column, Dataset, format_value, period_rows, series_dataset
 from kpis.pages.dashboard import FUNNEL, funnel_dataset
 from kpis.selectors import (
@@ -239,14 +240,15 @@ def campaign_postmortem(
 
 
 def _one_line(text: str, limit: int = 280) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else f"{line[: limit - 1].rstrip()}…"
+    """Someone's words as one line of the agenda's Markdown: read as text, as on the weekly
+    agenda (`kpis.pages.agenda.md_text`), never as emphasis or links of the agenda's own."""
+    return md_text(text, limit)
 
 
 def _who(user: object) -> str:
     if user is None:
         return "Sales"
-    return user.get_full_name() or user.get_username()
+    return md_text(user.get_full_name() or user.get_username())
 
 
 def postmortem_agenda(pm: CampaignPostmortem) -> str:

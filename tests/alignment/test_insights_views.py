@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alignment.models import FieldInsight
@@ -115,6 +117,24 @@ def test_only_marketing_answers_insights(
     assert response.status_code == 302 and response["Location"] == "/insights/?answered=no"
     insight.refresh_from_db()
     assert (insight.answer, insight.answered_by) == ("not_used", marketing_rep)
+
+
+def test_the_answer_forms_of_a_page_read_the_campaigns_once(
+    client: Client, marketing_rep: object, sales_rep: object, world: object
+) -> None:
+    spring = Campaign.objects.get(external_id=world.campaign("Spring webinar"))
+    world.campaign("Autumn webinar")
+    _as(client, marketing_rep)
+
+    def queries(posted: int) -> int:
+        for n in range(posted):
+            svc.insight_post(by=sales_rep, kind="objection", text=f"Too dear, {n}", tags=["price"])
+        with CaptureQueriesContext(connection) as seen:
+            page = client.get("/insights/")
+        assert page.status_code == 200 and f'value="{spring.pk}"' in page.content.decode()
+        return len(seen)
+
+    assert queries(2) == queries(4)  # six answer forms cost what two did
 
 
 def test_an_answer_shows_where_it_was_used_who_and_after_how_long(

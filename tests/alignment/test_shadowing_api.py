@@ -168,3 +168,19 @@ def test_the_list_filters_by_person_and_is_latest_first(
     ]
     mine = client.get("/api/v1/shadowing/?person=mia").json()["results"]
     assert [r["id"] for r in mine] == [early.pk]
+    hosted = client.get("/api/v1/shadowing/?host=mia").json()["results"]
+    assert [r["id"] for r in hosted] == [late.pk]
+    nobody = client.get("/api/v1/shadowing/?host=nobody%27s-name")
+    assert nobody.status_code == 400 and "host" in nobody.json()
+
+
+def test_a_debrief_in_the_year_9999_is_a_400_naming_the_field(
+    marketing_rep: object, sales_rep: object
+) -> None:
+    past = session(marketing_rep, marketing_rep, sales_rep, days=-1)
+    mia = token_client(marketing_rep)
+    mia.post(f"/api/v1/shadowing/{past.pk}/log/", {"learned": "x"}, format="json")
+    late = {"starts_at": "9999-12-31T23:50:00Z"}
+    response = mia.post(f"/api/v1/shadowing/{past.pk}/debrief/", late, format="json")
+    assert response.status_code == 400 and "starts_at" in response.json()
+    assert not Meeting.objects.exists()

@@ -211,3 +211,16 @@ def test_a_debrief_waits_for_the_log_and_is_for_the_people_involved(
     meeting = shadowing_debrief(session=s, by=sales_rep)
     assert set(meeting.attendance.values_list("user__username", flat=True)) == {"mia", "sam"}
     assert meeting.starts_at > timezone.now()
+
+
+@pytest.mark.parametrize("at", [datetime(9999, 12, 31, 23, 50, tzinfo=UTC),
+                                datetime(1, 1, 1, 0, 10, tzinfo=UTC)])  # fmt: skip
+def test_a_debrief_at_the_ends_of_the_calendar_is_refused_not_a_crash(
+    marketing_rep: object, sales_rep: object, at: datetime
+) -> None:
+    s = session(marketing_rep, marketing_rep, sales_rep)
+    shadowing_log(session=s, by=marketing_rep, learned="Lots", now=END)
+    with pytest.raises(ValidationError) as refused:
+        shadowing_debrief(session=s, by=marketing_rep, starts_at=at)
+    assert "starts_at" in refused.value.message_dict
+    assert not Meeting.objects.exists()

@@ -117,6 +117,24 @@ def test_the_person_or_the_host_reschedules_others_get_a_403(
     assert (session.person, session.focus) == (marketing_rep, "Renewals")
 
 
+def test_a_session_whose_host_has_left_is_rescheduled_with_them(
+    client: Client, marketing_rep: object, sales_rep: object
+) -> None:
+    session = schedule(marketing_rep, marketing_rep, sales_rep)
+    sales_rep.is_active = False
+    sales_rep.save(update_fields=["is_active"])
+    client = logged_in(client, marketing_rep)
+    assert (
+        '<option value="sam" selected>'
+        in client.get(f"/shadowing/{session.pk}/edit/").content.decode()
+    )
+    assert client.post(f"/shadowing/{session.pk}/edit/", form(focus="Renewals")).status_code == 302
+    session.refresh_from_db()
+    assert (session.host, session.focus) == (sales_rep, "Renewals")
+    new = client.get("/shadowing/new/").content.decode()
+    assert 'value="sam"' not in new  # someone who left is not offered for a new session
+
+
 def test_the_person_logs_what_was_learned_once_the_session_started(
     client: Client, marketing_rep: object, sales_rep: object
 ) -> None:
@@ -168,6 +186,17 @@ def test_a_stranger_cannot_debrief_and_an_unlogged_session_is_not_debriefed(
     assert stranger.post(f"/shadowing/{session.pk}/debrief/").status_code == 403
     unlogged = logged_in(client, marketing_rep).post(f"/shadowing/{session.pk}/debrief/")
     assert unlogged.status_code == 400 and "Log what was learned first" in unlogged.content.decode()
+    assert not Meeting.objects.exists()
+
+
+def test_a_debrief_in_the_year_9999_is_a_400_not_a_crash(
+    client: Client, marketing_rep: object, sales_rep: object
+) -> None:
+    session = schedule(marketing_rep, marketing_rep, sales_rep, days=-1)
+    shadowing_log(session=session, by=marketing_rep, learned="Sales needs case studies.")
+    client = logged_in(client, marketing_rep)
+    response = client.post(f"/shadowing/{session.pk}/debrief/", {"starts_at": "9999-12-31T23:50"})
+    assert response.status_code == 400 and "1900–2999" in response.content.decode()
     assert not Meeting.objects.exists()
 
 

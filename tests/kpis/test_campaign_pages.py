@@ -241,6 +241,17 @@ def test_the_post_mortem_agenda_renders_sales_words_inert(spring: World, sales_r
     assert "<h2>Post-mortem: Spring webinar</h2>" in html
 
 
+def test_the_post_mortem_agenda_quotes_sales_words_as_text_not_markdown(
+    spring: World, sales_rep: object
+) -> None:
+    campaign = Campaign.objects.get(external_id="spring")
+    campaign_rate(campaign=campaign, by=sales_rep, rating=2,
+                  comment="**Junk** leads, see [the list](https://example.com/x)")  # fmt: skip
+    html = markdown_html(postmortem_agenda(campaign_postmortem(campaign=campaign)))
+    assert "**Junk** leads, see [the list](https://example.com/x)" in html
+    assert "<strong>Junk" not in html and "href" not in html
+
+
 # --- the campaign page: ratings and meetings ------------------------------------------------
 
 
