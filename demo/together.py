@@ -544,7 +544,7 @@ POSTMORTEM_AGENDA = (
 RATING_COMMENTS: dict[int, tuple[str, ...]] = {
     1: (
         "Mostly students and consultants; hardly anyone could buy.",
-        "Badge scans without a conversation behind them.",
+        "Most had no project behind the click or the download.",
         "Half were already in open opportunities.",
     ),
     2: (
@@ -1791,6 +1791,7 @@ def _ratings_write(rng: random.Random, cast: Cast, world: World) -> int:
         share = campaign.accepted / campaign.decided
         expected = 1 + (share - 0.55) * 4 / 0.3
         end = min(campaign.ends_on, world.today)
+        said: set[str] = set()  # no two raters of a campaign say the same
         for name in rng.sample(raters, rng.randint(2, 4)):
             rating = min(5, max(1, round(expected + rng.uniform(-0.8, 0.8))))
             if campaign.timed:  # after it ended, or a few weeks into it
@@ -1809,12 +1810,19 @@ def _ratings_write(rng: random.Random, cast: Cast, world: World) -> int:
                     campaign_id=campaign.pk,
                     rater=cast[name],
                     rating=rating,
-                    comment=rng.choice(RATING_COMMENTS[rating]),
+                    comment=_comment(rng, rating, said),
                     created_at=at,
                     updated_at=at,
                 )
             )
     return len(_bulk(CampaignRating, rows))
+
+
+def _comment(rng: random.Random, rating: int, said: set[str]) -> str:
+    fresh = [c for c in RATING_COMMENTS[rating] if c not in said] or list(RATING_COMMENTS[rating])
+    comment = rng.choice(fresh)
+    said.add(comment)
+    return comment
 
 
 def _ideas_write(rng: random.Random, cast: Cast, world: World) -> dict[str, int]:
