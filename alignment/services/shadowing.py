@@ -347,7 +347,9 @@ def shadowing_debrief(
             "Only the person, the host or a manager turns a session's debrief into a meeting."
         )
     session = (
-        ShadowingSession.objects.select_for_update().select_related("debrief").get(pk=session.pk)
+        ShadowingSession.objects.select_for_update(of=("self",))
+        .select_related("debrief")
+        .get(pk=session.pk)
     )
     if session.debrief is not None:
         return session.debrief

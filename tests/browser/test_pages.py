@@ -103,9 +103,11 @@ def test_the_meeting_view_moves_between_sections_with_the_arrow_keys(
 ) -> None:
     login(page, "mia")
     page.goto(f"{live_server.url}/meeting/")
-    assert page.is_visible("#week") and not page.is_visible("#goals")
+    assert page.is_visible("#week") and not page.is_visible("#meetings")
     page.keyboard.press("ArrowRight")
-    assert page.is_visible("#goals") and not page.is_visible("#week")
+    assert page.is_visible("#meetings") and not page.is_visible("#week")
+    page.keyboard.press("ArrowRight")
+    assert page.is_visible("#goals") and not page.is_visible("#meetings")
     page.keyboard.press("ArrowRight")
     assert page.is_visible("#sla")
     page.keyboard.press("ArrowLeft")
