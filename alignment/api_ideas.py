@@ -19,8 +19,6 @@ from alignment.models import Goal, Idea, IdeaComment
 from alignment.services import ideas as svc
 from config.api import paginated
 
-_CAMPAIGN = Idea._meta.get_field("campaign").related_model
-
 
 class CommentOut(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username")
@@ -79,7 +77,7 @@ class AdoptIn(serializers.Serializer):
     def validate_campaign(self, value: str | None) -> Any:
         if not value:
             return None
-        campaign = _CAMPAIGN._default_manager.filter(external_id=value).first()
+        campaign = selectors.campaign_by_external_id(external_id=value)
         if campaign is None:
             raise serializers.ValidationError(f"No campaign {value!r}.")
         return campaign

@@ -20,7 +20,6 @@ from alignment.services import insights as svc
 from config.api import paginated
 from core.periods import year_in_range
 
-_CAMPAIGN = FieldInsight._meta.get_field("campaign").related_model
 _TAGS = ["alignment"]
 
 
@@ -60,7 +59,7 @@ class _Campaign(serializers.CharField):
         value = super().to_internal_value(data)
         if not value:
             return None
-        campaign = _CAMPAIGN._default_manager.filter(external_id=value).first()
+        campaign = selectors.campaign_by_external_id(external_id=value)
         if campaign is None:
             raise serializers.ValidationError(f"No campaign {value!r}.")
         return campaign
@@ -134,7 +133,7 @@ class InsightList(APIView):
             errors["answered"] = "Use true or false."
         campaign = None
         if q.get("campaign"):
-            campaign = _CAMPAIGN._default_manager.filter(external_id=q["campaign"]).first()
+            campaign = selectors.campaign_by_external_id(external_id=q["campaign"])
             if campaign is None:
                 errors["campaign"] = f"No campaign {q['campaign']!r}."
         if errors:

@@ -487,6 +487,15 @@ def deals_won_recent(*, limit: int = 200, include: Sequence[object] = ()) -> lis
     return deals
 
 
+def campaign_by_external_id(*, external_id: str | None) -> object | None:
+    """The campaign with this external id; None for none or an unknown one. The model is a
+    foreign key's: alignment never imports the funnel."""
+    if not external_id:
+        return None
+    model = Meeting._meta.get_field("campaign").related_model
+    return model.objects.filter(external_id=external_id).first()
+
+
 def deal_by_external_id(*, external_id: str) -> object | None:
     """The deal with this external id (any status), with its lead; None if there is none."""
     return _deals().filter(external_id=external_id).first() if external_id else None

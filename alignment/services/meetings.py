@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from alignment.models import ActionItem, Meeting, MeetingAttendee
 from alignment.roles import user_is_manager, user_team
+from alignment.selectors import campaign_by_external_id
 from alignment.services.versions import actor
 from alignment.signals import together_changed
 from core.periods import year_in_range
@@ -119,8 +120,7 @@ def meeting_campaign(*, external_id: str | None, field: str = "campaign") -> Any
     the funnel."""
     if not external_id:
         return None
-    model = Meeting._meta.get_field("campaign").related_model
-    campaign = model.objects.filter(external_id=external_id).first()
+    campaign = campaign_by_external_id(external_id=external_id)
     if campaign is None:
         raise ValidationError({field: f"No campaign {external_id!r}."})
     return campaign

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from alignment.models import ShadowingSession, Spotlight
@@ -281,12 +282,10 @@ def meeting_actions(*, today: date | None = None, limit: int = 12) -> MeetingAct
     """Every open action item, the overdue ones first (they are due soonest)."""
     today = today or timezone.localdate()
     open_items = action_items_open()
-    return MeetingActions(
-        today=today,
-        items=list(open_items[:limit]),
-        total=open_items.count(),
-        overdue=open_items.filter(due_on__lt=today).count(),
+    counts = open_items.aggregate(
+        total=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today))
     )
+    return MeetingActions(today=today, items=list(open_items[:limit]), **counts)
 
 
 @dataclass(frozen=True)
