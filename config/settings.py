@@ -187,6 +187,10 @@ CACHES = {
 # (kpis.render_cache; a recompute replaces it at once). 0 turns the page cache off.
 KPI_PAGE_CACHE_SECONDS = env_int("KPI_PAGE_CACHE_SECONDS", 600, minimum=0)
 
+# --- disputes ---
+# Days after a rejection during which marketing may dispute it (leads.services.dispute_raise).
+DISPUTE_WINDOW_DAYS = env_int("DISPUTE_WINDOW_DAYS", 14, minimum=1)
+
 # --- API ---
 API_MAX_BATCH = env_int("API_MAX_BATCH", 10_000, minimum=1)
 # Per user (config.throttling): a burst in a short window and a sustained rate; "off" for none.

@@ -64,7 +64,7 @@ class Metric:
     label: str
     unit: str  # count | currency | ratio | hours | days | per_week
     direction: str  # higher | lower (is better)
-    family: str  # flow | cohort | sla | marketing | attribution | alignment
+    family: str  # flow | cohort | sla | evidence | marketing | attribution | alignment
     definition: str
     dimensions: tuple[str, ...] = FUNNEL_DIMS
     by_model: bool = False
@@ -103,8 +103,9 @@ class Metric:
     def accumulates(self) -> bool:
         """Whether it grows through its period (event counts and sums), so that a period in
         progress compares pro-rated and projects linearly to its end. Cohort counts do not:
-        handoffs leave the pending count as they are decided."""
-        return self.aggregation is SUM and self.family != "cohort"
+        handoffs leave the pending count as they are decided (and the withdrawn count grows
+        long after its period)."""
+        return self.aggregation is SUM and self.family not in ("cohort", "evidence")
 
     @property
     def goal_target(self) -> bool:
@@ -161,7 +162,8 @@ _METRICS = [
            aggregation=PERCENTILE, team=SALES),
     # --- cohort rates: handoffs made in the period, followed to their outcome today ---
     Metric("handoffs_pending", "Handoffs pending", "count", "lower", "cohort",
-           "Handoffs made in the period that sales has not yet accepted or rejected.",
+           "Handoffs made in the period that sales has not yet accepted or rejected (and that "
+           "were not withdrawn).",
            aggregation=SUM, team=JOINT),
     Metric("acceptance_rate", "Acceptance rate", "ratio", "higher", "cohort",
            "Of the handoffs made in the period and decided: accepted ÷ (accepted + rejected).",
@@ -199,13 +201,52 @@ _METRICS = [
     Metric("sla_first_contact_rate", "First contact within SLA", "ratio", "higher", "sla",
            "A handoff is responded at the earlier of its first attempt and its decision; met "
            "if responded within X hours of the handoff. Handoffs not yet responded whose "
-           "deadline is still ahead are left out.",
+           "deadline is still ahead are left out, and so are those withdrawn before their "
+           "deadline without a response.",
            aggregation=RATIO, team=SALES),
     Metric("sla_cadence_rate", "Follow-up cadence within SLA", "ratio", "higher", "sla",
            "Over handoffs whose cadence window (X hours + (Y−1)·Z days) has passed and that "
-           "were not closed out inside it (rejected, reached SQL, or an attempt connected or "
-           "booked a meeting): the share with at least Y attempts inside the window.",
+           "were not closed out inside it (rejected or withdrawn, reached SQL, or an attempt "
+           "connected or booked a meeting): the share with at least Y attempts inside the "
+           "window.",
            aggregation=RATIO, team=SALES),
+    # --- evidence: the lead-quality ledger both teams read (leads.evidence) ---
+    Metric("followed_up_rate", "Leads followed up", "ratio", "higher", "evidence",
+           "Of the handoffs made in the period: the share with a contact attempt at or after "
+           "the handoff (before the decision, for a rejection). Pending handoffs whose "
+           "first-contact deadline is still ahead are left out.",
+           aggregation=RATIO, team=SALES),
+    Metric("rejected_without_contact_rate", "Rejected without contact", "ratio", "lower",
+           "evidence",
+           "Of the rejections of handoffs made in the period: the share decided before any "
+           "contact attempt at or after the handoff; broken down by reason.",
+           dimensions=(*FUNNEL_DIMS, "reason"),
+           aggregation=RATIO, team=SALES),
+    Metric("rejected_then_won_rate", "Rejected, then won", "ratio", "lower", "evidence",
+           "Of the rejections of handoffs made in the period: the share whose lead later has a "
+           "won deal closed after the rejection (through a later handoff or none). By reason, "
+           "it shows which reasons are wrong most often.",
+           dimensions=(*FUNNEL_DIMS, "reason"),
+           aggregation=RATIO, team=JOINT),
+    Metric("accepted_then_disqualified_rate", "Accepted, then disqualified", "ratio", "lower",
+           "evidence",
+           "Of the acceptances of handoffs made in the period: the share whose lead later "
+           "reached the disqualified stage.",
+           aggregation=RATIO, team=MARKETING),
+    Metric("handoffs_withdrawn", "Handoffs withdrawn", "count", "lower", "evidence",
+           "Handoffs made in the period that were closed because the lead left the funnel "
+           "(recycled, disqualified or lost) before sales decided: neither accepted nor "
+           "rejected.",
+           aggregation=SUM, team=JOINT),
+    Metric("dispute_rate", "Rejections disputed", "ratio", "lower", "evidence",
+           "Of the rejections decided in the period: the share marketing disputed.",
+           dimensions=(*FUNNEL_DIMS, "reason"),
+           aggregation=RATIO, team=JOINT),
+    Metric("dispute_overturn_rate", "Disputes overturned", "ratio", "lower", "evidence",
+           "Of the disputes the two heads settled in the period (by the second head's "
+           "confirmation): the share that overturned the rejection.",
+           dimensions=(*FUNNEL_DIMS, "reason"),
+           aggregation=RATIO, team=JOINT),
     # --- marketing side and cost ---
     Metric("marketing_sla_attainment", "Marketing SAL commitment", "ratio", "higher",
            "marketing",
@@ -270,7 +311,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in _METRICS}
 DIMENSIONS = ("campaign", "channel", "owner", "reason", "segment", "goal")
 FAMILY_LABELS = {
     "flow": "Flow", "cohort": "Cohort", "sla": "SLA", "marketing": "Marketing and cost",
-    "attribution": "Attribution", "alignment": "Alignment",
+    "evidence": "Evidence", "attribution": "Attribution", "alignment": "Alignment",
 }  # fmt: skip
 
 

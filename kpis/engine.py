@@ -75,7 +75,8 @@ from core import attribution
 from core.catalog import COST_DIMS, METRICS
 from core.periods import elapsed_share, local_midnight, next_period, period_start
 from kpis.models import KpiDaily
-from leads.models import Campaign, Deal, Handoff, Lead, Stage, StageEvent, Touch
+from leads import evidence
+from leads.models import Campaign, Deal, Dispute, Handoff, Lead, Stage, StageEvent, Touch
 
 ZERO = Decimal(0)
 NO_CAMPAIGN = attribution.NO_CAMPAIGN
@@ -83,6 +84,8 @@ NO_CHANNEL = "(no channel)"
 UNASSIGNED = "(unassigned)"
 _TRUNC = {"week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
 _MISSING_KEY = {"campaign": NO_CAMPAIGN, "channel": NO_CHANNEL, "owner": UNASSIGNED}
+PENDING, ACCEPTED = Handoff.Status.PENDING, Handoff.Status.ACCEPTED
+REJECTED, WITHDRAWN = Handoff.Status.REJECTED, Handoff.Status.WITHDRAWN
 _SAL_FACTOR = {"month": Decimal(1), "quarter": Decimal(3), "week": Decimal(12) / Decimal(52)}
 
 
@@ -219,20 +222,25 @@ def day_runs(days: Iterable[date]) -> tuple[tuple[date, date], ...]:
     return tuple((first, last) for first, last in runs)
 
 
-def _dimensions(lead: str, owner: str, *, reason: bool = False) -> dict[str, str]:
+def _dimensions(lead: str, owner: str, *, reason: str | None = None) -> dict[str, str]:
+    """The dimension columns: the lead's campaign, channel and segment, the owner, and (for
+    rows of a handoff, given its path) the rejection reason."""
     dims = {
         "campaign": f"{lead}campaign__external_id",
         "channel": f"{lead}campaign__channel",
         "owner": f"{owner}username",
         "segment": f"{lead}segment",
     }
-    if reason:
-        dims["reason"] = "reason__code"
+    if reason is not None:
+        dims["reason"] = f"{reason}reason__code"
     return dims
 
 
 LEAD_DIMS = _dimensions("", "owner__")
 HANDOFF_DIMS = _dimensions("lead__", "owner__")
+#: A handoff's dimensions with its rejection reason (a rejection's cells by reason).
+REASON_DIMS = _dimensions("lead__", "owner__", reason="")
+DISPUTE_DIMS = _dimensions("handoff__lead__", "handoff__owner__", reason="handoff__")
 VIA_LEAD_DIMS = _dimensions("lead__", "lead__owner__")
 
 
@@ -411,13 +419,14 @@ def _lead_max(qs: QuerySet, rank: Max) -> Coalesce:
 
 
 def _handoff_cohorts(scope: _Days, out: _Results) -> None:
-    """MQLs and every cohort metric, by handed_at; the sum and count of the speeds to lead
-    tell which periods' percentiles changed."""
+    """MQLs and every cohort metric, by handed_at (the rejections' evidence by reason too);
+    the sum and count of the speeds to lead tell which periods' percentiles changed."""
     # The outcomes are stored on the handoff (`leads.services.handoffs_refresh_outcomes`).
+    # A rejection or a withdrawal inside the cadence window closes it out.
     closed_out = (
         Q(sql_reached_at__lte=F("cadence_due_at"))
         | Q(window_success=True)
-        | Q(status=Handoff.Status.REJECTED, decided_at__lte=F("cadence_due_at"))
+        | Q(status__in=[REJECTED, WITHDRAWN], decided_at__lte=F("cadence_due_at"))
     )
     qs = Handoff.objects.annotate(
         sql_after=Case(When(sql_reached_at__isnull=False, then=Value(True)), default=Value(False)),
@@ -432,26 +441,42 @@ def _handoff_cohorts(scope: _Days, out: _Results) -> None:
         cadence=Case(When(~due, then=Value(0)), When(met, then=Value(2)), default=Value(1))
     )
     responded = Q(responded_at__isnull=False)
-    accepted, rejected = Handoff.Status.ACCEPTED, Handoff.Status.REJECTED
+    # A withdrawal before the first-contact deadline, with no response yet, leaves it out.
+    withdrawn_in_time = Q(status=WITHDRAWN, decided_at__lte=F("first_contact_due_at"))
+    counted = evidence.follow_up_counted(scope.now)
     rows = _grouped(
         qs,
         scope,
         "handed_at",
-        HANDOFF_DIMS,
+        REASON_DIMS,
         ("cadence",),
         n=Count("id"),
-        pending=Count("id", filter=Q(status=Handoff.Status.PENDING)),
-        accepted=Count("id", filter=Q(status=accepted)),
-        rejected=Count("id", filter=Q(status=rejected)),
-        sql=Count("id", filter=Q(status=accepted, sql_after=True)),
+        pending=Count("id", filter=Q(status=PENDING)),
+        accepted=Count("id", filter=Q(status=ACCEPTED)),
+        rejected=Count("id", filter=Q(status=REJECTED)),
+        sql=Count("id", filter=Q(status=ACCEPTED, sql_after=True)),
         won=Count("id", filter=Q(won=True)),
         fc_met=Count("id", filter=responded & Q(responded_at__lte=F("first_contact_due_at"))),
-        fc_counted=Count("id", filter=responded | Q(first_contact_due_at__lte=scope.now)),
+        fc_counted=Count(
+            "id",
+            filter=responded | (Q(first_contact_due_at__lte=scope.now) & ~withdrawn_in_time),
+        ),
         speed=Sum("speed_to_lead_hours"),
         speeds=Count("speed_to_lead_hours"),
+        fu_counted=Count("id", filter=counted),
+        fu=Count("id", filter=counted & evidence.followed_up()),
+        rwc=Count("id", filter=evidence.rejected_without_contact()),
+        rtw=Count("id", filter=evidence.rejected_then_won()),
+        atd=Count("id", filter=evidence.accepted_then_disqualified()),
+        withdrawn=Count("id", filter=evidence.withdrawn()),
     )
     for cell, split in rows:
         r = {name: sum(split.get(f"{name}@{c}", 0) for c in range(3)) for name in _COHORT_SUMS}
+        # The rejections' evidence is broken down by reason; the rest are not.
+        out.put("rejected_without_contact_rate", cell, r["rwc"], r["rejected"])
+        out.put("rejected_then_won_rate", cell, r["rtw"], r["rejected"])
+        if cell[1] == "reason":
+            continue
         cad_met, cad_missed = split.get("n@2", 0), split.get("n@1", 0)
         out.put("mqls", cell, r["n"])
         out.put("handoffs_pending", cell, r["pending"])
@@ -460,29 +485,49 @@ def _handoff_cohorts(scope: _Days, out: _Results) -> None:
         out.put("mql_to_won_rate", cell, r["won"], r["n"])
         out.put("sla_first_contact_rate", cell, r["fc_met"], r["fc_counted"])
         out.put("sla_cadence_rate", cell, cad_met, cad_met + cad_missed)
+        out.put("followed_up_rate", cell, r["fu"], r["fu_counted"])
+        out.put("accepted_then_disqualified_rate", cell, r["atd"], r["accepted"])
+        out.put("handoffs_withdrawn", cell, r["withdrawn"])
         if r["speeds"]:  # a handoff not yet called moves no percentile
             out.put("_speed_to_lead", cell, Decimal(repr(float(r["speed"]))), r["speeds"])
 
 
 _COHORT_SUMS = ("n", "pending", "accepted", "rejected", "sql", "won", "fc_met", "fc_counted")
-_COHORT_SUMS += ("speed", "speeds")
+_COHORT_SUMS += ("speed", "speeds", "fu_counted", "fu", "rwc", "rtw", "atd", "withdrawn")
 
 
 def _handoff_decisions(scope: _Days, out: _Results) -> None:
-    dims = _dimensions("lead__", "owner__", reason=True)
-    decided = Handoff.objects.exclude(status=Handoff.Status.PENDING)
+    """Acceptances and rejections by decided_at (a withdrawal is neither), and the share of
+    the rejections marketing disputed."""
+    decided = Handoff.objects.exclude(status=PENDING)
     rows = _grouped(
         decided,
         scope,
         "decided_at",
-        dims,
-        sals=Count("id", filter=Q(status=Handoff.Status.ACCEPTED)),
-        rejections=Count("id", filter=Q(status=Handoff.Status.REJECTED)),
+        REASON_DIMS,
+        sals=Count("id", filter=Q(status=ACCEPTED)),
+        rejections=Count("id", filter=Q(status=REJECTED)),
+        disputed=Count("id", filter=evidence.disputed()),
     )
     for cell, r in rows:
         if cell[1] != "reason":
             out.put("sals", cell, r["sals"])
         out.put("rejections", cell, r["rejections"])
+        out.put("dispute_rate", cell, r["disputed"], r["rejections"])
+
+
+def _disputes(scope: _Days, out: _Results) -> None:
+    """Disputes settled, by the time the second head confirmed: the share overturned."""
+    rows = _grouped(
+        Dispute.objects.filter(evidence.dispute_resolved()),
+        scope,
+        "resolved_at",
+        DISPUTE_DIMS,
+        resolved=Count("id"),
+        overturned=Count("id", filter=evidence.dispute_overturned()),
+    )
+    for cell, r in rows:
+        out.put("dispute_overturn_rate", cell, r["overturned"], r["resolved"])
 
 
 def _sqls(scope: _Days, out: _Results) -> None:
@@ -632,9 +677,15 @@ FAMILIES = (
             "sla_first_contact_rate",
             "sla_cadence_rate",
             "_speed_to_lead",
+            "followed_up_rate",
+            "rejected_without_contact_rate",
+            "rejected_then_won_rate",
+            "accepted_then_disqualified_rate",
+            "handoffs_withdrawn",
         ),
     ),
-    _Family("decisions", _handoff_decisions, ("sals", "rejections")),
+    _Family("decisions", _handoff_decisions, ("sals", "rejections", "dispute_rate")),
+    _Family("disputes", _disputes, ("dispute_overturn_rate",)),
     _Family("stages", _sqls, ("sqls",)),
     _Family(
         "deals",

@@ -8,10 +8,10 @@ funnel knows nothing of the engine.
 
 An entry is a local day (`period` "day") whose records of one part of the funnel changed
 (`PARTS`: the leads created that day, the handoffs handed over, the decisions, the stage
-events, the deals opened or closed, the deals won, the campaigns running; empty for every
-part), or a whole period of a kind (its agreements changed: goals, forecasts, the SAL
-commitment, or it came into the computed range), logged with `funnel_periods_changed` and
-named by the agreement (`AGREEMENTS`; empty for everything).
+events, the deals opened or closed, the deals won, the campaigns running, the disputes
+settled; empty for every part), or a whole period of a kind (its agreements changed: goals,
+forecasts, the SAL commitment, or it came into the computed range), logged with
+`funnel_periods_changed` and named by the agreement (`AGREEMENTS`; empty for everything).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from leads.selectors import funnel_horizon, lead_activity
 funnel_change_committed = Signal()
 
 DAY = "day"  # an entry's `period` when it is a day
-PARTS = ("leads", "handoffs", "decisions", "stages", "deals", "wins", "campaigns")
+PARTS = ("leads", "handoffs", "decisions", "stages", "deals", "wins", "campaigns", "disputes")
 #: A whole period's `part`: the agreement that changed, or the shared habit (meetings held,
 #: field insights answered) whose numbers moved.
 AGREEMENTS = ("goals", "sla", "meetings", "insights")

@@ -181,12 +181,15 @@ class StageEvent(models.Model):
 
 
 class Handoff(models.Model):
-    """Marketing hands an MQL to sales; sales accepts it or rejects it with a reason."""
+    """Marketing hands an MQL to sales; sales accepts it or rejects it with a reason. A lead
+    that leaves the funnel while its handoff is pending (recycled, disqualified or lost) closes
+    it as withdrawn: neither accepted nor rejected."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         ACCEPTED = "accepted", "Accepted"
         REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
     handed_at = models.DateTimeField(db_index=True)
@@ -208,6 +211,15 @@ class Handoff(models.Model):
     feedback = models.TextField(blank=True)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     matched_rules = models.JSONField(default=list, blank=True)
+    # The stage events behind the handoff, set by the replay (`leads.services.derive_handoffs`):
+    # the `mql` that opened it, and the event that decided it or withdrew it (its cause). The
+    # replay keeps a handoff's row (its owner, feedback, dispute) by its opening event.
+    opening_event = models.ForeignKey(
+        StageEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closing_event = models.ForeignKey(
+        StageEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # SLA facts, derived from the SLA in effect at handed_at and the lead's attempts. Stored
     # because business-time arithmetic can't run in SQL; leads.services keeps them current.
     sla = models.ForeignKey(
@@ -232,6 +244,10 @@ class Handoff(models.Model):
     lead_won = models.BooleanField(default=False)
     window_attempts = models.PositiveIntegerField(default=0)
     window_success = models.BooleanField(default=False)  # a connected call or a booked meeting
+    # What the lead did after the decision (the evidence of `leads.evidence`): a won deal closed
+    # after it, a `disqualified` stage event after it.
+    won_after_decision = models.BooleanField(default=False)
+    disqualified_after_decision = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-handed_at", "-id"]
@@ -242,7 +258,7 @@ class Handoff(models.Model):
                 name="handoff_one_pending_per_lead",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "accepted", "rejected"]),
+                condition=Q(status__in=["pending", "accepted", "rejected", "withdrawn"]),
                 name="handoff_status_valid",
             ),
             models.CheckConstraint(
@@ -312,6 +328,78 @@ class HandoffReassignment(models.Model):
 
     def __str__(self) -> str:
         return f"Handoff {self.handoff_id} to {self.to_owner} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Dispute(models.Model):
+    """Marketing contests a rejection; the two team heads settle it between themselves.
+
+    One head records an outcome (upheld, or overturned with a note) and the other head confirms
+    it: until then it awaits the other team's head (`awaiting_team`). An overturned rejection
+    stays in the history and the numbers as it happened; its lead is handed off again to
+    another rep (`reopen_event`, the `mql` stage event that reopened it)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for an outcome"
+        AWAITING = "awaiting", "Waiting for confirmation"
+        RESOLVED = "resolved", "Settled"
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", "Rejection upheld"
+        OVERTURNED = "overturned", "Rejection overturned"
+
+    handoff = models.OneToOneField(Handoff, on_delete=models.PROTECT, related_name="dispute")
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raised_at = models.DateTimeField()
+    comment = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    outcome_note = models.TextField(blank=True)
+    outcome_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome_at = models.DateTimeField(null=True, blank=True)
+    # The team whose head must confirm the outcome recorded (the other head's team).
+    awaiting_team = models.CharField(max_length=16, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reopen_event = models.OneToOneField(
+        StageEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="reopened_by"
+    )
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "awaiting", "resolved"]),
+                name="dispute_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["", "upheld", "overturned"]),
+                name="dispute_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", outcome="") | (~Q(status="open") & ~Q(outcome="")),
+                name="dispute_outcome_iff_not_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="resolved", resolved_at__isnull=False)
+                | (~Q(status="resolved") & Q(resolved_at__isnull=True)),
+                name="dispute_resolved_iff_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="overturned") | ~Q(outcome_note=""),
+                name="dispute_overturn_has_note",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "raised_at"])]
+
+    def __str__(self) -> str:
+        return f"Dispute of handoff {self.handoff_id} ({self.status})"
 
 
 class AttemptChannel(models.TextChoices):

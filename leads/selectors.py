@@ -44,6 +44,7 @@ from leads.models import (
     Campaign,
     ContactAttempt,
     Deal,
+    Dispute,
     Handoff,
     HandoffReassignment,
     Lead,
@@ -109,6 +110,11 @@ def lead_activity(*, lead_ids: Iterable[int]) -> dict[str, set[date]]:
         ("deals", Deal.objects.filter(lead_id__in=ids), "created_at"),
         ("deals", Deal.objects.filter(lead_id__in=ids, closed_at__isnull=False), "closed_at"),
         ("wins", won, "closed_at"),
+        (
+            "disputes",
+            Dispute.objects.filter(handoff__lead_id__in=ids, resolved_at__isnull=False),
+            "resolved_at",
+        ),
     ]
     days: dict[str, set[date]] = {}
     for part, qs, field in sources:

@@ -62,6 +62,7 @@ from leads.models import (
     Campaign,
     ContactAttempt,
     Deal,
+    Dispute,
     Handoff,
     HandoffReassignment,
     Lead,
@@ -82,6 +83,8 @@ User = get_user_model()
 BATCH_SIZE = 500
 # Stages past `sal` imply that sales took the lead: they accept a pending handoff.
 _ACCEPTING_STAGES = {Stage.SAL, Stage.SQL, Stage.OPPORTUNITY, Stage.WON}
+# A lead leaving the funnel while its handoff is pending withdraws the handoff.
+_WITHDRAWING_STAGES = {Stage.RECYCLED, Stage.DISQUALIFIED, Stage.LOST}
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ def _raise_if(errors: list[RowError]) -> None:
 
 
 @contextmanager
-def _funnel_follow(lead_ids: Iterable[int]) -> Iterator[None]:
+def funnel_followed(lead_ids: Iterable[int]) -> Iterator[None]:
     """Log every period these leads touched before and after the write inside."""
     ids = set(lead_ids)
     before = lead_activity(lead_ids=ids)
@@ -249,7 +252,7 @@ def leads_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         for r in rows
     ]
     existing = Lead.objects.filter(external_id__in=[o.external_id for o in objs])
-    with _funnel_follow(existing.values_list("pk", flat=True)):
+    with funnel_followed(existing.values_list("pk", flat=True)):
         result = _upsert(
             Lead,
             objs,
@@ -298,7 +301,7 @@ def touches_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         for r in rows
     ]
     moved = Touch.objects.filter(external_id__in=[o.external_id for o in objs])
-    with _funnel_follow({*leads.values(), *moved.values_list("lead_id", flat=True)}):
+    with funnel_followed({*leads.values(), *moved.values_list("lead_id", flat=True)}):
         return _upsert(Touch, objs, update_fields=["lead", "campaign", "occurred_at", "kind"])
 
 
@@ -353,7 +356,7 @@ def stage_events_upsert(
         for r in rows
     ]
     affected = set(leads.values()) | previous_leads
-    with _funnel_follow(affected):
+    with funnel_followed(affected):
         result = _upsert(
             StageEvent,
             objs,
@@ -392,7 +395,7 @@ def attempts_upsert(*, rows: Sequence[dict]) -> UpsertResult:
     ]
     moved = ContactAttempt.objects.filter(external_id__in=[o.external_id for o in objs])
     affected = {*leads.values(), *moved.values_list("lead_id", flat=True)}
-    with _funnel_follow(affected):
+    with funnel_followed(affected):
         result = _upsert(
             ContactAttempt,
             objs,
@@ -430,7 +433,7 @@ def deals_upsert(*, rows: Sequence[dict]) -> UpsertResult:
     ]
     moved = Deal.objects.filter(external_id__in=[o.external_id for o in objs])
     affected = {*leads.values(), *moved.values_list("lead_id", flat=True)}
-    with _funnel_follow(affected):
+    with funnel_followed(affected):
         result = _upsert(
             Deal,
             objs,
@@ -509,7 +512,7 @@ def _hand_off(
         for lead_id, owner in zip(unowned, owners, strict=True)
         if owner is not None
     ]
-    with _funnel_follow(lead_ids):
+    with funnel_followed(lead_ids):
         if assigned:
             Lead.objects.bulk_update(assigned, ["owner"], batch_size=BATCH_SIZE)
         StageEvent.objects.bulk_create(
@@ -551,14 +554,17 @@ class DerivedHandoff:
     decided_by_id: int | None = None
     reason_code: str = ""
     note: str = ""
+    opening_event_id: int | None = None
+    closing_event_id: int | None = None
 
 
 def derive_handoffs(events: Iterable[dict[str, Any]]) -> list[DerivedHandoff]:
     """Replay a lead's stage events (in time order) into its handoffs.
 
     `mql` opens a handoff unless one is pending; `sal` (or a later sales stage) accepts the
-    pending one; `rejected` rejects it. Pure: events are dicts with stage, occurred_at,
-    actor_id, reason, note.
+    pending one; `rejected` rejects it; `recycled`, `disqualified` or `lost` withdraws it (the
+    lead left the funnel before sales decided), so a later `mql` opens a new one. Pure: events
+    are dicts with stage, occurred_at, actor_id, reason, note and (when stored) id.
     """
     handoffs: list[DerivedHandoff] = []
     pending: DerivedHandoff | None = None
@@ -566,17 +572,26 @@ def derive_handoffs(events: Iterable[dict[str, Any]]) -> list[DerivedHandoff]:
         stage = event["stage"]
         if stage == Stage.MQL:
             if pending is None:
-                pending = DerivedHandoff(handed_at=event["occurred_at"])
+                pending = DerivedHandoff(
+                    handed_at=event["occurred_at"], opening_event_id=event.get("id")
+                )
                 handoffs.append(pending)
-        elif pending is not None and (stage in _ACCEPTING_STAGES or stage == Stage.REJECTED):
-            pending.status = (
-                Handoff.Status.REJECTED if stage == Stage.REJECTED else Handoff.Status.ACCEPTED
-            )
-            pending.decided_at = event["occurred_at"]
-            pending.decided_by_id = event["actor_id"]
-            pending.reason_code = event["reason"] if stage == Stage.REJECTED else ""
-            pending.note = event["note"] if stage == Stage.REJECTED else ""
-            pending = None
+            continue
+        if pending is None:
+            continue
+        if stage in _ACCEPTING_STAGES:
+            pending.status = Handoff.Status.ACCEPTED
+        elif stage == Stage.REJECTED:
+            pending.status = Handoff.Status.REJECTED
+            pending.reason_code, pending.note = event["reason"], event["note"]
+        elif stage in _WITHDRAWING_STAGES:
+            pending.status = Handoff.Status.WITHDRAWN
+        else:
+            continue
+        pending.decided_at = event["occurred_at"]
+        pending.decided_by_id = event["actor_id"]
+        pending.closing_event_id = event.get("id")
+        pending = None
     return handoffs
 
 
@@ -584,8 +599,9 @@ def leads_sync_stages(*, lead_ids: Iterable[int]) -> None:
     """Re-derive the stored stage and the handoffs of these leads from their stage events.
 
     Events may arrive out of time order; replaying the whole history keeps the result the same
-    whatever the arrival order. Owner, feedback, rating and matched rules of existing handoffs
-    are kept (handoffs are matched to the replay by their order).
+    whatever the arrival order. Owner, feedback, rating, matched rules and the dispute of an
+    existing handoff are kept: a handoff is matched to the replay by the `mql` event that opened
+    it, else (rows from before the events were linked, or whose opening event changed) by order.
     """
     lead_ids = sorted(set(lead_ids))
     if not lead_ids:
@@ -596,12 +612,21 @@ def leads_sync_stages(*, lead_ids: Iterable[int]) -> None:
         _sync_chunk(chunk, reasons)
 
 
+@transaction.atomic
+def leads_replay(*, lead_ids: Iterable[int]) -> None:
+    """Replay these leads' stage events (`leads_sync_stages`) and log every period the replay
+    moved (an upgrade that changes what the events mean: the withdrawn handoffs)."""
+    ids = set(lead_ids)
+    with funnel_followed(ids):
+        leads_sync_stages(lead_ids=ids)
+
+
 def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
     events_by_lead: dict[int, list[dict]] = defaultdict(list)
     for event in (
         StageEvent.objects.filter(lead_id__in=lead_ids)
         .order_by("lead_id", "occurred_at", "id")
-        .values("lead_id", "stage", "occurred_at", "actor_id", "reason", "note")
+        .values("id", "lead_id", "stage", "occurred_at", "actor_id", "reason", "note")
     ):
         events_by_lead[event["lead_id"]].append(event)
     handoffs_by_lead: dict[int, list[Handoff]] = defaultdict(list)
@@ -623,11 +648,10 @@ def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
             lead.stage, lead.stage_changed_at = stage, changed_at
             changed_leads.append(lead)
 
-        existing = handoffs_by_lead.get(lead_id, [])
         derived = derive_handoffs(events)
-        to_delete.extend(h.pk for h in existing[len(derived) :])
-        for position, wanted in enumerate(derived):
-            handoff = existing[position] if position < len(existing) else None
+        matched, unmatched = _handoffs_matched(handoffs_by_lead.get(lead_id, []), derived)
+        to_delete.extend(h.pk for h in unmatched)
+        for handoff, wanted in zip(matched, derived, strict=True):
             if handoff is None:
                 handoff = Handoff(lead_id=lead_id, owner_id=lead.owner_id)
                 to_create.append(handoff)
@@ -640,25 +664,52 @@ def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
             handoff.decided_at = wanted.decided_at
             handoff.decided_by_id = wanted.decided_by_id
             handoff.reason_id = reasons.get(wanted.reason_code)
+            handoff.opening_event_id = wanted.opening_event_id
+            handoff.closing_event_id = wanted.closing_event_id
             if wanted.note and not handoff.feedback:
                 handoff.feedback = wanted.note
 
     if changed_leads:
         update_rows(Lead, changed_leads, ["stage", "stage_changed_at"])
     if to_delete:
+        disputed = Dispute.objects.filter(handoff_id__in=to_delete).select_related("handoff")
+        if found := disputed.first():
+            handed = f"{found.handoff.handed_at:%Y-%m-%d %H:%M}"
+            raise ValidationError(
+                f"The stage events no longer open the handoff of {handed} of lead "
+                f"{found.handoff.lead_id}, but its rejection is disputed: correct the events "
+                "back first."
+            )
         Handoff.objects.filter(pk__in=to_delete).delete()
     # Decided rows first, so that a row turning pending never meets another pending one.
     to_save.sort(key=lambda h: h.status == Handoff.Status.PENDING)
     fields = ["handed_at", "status", "decided_at", "decided_by", "reason", "feedback"]
+    fields += ["opening_event", "closing_event"]
     update_rows(Handoff, to_save, fields)  # in this order
     if to_create:
         Handoff.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
     handoffs_refresh_sla(lead_ids=lead_ids)
 
 
+def _handoffs_matched(
+    existing: list[Handoff], derived: list[DerivedHandoff]
+) -> tuple[list[Handoff | None], list[Handoff]]:
+    """The stored handoff for each derived one (None: a new one), and the stored ones left
+    over. First by opening event; the rest in order (an event arriving late, or rows from before
+    the events were linked, keep their place)."""
+    by_event = {h.opening_event_id: h for h in existing if h.opening_event_id is not None}
+    matched = [by_event.get(w.opening_event_id) if w.opening_event_id else None for w in derived]
+    taken = {h.pk for h in matched if h is not None}
+    rest = iter([h for h in existing if h.pk not in taken])
+    matched = [h if h is not None else next(rest, None) for h in matched]
+    return matched, list(rest)
+
+
 def _handoff_matches(handoff: Handoff, wanted: DerivedHandoff, reasons: dict[str, int]) -> bool:
     return (
-        handoff.handed_at == wanted.handed_at
+        handoff.opening_event_id == wanted.opening_event_id
+        and handoff.closing_event_id == wanted.closing_event_id
+        and handoff.handed_at == wanted.handed_at
         and handoff.status == wanted.status
         and handoff.decided_at == wanted.decided_at
         and handoff.decided_by_id == wanted.decided_by_id
@@ -767,8 +818,9 @@ def handoffs_refresh_outcomes(
     *, lead_ids: Iterable[int] | None = None, handoffs: QuerySet | None = None
 ) -> int:
     """Re-derive the cohort outcomes of these leads' handoffs (or of `handoffs`; all without
-    either) in one UPDATE: the first SQL at or after the handoff, a won deal of the lead, and
-    the attempts within the cadence window (after its deadline is set). Returns rows updated."""
+    either) in one UPDATE: the first SQL at or after the handoff, a won deal of the lead, the
+    attempts within the cadence window (after its deadline is set), and a won deal or a
+    disqualification after the decision. Returns rows updated."""
     if handoffs is None:
         handoffs = (
             Handoff.objects.all()
@@ -796,6 +848,11 @@ def handoff_outcomes(
     tried = attempts.objects.filter(**window).order_by().values("lead")
     success = [ContactAttempt.Outcome.CONNECTED.value, ContactAttempt.Outcome.MEETING_BOOKED.value]
     won = deals.objects.filter(lead=OuterRef("lead_id"), status=Deal.Status.WON.value)
+    disqualified = stage_events.objects.filter(
+        lead=OuterRef("lead_id"),
+        stage=Stage.DISQUALIFIED.value,
+        occurred_at__gt=OuterRef("decided_at"),
+    )
     return {
         "sql_reached_at": Subquery(first_sql.values("occurred_at")[:1]),
         "lead_won": Exists(won),
@@ -803,6 +860,8 @@ def handoff_outcomes(
             Subquery(tried.annotate(n=Count("id")).values("n"), output_field=IntegerField()), 0
         ),
         "window_success": Exists(attempts.objects.filter(outcome__in=success, **window)),
+        "won_after_decision": Exists(won.filter(closed_at__gt=OuterRef("decided_at"))),
+        "disqualified_after_decision": Exists(disqualified),
     }
 
 
@@ -811,7 +870,9 @@ def handoff_apply_sla(
 ) -> None:
     position = bisect.bisect_right(starts, handoff.handed_at) - 1
     handoff.first_attempt_at = handoff.first_attempt
-    moments = [m for m in (handoff.first_attempt_at, handoff.decided_at) if m is not None]
+    # A decision responds to the lead; a withdrawal (the lead left the funnel) does not.
+    decision = None if handoff.status == Handoff.Status.WITHDRAWN else handoff.decided_at
+    moments = [m for m in (handoff.first_attempt_at, decision) if m is not None]
     handoff.responded_at = min(moments) if moments else None
     if position < 0:
         handoff.sla_id = handoff.first_contact_due_at = handoff.cadence_due_at = None
@@ -907,7 +968,7 @@ def lead_can_view(*, lead: Lead, user: AbstractBaseUser) -> bool:
 def _decide(handoff: Handoff, *, by: AbstractBaseUser, stage: str, reason: str, note: str) -> None:
     if handoff.status != Handoff.Status.PENDING:
         raise ValidationError("This handoff was already decided.")
-    with _funnel_follow([handoff.lead_id]):
+    with funnel_followed([handoff.lead_id]):
         _record_decision(handoff, by=by, stage=stage, reason=reason, note=note)
     handoff.refresh_from_db()
 

@@ -110,3 +110,14 @@ def handoff_reassignment_notify_task(self, reassignment_id: int) -> bool:  # noq
         return handoff_reassignment_notify(reassignment_id=reassignment_id)
     except Exception as exc:
         raise self.retry(exc=exc) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=60)
+def dispute_notify_task(self, dispute_id: int) -> bool:  # noqa: ANN001
+    """E-mail the head whose confirmation a dispute awaits (once per outcome recorded)."""
+    from leads.services_disputes import dispute_notify
+
+    try:
+        return dispute_notify(dispute_id=dispute_id)
+    except Exception as exc:
+        raise self.retry(exc=exc) from exc

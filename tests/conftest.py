@@ -348,6 +348,42 @@ class World:
         )
         return external_id
 
+    def dispute(
+        self,
+        lead: str,
+        *,
+        by: object,
+        at: str,
+        comment: str = "We called them: they have budget.",
+        outcome: str = "",
+        heads: tuple[object, object] | None = None,
+        note: str = "",
+    ) -> object:
+        """Marketing (`by`) disputes the lead's latest rejection at `at`; with an outcome, the
+        first head records it and the second confirms it, a minute apart each."""
+        from leads.models import Handoff
+        from leads.services_disputes import dispute_confirm, dispute_raise, dispute_record_outcome
+
+        handoff = (
+            Handoff.objects.filter(lead__external_id=lead, status=Handoff.Status.REJECTED)
+            .order_by("-decided_at")
+            .first()
+        )
+        when = _dt(at)
+        dispute = dispute_raise(handoff=handoff, by=by, comment=comment, now=when)
+        if outcome:
+            first, second = heads
+            note = note or ("Sales should have called." if outcome == "overturned" else "")
+            dispute = dispute_record_outcome(
+                dispute=dispute,
+                by=first,
+                outcome=outcome,
+                note=note,
+                now=when + timedelta(minutes=1),
+            )
+            dispute = dispute_confirm(dispute=dispute, by=second, now=when + timedelta(minutes=2))
+        return dispute
+
 
 def _dt(value: str) -> datetime:
     """ISO text to an aware datetime; naive text is read in the organisation's time zone."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -56,13 +56,14 @@ def _round_robin_enroll_new_reps(*, active: bool = True) -> None:
 
 
 @transaction.atomic
-def round_robin_next_owners(*, count: int) -> list[int | None]:
+def round_robin_next_owners(*, count: int, exclude: Collection[int] = ()) -> list[int | None]:
     """The owners (user ids) of the next `count` automatic handoffs, in turn.
 
     Active members who are still active sales reps take turns, least recent turn first (ties
     by position), so every rep gets the same share. A sales rep not yet in the rotation joins
     it (so without any configuration the rotation is every sales rep, by username); paused
-    members stay out. Without any rep the handoffs stay unassigned (None).
+    members stay out, and so do the users in `exclude` (a lead handed off again goes to
+    another rep). Without any rep the handoffs stay unassigned (None).
     """
     if count <= 0:
         return []
@@ -70,7 +71,7 @@ def round_robin_next_owners(*, count: int) -> list[int | None]:
     reps = set(users_in_role(role=Role.SALES_REP).values_list("pk", flat=True))
     locked = list(RoundRobinMember.objects.select_for_update().order_by("pk"))
     members = sorted(
-        (m for m in locked if m.active and m.user_id in reps),
+        (m for m in locked if m.active and m.user_id in reps and m.user_id not in exclude),
         key=lambda m: (m.last_turn, m.position, m.pk),
     )
     if not members:

@@ -7,12 +7,15 @@ def derive_outcomes(apps, schema_editor):  # noqa: ANN001, ANN201
     """Existing handoffs get their outcomes from their leads' records, in one UPDATE."""
     from leads.services import handoff_outcomes
 
+    handoff = apps.get_model("leads", "Handoff")
     expressions = handoff_outcomes(
         apps.get_model("leads", "StageEvent"),
         apps.get_model("leads", "Deal"),
         apps.get_model("leads", "ContactAttempt"),
     )
-    apps.get_model("leads", "Handoff").objects.update(**expressions)
+    # Only the outcomes this migration adds (later ones come with their own migrations).
+    added = {"sql_reached_at", "lead_won", "window_attempts", "window_success"}
+    handoff.objects.update(**{k: v for k, v in expressions.items() if k in added})
 
 
 class Migration(migrations.Migration):

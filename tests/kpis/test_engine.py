@@ -426,10 +426,17 @@ def test_a_period_is_the_sum_of_its_stored_days(march: World) -> None:
         ("leads_created", "", 2), ("leads_created", "segment", 1)}  # fmt: skip
 
 
-def test_each_family_writes_only_the_metrics_it_declares(march: World) -> None:
+def test_each_family_writes_only_the_metrics_it_declares(
+    march: World, heads: tuple[object, object], marketing_rep: object
+) -> None:
     from zoneinfo import ZoneInfo
 
     from kpis import engine
+
+    # L2's rejection of 1 April, disputed and settled the next day.
+    march.dispute(
+        "L2", by=marketing_rep, at="2026-04-02T09:00:00+00:00", outcome="upheld", heads=heads
+    )
 
     scope = engine._Days(((FEB, date(2026, 4, 30)),), ZoneInfo("UTC"), LATER)
     for family in engine.FAMILIES:

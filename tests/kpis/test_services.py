@@ -292,6 +292,8 @@ def two_quarters(
     sales_rep: object,
     make_user: Callable[..., object],
     monkeypatch: pytest.MonkeyPatch,
+    heads: tuple[object, object],
+    marketing_rep: object,
 ) -> World:
     """Campaigns, leads, handoffs and deals from 2 December 2025 (the last month of a quarter)
     to March 2026, some of each crossing the turn of the quarter; the clock stands at 28 March."""
@@ -322,6 +324,8 @@ def two_quarters(
             world.stage(lead, "rejected", at(handed, 30), reason="bad_fit")
             continue
         if n % 7 == 6:
+            if n > 10:  # recycled before sales decided: withdrawn
+                world.stage(lead, "recycled", at(handed, 50))
             continue  # still pending
         world.stage(lead, "sal", at(handed, 20))
         if n % 2:
@@ -331,6 +335,16 @@ def two_quarters(
         opened = handed + timedelta(days=4)
         closed = None if status == "open" else at(opened, 24 * (3 + n % 5))
         world.deal(lead, 1000 + 250 * n, at(opened), status=status, closed_at=closed)
+    # Marketing disputes two of the three rejections; the heads settle both, one overturned.
+    rejected = [
+        lead
+        for (lead,) in Lead.objects.filter(handoffs__status="rejected")
+        .values_list("external_id")
+        .order_by("created_at")
+    ]
+    for lead, outcome in zip(rejected, ["upheld", "overturned"], strict=False):
+        decided = Handoff.objects.get(lead__external_id=lead, status="rejected").decided_at
+        world.dispute(lead, by=marketing_rep, at=at(decided, 48), outcome=outcome, heads=heads)
     return world
 
 
