@@ -12,6 +12,7 @@ from leads.models import (
     Campaign,
     ContactAttempt,
     Deal,
+    Dispute,
     Handoff,
     Lead,
     RejectionReason,
@@ -119,8 +120,27 @@ class HandoffAdmin(admin.ModelAdmin):
     list_display = ["lead", "handed_at", "owner", "status", "decided_at", "reason", "rating"]
     list_filter = ["status", "reason"]
     raw_id_fields = ["lead", "owner", "decided_by"]
-    readonly_fields = ["handed_at", "status", "decided_at", "decided_by", "reason"]
+    readonly_fields = [
+        "handed_at", "status", "decided_at", "decided_by", "reason", "opening_event",
+        "closing_event", "won_after_decision", "disqualified_after_decision",
+    ]  # fmt: skip
     list_select_related = ["lead", "owner", "reason"]
+
+
+@admin.register(Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    """Disputes are raised and settled in the app (`/leads/disputes/`), by marketing and the two
+    heads; the admin shows them, and may delete one (to delete its lead)."""
+
+    list_display = ["handoff", "status", "outcome", "raised_by", "raised_at", "resolved_at"]
+    list_filter = ["status", "outcome"]
+    list_select_related = ["handoff__lead", "raised_by"]
+
+    def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
 
 
 @admin.register(RejectionReason)
