@@ -214,7 +214,7 @@ def test_it_builds_a_believable_funnel() -> None:
     assert 8 <= Campaign.objects.count() <= 20
     assert not Campaign.objects.filter(cost__lt=0).exists()
     statuses = set(Handoff.objects.values_list("status", flat=True))
-    assert statuses == {"pending", "accepted", "rejected"}
+    assert statuses == {"pending", "accepted", "rejected", "withdrawn"}
     accepted = Handoff.objects.filter(status="accepted").count()
     rejected = Handoff.objects.filter(status="rejected").count()
     assert 0.6 < accepted / (accepted + rejected) < 0.85
