@@ -62,6 +62,7 @@ from demo.agreements import (
     demo_people,
     numbers_write,
 )
+from demo.disputes import disputes_flush, disputes_write
 from demo.together import ALWAYS_ON_CHANNELS, together_flush, together_write
 from leads.models import (
     AttemptChannel,
@@ -1518,10 +1519,12 @@ def ensure_demo_users() -> dict[str, int]:
 
 def flush_funnel() -> None:
     """Delete every lead, campaign and funnel record (children first, leads in chunks), the
-    working-together records (they refer to campaigns and deals), and the goals, forecasts,
+    working-together records (they refer to campaigns and deals), the disputes (they protect
+    their handoffs), and the goals, forecasts,
     payout curves and agreement versions the demo writes (the default SLA v1 stays: the demo
     signs it again)."""
     together_flush()
+    disputes_flush()
     for model in (Deal, ContactAttempt, Handoff, StageEvent, Touch):
         model.objects.all().delete()
     while ids := list(Lead.objects.order_by("pk").values_list("pk", flat=True)[:10_000]):
@@ -1573,13 +1576,17 @@ def seed_demo(
         _load_leads(writer, factory, simulator, times, leads, chunk_size, progress)
         writer.finish()
         handoffs_refresh_outcomes()  # the cohorts' outcomes, from what was just loaded
+        # Marketing's disputes and what the overturns led to are part of the funnel the goals
+        # and the meetings read.
+        disputed = disputes_write(now=now, users=user_ids, seed=seed)
         numbers = numbers_write(start=start, now=now, people=people, seed=seed)
         numbers |= together_write(now=now, users=user_ids, seed=seed)
         # The bulk load logs no change: the whole demo is computed after it (`recompute_kpis`).
         # What the goal services logged on the way goes too, or a recompute of those periods
         # alone would run first and `recompute_kpis --if-empty` would find numbers and stop.
         FunnelChange.objects.filter(marked_at__gte=began).delete()
-    counts = {"users": len(user_ids)} | {t.label: n for t, n in writer.counts.items()} | numbers
+    funnel = {t.label: n + disputed.pop(t.label, 0) for t, n in writer.counts.items()}
+    counts = {"users": len(user_ids)} | funnel | disputed | numbers
     return SeedResult(counts, time.monotonic() - started, window.days[0], now)
 
 
