@@ -190,9 +190,7 @@ class _Writer:
         self.window = timedelta(days=settings.DISPUTE_WINDOW_DAYS)
         self.counts = {"disputes": 0, "handoffs": 0, "stage events": 0, "contact attempts": 0}
         self.counts["deals"] = 0
-        self.numbers = {
-            model: model.objects.count() for model in (StageEvent, ContactAttempt, Deal)
-        }
+        self.numbers: dict[type, int] = {}  # the last external id number of each kind
 
     def write(self) -> dict[str, int]:
         plans = self._plans(self._rejections())
@@ -201,12 +199,9 @@ class _Writer:
         # The reopened leads go to the rotation's reps in turn, from a fresh rotation: the
         # turns it counted were the handoffs the seed (or its flush) replaced.
         RoundRobinMember.objects.update(last_turn=0, assigned_count=0)
-        handoffs, events = Handoff.objects.count(), StageEvent.objects.count()
         for plan in plans:
             self._play(plan)
         self.counts["disputes"] = len(plans)
-        self.counts["handoffs"] = Handoff.objects.count() - handoffs
-        self.counts["stage events"] = StageEvent.objects.count() - events
         return {label: n for label, n in self.counts.items() if n}
 
     # -- what happened
@@ -401,6 +396,8 @@ class _Writer:
             return
         event = dispute.reopen_event_id
         StageEvent.objects.filter(pk=event).update(recorded_at=F("occurred_at"))
+        self.counts["handoffs"] += 1  # the reopened one, opened by the event
+        self.counts["stage events"] += 1
         self._work(Handoff.objects.select_related("owner", "lead").get(opening_event_id=event))
 
     def _work(self, handoff: Handoff) -> None:
@@ -481,6 +478,7 @@ class _Writer:
         StageEvent.objects.filter(external_id__in=[r["external_id"] for r in rows]).update(
             recorded_at=F("occurred_at")
         )
+        self.counts["stage events"] += len(rows)
 
     def _deal(self, lead: str, amount: Decimal, opened: datetime, won: datetime | None) -> None:
         status = Deal.Status.WON if won else Deal.Status.OPEN
@@ -495,7 +493,9 @@ class _Writer:
         self.counts["deals"] += 1
 
     def _number(self, model: type, prefix: str) -> str:
-        """The next external id, after the generator's."""
+        """The next external id, after the generator's (numbered from 1, one per row)."""
+        if model not in self.numbers:
+            self.numbers[model] = model.objects.exclude(external_id=None).count()
         self.numbers[model] += 1
         return f"{prefix}-{self.numbers[model]}"
 
