@@ -549,9 +549,9 @@ def _reader(metric: str, begin: datetime, end: datetime) -> Reader:
         )
         return lambda at: sum((a for t, a in deals if t <= at), Decimal(0))
     if metric == "acceptance_rate":
-        rows = list(
-            handed.exclude(status=Handoff.Status.PENDING).values_list("decided_at", "status")
-        )
+        # Over decided handoffs: a withdrawal is neither accepted nor rejected.
+        decided_statuses = [Handoff.Status.ACCEPTED, Handoff.Status.REJECTED]
+        rows = list(handed.filter(status__in=decided_statuses).values_list("decided_at", "status"))
 
         def rate(at: datetime) -> Decimal | None:
             decided = [status for t, status in rows if t <= at]

@@ -2,7 +2,9 @@
 
 `seed_demo()` creates named users in both teams, campaigns over a window of months, and leads
 whose stories run inquiry → MQL → handoff → SAL/rejection → SQL → opportunity → won/lost, with
-recycled leads coming back for a second handoff. It is built in three layers:
+recycled leads coming back for a second handoff (some rejected "not ready" come back ready and
+are won), and a few handoffs nobody looked at withdrawn when marketing's nurture takes their
+lead back. It is built in three layers:
 
 * **Simulation** (`LeadSimulator`): one lead at a time, a `Story` of plain values (epoch
   seconds, ids, codes) drawn from one `random.Random` stream. Nothing here touches the database.
@@ -60,6 +62,7 @@ from demo.agreements import (
     demo_people,
     numbers_write,
 )
+from demo.disputes import disputes_flush, disputes_write
 from demo.together import ALWAYS_ON_CHANNELS, together_flush, together_write
 from leads.models import (
     AttemptChannel,
@@ -339,6 +342,15 @@ P_WON = {SMB: 0.42, MID_MARKET: 0.36, ENTERPRISE: 0.3}
 DEAL_AMOUNT = {SMB: (5_000, 20_000), MID_MARKET: (15_000, 50_000), ENTERPRISE: (40_000, 120_000)}
 SALES_CYCLE_MEDIAN_DAYS = {SMB: 21, MID_MARKET: 40, ENTERPRISE: 75}
 P_REMQL = 0.4  # a recycled lead that marketing nurtures back to MQL
+# A lead rejected for its timing ("not ready", "no budget") that nurture brings back is often
+# ready then: it comes back more often, and sales takes it and wins it more often. These are
+# most of the rejections later won (the ledger's `rejected_then_won_rate`).
+TIMING_REASONS = frozenset({"not_ready", "no_budget"})
+P_REMQL_RIPE = 0.6
+P_ACCEPT_RIPE, P_SQL_RIPE, P_OPPORTUNITY_RIPE, P_WON_RIPE = 0.9, 0.7, 0.8, 0.55
+# A handoff nobody looks at: after two to four weeks without a decision, marketing's nurture
+# takes the lead back (a `recycled` event), which withdraws the pending handoff.
+P_UNLOOKED = 0.045
 
 ATTEMPT_COUNT = Weighted([(1, 25), (2, 22), (3, 18), (4, 14), (5, 11), (6, 10)])
 FIRST_ATTEMPT_CHANNEL = Weighted([("call", 55), ("email", 38), ("social", 4), ("meeting", 3)])
@@ -799,6 +811,7 @@ class Story:
     attempts: list[tuple[int, str, str, int]] = field(default_factory=list)  # at, channel, ...
     deals: list[DealPlan] = field(default_factory=list)
     owner_id: int | None = None
+    ripe: bool = False  # recycled after a rejection for its timing: it may come back ready
     engagement: dict[str, int] = field(default_factory=dict)  # counted from the touches
     # Under the demo's lead definition: who the lead is, and what it did (after every touch).
     fit: scoring.Score | None = None
@@ -946,9 +959,10 @@ class LeadSimulator:
         if back is None or back > self.now:
             return None
         story.event(RECYCLED, back)
-        if not again or self.rng.random() >= P_REMQL:
+        if not again or self.rng.random() >= (P_REMQL_RIPE if story.ripe else P_REMQL):
+            story.ripe = False
             return None
-        touch_at = back + self.rng.randint(20 * DAY, 150 * DAY)
+        touch_at = back + self.rng.randint(20 * DAY, 120 * DAY if story.ripe else 150 * DAY)
         if touch_at > self.now:
             return None
         if len(story.touches) < TOUCH_COUNT.values[-1]:
@@ -959,16 +973,30 @@ class LeadSimulator:
     # -- the handoff
 
     def _handoff(self, story: Story, handed: int) -> int | None:
-        """Sales decides (unless it is still pending); returns when the lead is recycled."""
+        """Sales decides (unless it is still pending, or nobody looks at it and nurture takes
+        the lead back); returns when the lead is recycled."""
         rep = self._owner(story)
         notes = HandoffNotes(rep.id, score=self.score(story))
         story.handoffs.append(notes)
+        ripe, story.ripe = story.ripe, False
+        if self.rng.random() < P_UNLOOKED:
+            return self._unlooked(story, rep, handed)
         # Sales takes the leads that score well above the threshold a little more often.
         margin = min(max(story.points - self.definition.threshold, 0) / 60, 1)
         p_accept = 0.15 if story.person.poor_fit else P_ACCEPT[story.segment] - 0.05 + 0.1 * margin
-        if self.rng.random() < p_accept:
-            return self._accept(story, rep, notes, handed)
+        if self.rng.random() < (P_ACCEPT_RIPE if ripe and not story.person.poor_fit else p_accept):
+            return self._accept(story, rep, notes, handed, ripe=ripe)
         return self._reject(story, rep, notes, handed)
+
+    def _unlooked(self, story: Story, rep: Rep, handed: int) -> int:
+        """Nobody decides: at most one late e-mail, and two to four weeks later marketing's
+        nurture review (in office hours) takes the lead back, withdrawing the handoff. Returns
+        when (the handoff stays pending if that is after now)."""
+        rng = self.rng
+        if rng.random() < 0.3:
+            late = self.office.after(handed + rng.randint(3 * DAY, 12 * DAY), 0)
+            self._log(story, rep, [(late, "email", "no_answer")])
+        return self.office.after(handed + rng.randint(14 * DAY, 28 * DAY), 0)
 
     def _owner(self, story: Story) -> Rep:
         """The lead's owner again, or the segment's next rep in turn."""
@@ -980,7 +1008,9 @@ class LeadSimulator:
             story.owner_id = rep.id
         return rep
 
-    def _accept(self, story: Story, rep: Rep, notes: HandoffNotes, handed: int) -> int | None:
+    def _accept(
+        self, story: Story, rep: Rep, notes: HandoffNotes, handed: int, *, ripe: bool = False
+    ) -> int | None:
         rng = self.rng
         decided = self._decided(handed)
         self._log(story, rep, self._attempts(rep, handed, until=handed + 30 * DAY))
@@ -991,7 +1021,7 @@ class LeadSimulator:
             notes.feedback = rng.choice(ACCEPTANCE_FEEDBACK)
         if rng.random() < 0.7:
             notes.rating = ACCEPTANCE_RATING.pick(rng)
-        return self._sales(story, rep, decided)
+        return self._sales(story, rep, decided, ripe=ripe)
 
     def _reject(self, story: Story, rep: Rep, notes: HandoffNotes, handed: int) -> int | None:
         rng = self.rng
@@ -1012,6 +1042,7 @@ class LeadSimulator:
         decider = rep.id if rng.random() < 0.88 else self.floor.managers[story.segment]
         story.event(REJECTED, decided, decider, reason, notes.feedback, API)
         if rng.random() < RECYCLE_AFTER_REJECTION[reason]:
+            story.ripe = reason in TIMING_REASONS
             return decided + rng.randint(DAY, 10 * DAY)
         return None
 
@@ -1059,22 +1090,22 @@ class LeadSimulator:
 
     # -- sales
 
-    def _sales(self, story: Story, rep: Rep, accepted: int) -> int | None:
+    def _sales(self, story: Story, rep: Rep, accepted: int, *, ripe: bool = False) -> int | None:
         """SAL → SQL → opportunity → deal; returns when the lead is recycled, if it is."""
         rng = self.rng
-        if rng.random() >= P_SQL[story.segment]:
+        if rng.random() >= (P_SQL_RIPE if ripe else P_SQL[story.segment]):
             return self._stall(story, rep, accepted)
         sql_at = accepted + self._days(6, 0.7)
         if sql_at > self.now:
             return None
         story.event(SQL, sql_at, rep.id, source=API)
-        if rng.random() >= P_OPPORTUNITY:
+        if rng.random() >= (P_OPPORTUNITY_RIPE if ripe else P_OPPORTUNITY):
             return self._stall(story, rep, sql_at)
         opened = sql_at + self._days(8, 0.7)
         if opened > self.now:
             return None
         story.event(OPPORTUNITY, opened, rep.id, source=API)
-        return self._deal(story, rep, opened)
+        return self._deal(story, rep, opened, ripe=ripe)
 
     def _stall(self, story: Story, rep: Rep, since: int) -> int | None:
         """A lead that goes no further: recycled, disqualified, or left where it is."""
@@ -1087,11 +1118,11 @@ class LeadSimulator:
                 story.event(DISQUALIFIED, at, rep.id, source=API)
         return None
 
-    def _deal(self, story: Story, rep: Rep, opened: int) -> int | None:
+    def _deal(self, story: Story, rep: Rep, opened: int, *, ripe: bool = False) -> int | None:
         rng, segment = self.rng, story.segment
         amount = Decimal(int(rng.uniform(*DEAL_AMOUNT[segment]) / 500) * 500)
         closes = opened + self._days(SALES_CYCLE_MEDIAN_DAYS[segment], 0.5)
-        won = rng.random() < P_WON[segment]
+        won = rng.random() < (P_WON_RIPE if ripe else P_WON[segment])
         room = TOUCH_COUNT.values[-1] - len(story.touches)
         count = min(DEAL_TOUCHES.pick(rng), room)
         for at in sorted(rng.randint(opened, min(closes, self.now)) for _ in range(count)):
@@ -1165,7 +1196,8 @@ HANDOFFS = Table(
     Handoff,
     (
         "id", "lead_id", "handed_at", "owner_id", "status", "decided_at", "decided_by_id",
-        "reason_id", "feedback", "rating", "matched_rules", "sla_id", "first_contact_due_at",
+        "reason_id", "feedback", "rating", "matched_rules", "opening_event_id",
+        "closing_event_id", "sla_id", "first_contact_due_at",
         "cadence_due_at",
         "next_attempt_due_at", "first_attempt_at", "responded_at", "speed_to_lead_hours",
     ),
@@ -1260,7 +1292,7 @@ class RowFactory:
             )  # fmt: skip
             timed.append(
                 {
-                    "stage": stage, "occurred_at": occurred, "actor_id": actor,
+                    "id": row_id, "stage": stage, "occurred_at": occurred, "actor_id": actor,
                     "reason": reason, "note": note,
                 }
             )  # fmt: skip
@@ -1283,13 +1315,17 @@ class RowFactory:
                     derived.decided_at, derived.decided_by_id,
                     self.reasons.get(derived.reason_code), notes.feedback or derived.note,
                     notes.rating, self.definition.matched_rules(notes.score),
+                    derived.opening_event_id, derived.closing_event_id,
                     *self._sla_facts(derived, attempts),
                 )
             )  # fmt: skip
 
     def _sla_facts(self, derived: DerivedHandoff, attempts: list[tuple[datetime, str]]) -> tuple:
-        """Deadlines and speed to lead, by the same code as `handoffs_refresh_sla`."""
-        handoff = Handoff(handed_at=derived.handed_at, decided_at=derived.decided_at)
+        """Deadlines and speed to lead, by the same code as `handoffs_refresh_sla` (a
+        withdrawal is no response: the status tells `handoff_apply_sla`)."""
+        handoff = Handoff(
+            handed_at=derived.handed_at, status=str(derived.status), decided_at=derived.decided_at
+        )
         handoff_note_attempts(handoff=handoff, attempts=attempts)
         starts, terms = self.sla_versions
         handoff_apply_sla(handoff=handoff, starts=starts, terms=terms)
@@ -1483,10 +1519,12 @@ def ensure_demo_users() -> dict[str, int]:
 
 def flush_funnel() -> None:
     """Delete every lead, campaign and funnel record (children first, leads in chunks), the
-    working-together records (they refer to campaigns and deals), and the goals, forecasts,
+    working-together records (they refer to campaigns and deals), the disputes (they protect
+    their handoffs), and the goals, forecasts,
     payout curves and agreement versions the demo writes (the default SLA v1 stays: the demo
     signs it again)."""
     together_flush()
+    disputes_flush()
     for model in (Deal, ContactAttempt, Handoff, StageEvent, Touch):
         model.objects.all().delete()
     while ids := list(Lead.objects.order_by("pk").values_list("pk", flat=True)[:10_000]):
@@ -1538,13 +1576,17 @@ def seed_demo(
         _load_leads(writer, factory, simulator, times, leads, chunk_size, progress)
         writer.finish()
         handoffs_refresh_outcomes()  # the cohorts' outcomes, from what was just loaded
+        # Marketing's disputes and what the overturns led to are part of the funnel the goals
+        # and the meetings read.
+        disputed = disputes_write(now=now, users=user_ids, seed=seed)
         numbers = numbers_write(start=start, now=now, people=people, seed=seed)
         numbers |= together_write(now=now, users=user_ids, seed=seed)
         # The bulk load logs no change: the whole demo is computed after it (`recompute_kpis`).
         # What the goal services logged on the way goes too, or a recompute of those periods
         # alone would run first and `recompute_kpis --if-empty` would find numbers and stop.
         FunnelChange.objects.filter(marked_at__gte=began).delete()
-    counts = {"users": len(user_ids)} | {t.label: n for t, n in writer.counts.items()} | numbers
+    funnel = {t.label: n + disputed.pop(t.label, 0) for t, n in writer.counts.items()}
+    counts = {"users": len(user_ids)} | funnel | disputed | numbers
     return SeedResult(counts, time.monotonic() - started, window.days[0], now)
 
 

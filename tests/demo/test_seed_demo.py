@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from io import StringIO
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
@@ -53,17 +57,19 @@ from demo.together import ALWAYS_ON_CHANNELS
 from kpis.goals import goal_progress
 from kpis.models import KpiSnapshot
 from kpis.services import kpis_recompute
+from leads import evidence
 from leads.models import (
     Campaign,
     ContactAttempt,
     Deal,
+    Dispute,
     FunnelChange,
     Handoff,
     Lead,
     StageEvent,
     Touch,
 )
-from leads.services import derive_handoffs, handoffs_refresh_sla
+from leads.services import derive_handoffs, handoffs_refresh_sla, leads_sync_stages
 
 pytestmark = pytest.mark.django_db
 
@@ -130,8 +136,10 @@ def snapshot() -> dict[str, list[tuple]]:
                 "external_id", "lead__external_id", "campaign__external_id", "occurred_at", "kind"
             )
         ),
-        "events": list(
-            StageEvent.objects.order_by("external_id").values_list(
+        "events": list(  # the system events of overturned disputes have no external id
+            StageEvent.objects.order_by(
+                "external_id", "lead__external_id", "occurred_at"
+            ).values_list(
                 "external_id",
                 "lead__external_id",
                 "stage",
@@ -155,6 +163,29 @@ def snapshot() -> dict[str, list[tuple]]:
                 "rating",
                 "matched_rules",
                 "sla__version",
+                "opening_event__occurred_at",
+                "closing_event__stage",
+                "won_after_decision",
+                "disqualified_after_decision",
+            )
+        ),
+        "disputes": list(
+            Dispute.objects.order_by("raised_at", "handoff__lead__external_id").values_list(
+                "handoff__lead__external_id",
+                "handoff__handed_at",
+                "raised_by__username",
+                "raised_at",
+                "comment",
+                "status",
+                "outcome",
+                "outcome_note",
+                "outcome_by__username",
+                "outcome_at",
+                "awaiting_team",
+                "notified_at",
+                "resolved_by__username",
+                "resolved_at",
+                "reopen_event__occurred_at",
             )
         ),
         "attempts": list(
@@ -214,7 +245,7 @@ def test_it_builds_a_believable_funnel() -> None:
     assert 8 <= Campaign.objects.count() <= 20
     assert not Campaign.objects.filter(cost__lt=0).exists()
     statuses = set(Handoff.objects.values_list("status", flat=True))
-    assert statuses == {"pending", "accepted", "rejected"}
+    assert statuses == {"pending", "accepted", "rejected", "withdrawn"}
     accepted = Handoff.objects.filter(status="accepted").count()
     rejected = Handoff.objects.filter(status="rejected").count()
     assert 0.6 < accepted / (accepted + rejected) < 0.85
@@ -318,9 +349,17 @@ def test_contact_attempts_sometimes_breach_the_sla_in_effect() -> None:
     contacted = Handoff.objects.filter(first_attempt_at__isnull=False)
     met = contacted.filter(first_attempt_at__lte=F("first_contact_due_at")).count()
     assert contacted.count() / 2 < met < contacted.count()
-    owners = dict(Handoff.objects.values_list("lead_id", "owner_id"))
-    for lead_id, actor_id in ContactAttempt.objects.values_list("lead_id", "actor_id"):
-        assert actor_id == owners[lead_id]
+    # Each attempt is by the owner of the lead's handoff then (an overturned dispute hands the
+    # lead to another rep).
+    owners: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    for lead_id, handed_at, owner_id in Handoff.objects.order_by("handed_at").values_list(
+        "lead_id", "handed_at", "owner_id"
+    ):
+        owners[lead_id].append((handed_at, owner_id))
+    for lead_id, at, actor_id in ContactAttempt.objects.values_list(
+        "lead_id", "occurred_at", "actor_id"
+    ):
+        assert actor_id == [owner for handed, owner in owners[lead_id] if handed <= at][-1]
 
 
 def test_reps_call_and_decide_in_office_hours() -> None:
@@ -933,3 +972,171 @@ def test_shadowing_sessions_are_logged_debriefed_and_scheduled() -> None:
         start=local_midnight(month, tz), end=local_midnight(next_period("month", month), tz)
     )
     assert this_month.count() >= 2
+
+
+# --- the lead-quality ledger (issue 12): withdrawals, rejections later won, disputes ---------
+
+
+@pytest.fixture(scope="class")
+def ledger_demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, int]]:
+    """What `make run` loads (2,000 leads over 12 months) with its months' numbers computed,
+    seeded once for the class, in a transaction rolled back after it (each test runs in a
+    savepoint of it). Yields the seed's summary counts."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        counts = summary_counts(seed(leads=2000, months=12))
+        first = timezone.localdate(Lead.objects.order_by("created_at").first().created_at)
+        months = periods_overlapping("month", first, timezone.localdate(NOW))
+        kpis_recompute(kind="month", periods=months, now=NOW)
+        yield counts
+        transaction.set_rollback(True)
+
+
+def ledger_totals(metric: str) -> tuple[Decimal, Decimal | None]:
+    """A metric's numerator and denominator summed over the demo's months (the totals)."""
+    totals = KpiSnapshot.objects.filter(metric=metric, period="month", dimension="").aggregate(
+        n=Sum("numerator"), d=Sum("denominator")
+    )
+    return totals["n"] or Decimal(0), totals["d"]
+
+
+@pytest.mark.usefixtures("ledger_demo")
+class TestTheLedgerInTheDemo:
+    def test_every_handoff_names_the_events_that_opened_and_closed_it(self) -> None:
+        for handoff in Handoff.objects.select_related("opening_event", "closing_event"):
+            opening, closing = handoff.opening_event, handoff.closing_event
+            assert (opening.lead_id, opening.stage, opening.occurred_at) == (
+                handoff.lead_id,
+                "mql",
+                handoff.handed_at,
+            )
+            if handoff.status == "pending":
+                assert closing is None
+                continue
+            assert (closing.lead_id, closing.occurred_at) == (handoff.lead_id, handoff.decided_at)
+            assert closing.actor_id == handoff.decided_by_id
+
+    def test_replaying_every_lead_changes_no_handoff(self) -> None:
+        columns = [f.attname for f in Handoff._meta.concrete_fields]
+        before = list(Handoff.objects.order_by("pk").values_list(*columns))
+
+        leads_sync_stages(lead_ids=Lead.objects.values_list("pk", flat=True))
+        assert list(Handoff.objects.order_by("pk").values_list(*columns)) == before
+
+    def test_a_few_percent_of_handoffs_are_withdrawn_by_the_lead_leaving_the_funnel(
+        self,
+    ) -> None:
+        handoffs = Handoff.objects.count()
+        withdrawn = Handoff.objects.filter(evidence.withdrawn()).select_related("closing_event")
+        assert 0.01 <= withdrawn.count() / handoffs <= 0.08, withdrawn.count()
+        handed_again = 0
+        for handoff in withdrawn:
+            event = handoff.closing_event
+            assert event.stage in {"recycled", "disqualified", "lost"}
+            assert handoff.handed_at < event.occurred_at == handoff.decided_at
+            assert handoff.reason_id is None and handoff.rating is None
+            # A withdrawal is no response to the lead: only an attempt is.
+            assert handoff.responded_at == handoff.first_attempt_at
+            handed_again += Handoff.objects.filter(
+                lead_id=handoff.lead_id, handed_at__gt=handoff.decided_at
+            ).exists()
+        assert 0 < handed_again < withdrawn.count()
+
+    def test_some_rejections_are_later_won_and_some_acceptances_later_disqualified(
+        self,
+    ) -> None:
+        rejected = Handoff.objects.filter(status="rejected")
+        won = rejected.filter(evidence.rejected_then_won())
+        assert 0.01 <= won.count() / rejected.count() <= 0.1, won.count()
+        for handoff in won:  # sales took the lead on a later handoff and won it
+            assert Deal.objects.filter(
+                lead_id=handoff.lead_id, status="won", closed_at__gt=handoff.decided_at
+            ).exists()
+            assert Handoff.objects.filter(
+                lead_id=handoff.lead_id, status="accepted", handed_at__gt=handoff.decided_at
+            ).exists()
+        accepted = Handoff.objects.filter(status="accepted")
+        disqualified = accepted.filter(evidence.accepted_then_disqualified())
+        assert 0.02 <= disqualified.count() / accepted.count() <= 0.2, disqualified.count()
+        for handoff in disqualified:
+            assert StageEvent.objects.filter(
+                lead_id=handoff.lead_id, stage="disqualified", occurred_at__gt=handoff.decided_at
+            ).exists()
+
+    def test_disputes_of_recent_rejections_are_in_every_state(self) -> None:
+        disputes = list(
+            Dispute.objects.select_related(
+                "handoff__reason", "raised_by", "outcome_by", "resolved_by"
+            ).order_by("raised_at")
+        )
+        states = Counter(d.status for d in disputes)
+        assert 1 <= states["open"] <= 2 and 1 <= states["awaiting"] <= 2
+        assert states["resolved"] > states["open"] + states["awaiting"]  # the heads settle most
+        assert {d.outcome for d in disputes if d.status == "resolved"} == {"upheld", "overturned"}
+        reasons = Counter(d.handoff.reason.code for d in disputes)
+        assert reasons["no_budget"] + reasons["not_ready"] + reasons["bad_fit"] > len(disputes) / 2
+        window = timedelta(days=settings.DISPUTE_WINDOW_DAYS)
+        for dispute in disputes:
+            handoff = dispute.handoff
+            assert handoff.status == "rejected"
+            assert handoff.decided_at <= dispute.raised_at <= handoff.decided_at + window
+            assert NOW - timedelta(days=61) <= dispute.raised_at <= NOW
+            assert user_team(dispute.raised_by) == "marketing" and dispute.comment
+            if dispute.status == "open":
+                assert not dispute.outcome and dispute.outcome_by is None
+                continue
+            assert dispute.raised_at < dispute.outcome_at <= NOW
+            assert dispute.outcome_by.username in {"maria", "tom"}
+            assert dispute.outcome_at < dispute.notified_at  # the head awaited was told then
+            if dispute.status == "awaiting":  # Tom has to confirm what Maria recorded
+                assert (dispute.outcome_by.username, dispute.awaiting_team) == ("maria", "sales")
+                continue
+            heads = {dispute.outcome_by.username, dispute.resolved_by.username}
+            assert heads == {"maria", "tom"}
+            assert dispute.outcome_at < dispute.resolved_at <= NOW
+        assert [d.status for d in disputes][-states["open"] :] == ["open"] * states["open"]
+
+    def test_every_overturned_rejection_has_a_note_and_went_to_another_rep(self) -> None:
+        assert not Dispute.objects.filter(outcome="overturned", outcome_note="").exists()
+        overturned = Dispute.objects.filter(status="resolved", outcome="overturned")
+        assert overturned.exists()
+        for dispute in overturned.select_related("handoff", "reopen_event"):
+            rejection, event = dispute.handoff, dispute.reopen_event
+            assert (event.lead_id, event.stage, event.source) == (
+                rejection.lead_id,
+                "mql",
+                "system",
+            )
+            assert event.occurred_at == dispute.resolved_at
+            reopened = Handoff.objects.select_related("owner").get(opening_event=event)
+            assert reopened.handed_at == dispute.resolved_at
+            assert user_role(reopened.owner) == Role.SALES_REP
+            assert reopened.owner_id not in {rejection.decided_by_id, rejection.owner_id}
+            assert reopened.lead.owner_id == reopened.owner_id or reopened.lead.handoffs.filter(
+                handed_at__gt=reopened.handed_at
+            )
+        assert not Dispute.objects.filter(outcome="upheld", reopen_event__isnull=False).exists()
+
+    def test_the_demos_numbers_show_both_sides_of_the_ledger(
+        self, ledger_demo: dict[str, int]
+    ) -> None:
+        for metric in (
+            "followed_up_rate",
+            "rejected_without_contact_rate",
+            "rejected_then_won_rate",
+            "accepted_then_disqualified_rate",
+            "dispute_rate",
+            "dispute_overturn_rate",
+        ):
+            numerator, denominator = ledger_totals(metric)
+            assert 0 < numerator < denominator, metric
+        withdrawn = Handoff.objects.filter(status="withdrawn").count()
+        assert ledger_totals("handoffs_withdrawn")[0] == withdrawn
+        assert ledger_totals("dispute_rate")[0] == Dispute.objects.count()
+        resolved = Dispute.objects.filter(status="resolved")
+        assert ledger_totals("dispute_overturn_rate") == (
+            resolved.filter(outcome="overturned").count(),
+            resolved.count(),
+        )
+        for model in (Dispute, Handoff, StageEvent, ContactAttempt, Deal):
+            label = str(model._meta.verbose_name_plural)
+            assert ledger_demo[label] == model.objects.count(), label
