@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kpis import views, views_campaigns, views_goals, views_meetings
+from kpis import views, views_campaigns, views_evidence, views_goals, views_meetings
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -38,6 +38,7 @@ urlpatterns = [
         views_campaigns.campaign_postmortem_start_view,
         name="campaign-postmortem-start",
     ),
+    path("evidence/<slug:fact>/", views_evidence.evidence_list_view, name="evidence-list"),
     path("definitions/", views.definitions, name="definitions"),
     path("goals/", views_goals.goal_list, name="goal-list"),
     path("goals/new/", views_goals.goal_new, name="goal-new"),

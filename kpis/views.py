@@ -43,6 +43,7 @@ from kpis.pages.dashboard import (
     dashboard_dataset,
     dashboard_now,
 )
+from kpis.pages.evidence import EVIDENCE_NOTE
 from kpis.selectors import KpiFilter, campaign_rows
 from kpis.services import recompute_job_start
 from leads.models import Campaign
@@ -73,7 +74,10 @@ def csv_response(ds: Dataset, filename: str) -> HttpResponse:
     return response
 
 
-DASHBOARD_FRAGMENTS = ("filters", "funnel", "sla", "trends", "reasons", "campaigns", "meetings")
+DASHBOARD_FRAGMENTS = (
+    "filters", "funnel", "sla", "evidence", "evidence_trend", "trends", "reasons", "campaigns",
+    "meetings",
+)  # fmt: skip
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -327,5 +331,6 @@ def definitions(request: HttpRequest) -> HttpResponse:
             "families": families,
             "models": models,
             "counted_touches": attribution.COUNTED_TOUCHES_DEFINITION,
+            "family_notes": {"evidence": EVIDENCE_NOTE},
         },
     )

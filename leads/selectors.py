@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
     Avg,
     Case,
@@ -36,8 +37,9 @@ from django.utils import timezone
 from alignment import scoring
 from alignment.business_time import SlaTerms, add_business_days
 from alignment.models import LeadDefinition, SlaBreach, VersionStatus
-from alignment.roles import Role
-from core.periods import next_period
+from alignment.roles import Role, user_role
+from core.periods import local_midnight, next_period
+from leads import evidence
 from leads.models import (
     AttemptChannel,
     AttemptOutcome,
@@ -191,16 +193,21 @@ _SLICE_LOOKUPS = {
 }
 
 
+def _in_slice(qs: QuerySet[Handoff], dimension: str | None, key: str | None) -> QuerySet[Handoff]:
+    """The handoffs of one member of a dimension, as the KPI engine files them: by the
+    handoff's owner, the lead's campaign, its channel or its segment; "(unassigned)",
+    "(no campaign)" and "(no channel)" are the handoffs without one."""
+    if dimension not in _SLICE_LOOKUPS or not key:
+        return qs
+    lookup = _SLICE_LOOKUPS[dimension]
+    if key in _MISSING_KEYS:
+        return qs.filter(**{f"{lookup.rsplit('__', 1)[0]}__isnull": True})
+    return qs.filter(**{lookup: key})
+
+
 def handoffs_breached_count(*, dimension: str | None = None, key: str | None = None) -> int:
     """How many handoffs breach the first-contact SLA right now (one COUNT), in one slice."""
-    qs = Handoff.objects.filter(_breached())
-    if dimension in _SLICE_LOOKUPS and key:
-        lookup = _SLICE_LOOKUPS[dimension]
-        if key in _MISSING_KEYS:  # "(unassigned)", "(no campaign)", "(no channel)"
-            qs = qs.filter(**{f"{lookup.rsplit('__', 1)[0]}__isnull": True})
-        else:
-            qs = qs.filter(**{lookup: key})
-    return qs.count()
+    return _in_slice(Handoff.objects.filter(_breached()), dimension, key).count()
 
 
 def sla_breaches_by_owner() -> list[dict]:
@@ -799,3 +806,103 @@ def lead_story(*, lead: Lead) -> Lead:
     )
     lead.deal_list = list(Deal.objects.filter(lead=lead).order_by("-created_at", "-id"))
     return lead
+
+
+# --- the lead-quality ledger: the handoffs behind each number ------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceFact:
+    """The handoffs one number of the ledger counts: a condition of `leads.evidence`, and the
+    moment that puts a handoff in a period, as the KPI engine counts them."""
+
+    slug: str
+    field: str  # the moment, from Handoff ("" for a count as of now, whenever)
+    condition: Callable[[datetime], Q]  # given now
+
+
+def _disputes(condition: Q) -> Q:
+    """Handoffs whose dispute meets `condition` (one over `Dispute` rows)."""
+    return Q(dispute__in=Dispute.objects.filter(condition))
+
+
+EVIDENCE_FACTS: dict[str, EvidenceFact] = {
+    fact.slug: fact
+    for fact in (
+        # The cohort facts, by handed_at (the handoffs family of `kpis.engine`).
+        EvidenceFact(
+            "not_followed_up",
+            "handed_at",
+            lambda now: evidence.follow_up_counted(now) & evidence.not_followed_up(),
+        ),
+        EvidenceFact(
+            "rejected_without_contact", "handed_at", lambda now: evidence.rejected_without_contact()
+        ),
+        EvidenceFact("rejected_then_won", "handed_at", lambda now: evidence.rejected_then_won()),
+        EvidenceFact(
+            "accepted_then_disqualified",
+            "handed_at",
+            lambda now: evidence.accepted_then_disqualified(),
+        ),
+        EvidenceFact("withdrawn", "handed_at", lambda now: evidence.withdrawn()),
+        # The rejections disputed, by the rejection's decided_at (the decisions family).
+        EvidenceFact("disputed", "decided_at", lambda now: evidence.disputed()),
+        # The disputes settled, by the second head's confirmation (the disputes family).
+        EvidenceFact(
+            "disputes_overturned",
+            "dispute__resolved_at",
+            lambda now: _disputes(evidence.dispute_overturned()),
+        ),
+        EvidenceFact(
+            "disputes_upheld",
+            "dispute__resolved_at",
+            lambda now: _disputes(evidence.dispute_resolved() & ~evidence.dispute_overturned()),
+        ),
+        # Not settled yet, whenever raised: a count as of now.
+        EvidenceFact("disputes_open", "", lambda now: _disputes(evidence.dispute_open())),
+    )
+}
+
+
+def evidence_own_only(*, user: AbstractBaseUser) -> bool:
+    """Whether `user` sees only their own handoffs behind the ledger's numbers (a sales rep);
+    everyone else signed in sees every handoff."""
+    return user_role(user) == Role.SALES_REP
+
+
+def evidence_handoffs(
+    *,
+    fact: str,
+    start: date | None,
+    end: date | None,
+    user: AbstractBaseUser | None,
+    now: datetime,
+    dimension: str | None = None,
+    key: str | None = None,
+) -> QuerySet[Handoff]:
+    """The handoffs behind one number of the ledger (`EVIDENCE_FACTS`), the latest first.
+
+    They are filtered with the very conditions the KPI engine counts with (`leads.evidence`),
+    on the same moment (handed_at, the decision's decided_at or the dispute's resolved_at) in
+    the local days [start, end] (`TIME_ZONE` midnights, as the engine's days), and in one slice
+    of a dimension (campaign, channel, owner, segment) as the engine files them. The open
+    disputes are counted as of now, whatever the days. A sales rep (`user`) gets their own
+    handoffs only; `user=None` gives everyone's, the engine's count.
+    """
+    found = EVIDENCE_FACTS.get(fact)
+    if found is None:
+        raise KeyError(f"No fact {fact!r} in the lead-quality ledger.")
+    qs = Handoff.objects.filter(found.condition(now))
+    if found.field:
+        tz = ZoneInfo(settings.TIME_ZONE)
+        if start is not None:
+            qs = qs.filter(**{f"{found.field}__gte": local_midnight(start, tz)})
+        if end is not None:
+            qs = qs.filter(**{f"{found.field}__lt": local_midnight(end + timedelta(days=1), tz)})
+    qs = _in_slice(qs, dimension, key)
+    if user is not None and evidence_own_only(user=user):
+        qs = qs.filter(owner_id=user.pk)
+    latest = found.field or "dispute__raised_at"
+    return qs.select_related("lead", "lead__campaign", "owner", "reason", "dispute").order_by(
+        f"-{latest}", "-id"
+    )

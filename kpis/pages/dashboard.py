@@ -1,5 +1,6 @@
 """The joint dashboard's builder: headline tiles, the demand waterfall, trends, the SLA panel,
-rejection reasons and the campaigns' closed loop, for one filter, from snapshots."""
+the evidence panel, rejection reasons and the campaigns' closed loop, for one filter, from
+snapshots."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from kpis.pages.common import (
     tile,
     whole_label,
 )
+from kpis.pages.evidence import EVIDENCE_METRICS, EvidencePanel, evidence_panel
 from kpis.pages.habits import JointMeetings, joint_meetings
 from kpis.selectors import (
     CAMPAIGN_METRICS,
@@ -44,7 +46,7 @@ from kpis.selectors import (
     kpi_table,
     rejections_by_reason,
 )
-from leads.selectors import handoffs_breached_count, rejection_reason_labels
+from leads.selectors import evidence_handoffs, handoffs_breached_count, rejection_reason_labels
 
 DASHBOARD_TILES = (
     "leads_created", "mqls", "cost_per_lead", "acceptance_rate",
@@ -90,6 +92,7 @@ DASHBOARD_METRICS = tuple(
             *(m for m, _ in FUNNEL),
             *(m for t in TRENDS.values() for m in t[1]),
             *SLA_METRICS,
+            *EVIDENCE_METRICS,
         ]
     )
 )
@@ -284,6 +287,7 @@ class DashboardBase:
     campaigns_note: str
     goals: list[GoalReading]  # scored on every request: their pace follows the clock
     meetings: JointMeetings
+    evidence: EvidencePanel
     computed_at: datetime | None
 
 
@@ -307,6 +311,8 @@ class DashboardData:
     campaigns_note: str
     goals: list[GoalProgress]
     meetings: JointMeetings
+    evidence: EvidencePanel
+    disputes_open: int  # live, counted on each request, whenever raised (this filter's slice)
     computed_at: datetime | None
 
 
@@ -365,6 +371,7 @@ def dashboard_base(f: KpiFilter) -> DashboardBase:
         campaigns_note=note,
         goals=goals_running_readings(),
         meetings=joint_meetings(),
+        evidence=evidence_panel(table, f.period, f=f, trend_partial=partial),
         computed_at=table.computed_at,
     )
 
@@ -375,6 +382,10 @@ def dashboard_now(base: DashboardBase) -> DashboardData:
     f, now = base.filter, timezone.now()
     elapsed = _elapsed(f)
     breaches = handoffs_breached_count(dimension=f.dimension, key=f.key)
+    disputes_open = evidence_handoffs(
+        fact="disputes_open", start=None, end=None, user=None, now=now,
+        dimension=f.dimension, key=f.key,
+    ).count()  # fmt: skip
     return DashboardData(
         filter=f,
         range_label=base.range_label,
@@ -394,6 +405,8 @@ def dashboard_now(base: DashboardBase) -> DashboardData:
         campaigns_note=base.campaigns_note,
         goals=[goal_scored(g, now=now) for g in base.goals],
         meetings=base.meetings,
+        evidence=base.evidence,
+        disputes_open=disputes_open,
         computed_at=base.computed_at,
     )
 
@@ -452,6 +465,7 @@ DASHBOARD_DATASETS = (
     "reasons",
     "campaigns",
     "meetings",
+    "evidence",
 )
 
 
@@ -471,6 +485,8 @@ def dashboard_dataset(f: KpiFilter, slug: str) -> Dataset:
     if slug == "funnel":
         return funnel_dataset(table, table.periods, kind=f.period, key=f.key)
     partial = _ends_in_progress(table, f, _elapsed(f))
+    if slug == "evidence":
+        return evidence_panel(table, f.period, f=f, trend_partial=partial).trend
     if slug == "sla":
         return sla_dataset(table, f.period, partial)
     if slug in TRENDS:

@@ -38,6 +38,7 @@ from core.periods import (
 )
 from kpis.goals import goals_running
 from kpis.pages.common import change_of
+from kpis.pages.evidence import EVIDENCE_METRICS, EvidencePanel, evidence_panel
 from kpis.pages.habits import joint_meetings
 from kpis.selectors import (
     Agg,
@@ -47,7 +48,12 @@ from kpis.selectors import (
     kpi_table,
     rejections_by_reason,
 )
-from leads.selectors import rejection_quotes, rejection_reason_labels, sla_breaches_by_owner
+from leads.selectors import (
+    evidence_handoffs,
+    rejection_quotes,
+    rejection_reason_labels,
+    sla_breaches_by_owner,
+)
 
 MEETING_METRICS = (
     "mqls", "sals", "acceptance_rate", "sqls", "opportunities",
@@ -239,6 +245,32 @@ def _days_label(first: date, last: date) -> str:
     return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
 
 
+@dataclass(frozen=True)
+class MeetingEvidence:
+    range_label: str
+    panel: EvidencePanel  # counts only: the slide names no one
+    disputes_open: int  # as of now, whenever raised
+
+
+def meeting_evidence(*, today: date | None = None, weeks: int = 4) -> MeetingEvidence:
+    """The lead-quality ledger of the handoffs made in the last weeks (decisions and disputes
+    settled in them), the same numbers as the dashboard's panel; the open disputes as of now."""
+    today = today or timezone.localdate()
+    last = previous_period("week", period_start("week", today))
+    first = last
+    for _ in range(weeks - 1):
+        first = previous_period("week", first)
+    table = kpi_table(metrics=EVIDENCE_METRICS, period="week", start=first, end=last)
+    disputes_open = evidence_handoffs(
+        fact="disputes_open", start=None, end=None, user=None, now=timezone.now()
+    ).count()
+    return MeetingEvidence(
+        range_label=_days_label(first, next_period("week", last) - timedelta(days=1)),
+        panel=evidence_panel(table, "week", trend=False),
+        disputes_open=disputes_open,
+    )
+
+
 def meeting_spotlights(*, limit: int = 3) -> list[Spotlight]:
     """The latest joint wins, with their deal, people and thanks."""
     return spotlights_latest(limit=limit)
@@ -335,6 +367,8 @@ SECTIONS: list[Section] = [
     Section("goals", "Shared goals", goals_running, live=True),  # the pace line is today's
     Section("sla", "SLA breaches", meeting_sla, live=True),  # breaches right now
     Section("reasons", "Why sales rejected leads", meeting_reasons),
+    # Counts only, never names; the open disputes are counted as of now.
+    Section("evidence", "Evidence: the same facts for both teams", meeting_evidence, live=True),
     Section("actions", "Open action items", meeting_actions, live=True),  # ticked off any time
     Section("insights", "New field insights", meeting_insights, live=True),
     Section("ideas", "Ideas for critique", meeting_ideas, live=True),

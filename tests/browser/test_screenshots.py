@@ -1,7 +1,8 @@
 """The demo company in a browser: what `make run` shows renders, and the docs' screenshots.
 
 Loads `seed_demo` (2,000 leads, with its agreements, goals and forecasts) plus a few fresh
-handoffs for jonas, recomputes, and takes the dashboard, meeting view and inbox. With
+handoffs for jonas, recomputes, and takes the dashboard (and its evidence panel, with the
+leads behind one of its numbers), meeting view and inbox. With
 TANDEM_SCREENSHOTS=1 they replace
 docs/screenshots/*.png (`TANDEM_SCREENSHOTS=1 pytest -m browser -k screenshots`); otherwise
 they go to a temporary folder.
@@ -44,11 +45,20 @@ def test_screenshots_of_the_demo_company(
     page.wait_for_selector(".js-plotly-plot")
     page.wait_for_timeout(500)
     page.screenshot(path=out / "dashboard.png", full_page=True)
+    # The lead-quality ledger: both sides' facts, each number opening the leads behind it.
+    evidence = page.locator("section.evidence")
+    evidence.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    evidence.screenshot(path=out / "evidence.png")
+    evidence.locator('a[href^="/evidence/rejected_without_contact/"]').click()
+    page.wait_for_selector("h1:has-text('Rejected without contact')")
+    assert page.locator("table.evidence-table tbody tr").count() > 0
+    page.screenshot(path=out / "evidence_list.png")
     page.goto(f"{live_server.url}/meeting/")
     page.wait_for_timeout(300)
     page.screenshot(path=out / "meeting.png")
     # The meeting view's slides of working together, each full of the demo's records.
-    for slug in ("meetings", "actions", "insights", "ideas", "spotlights", "shadowing"):
+    for slug in ("meetings", "actions", "insights", "ideas", "spotlights", "shadowing", "evidence"):
         page.click(f'[data-goto="{slug}"]')
         page.wait_for_timeout(300)
         assert page.locator(f'[data-section="{slug}"] .empty').count() == 0, slug  # full
@@ -114,5 +124,7 @@ def test_screenshots_of_the_demo_company(
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=out / "inbox.png")
     phone.close()
-    for name in ("dashboard.png", "meeting.png", "inbox.png", *shots, "my_leads.png", "lead.png"):
+    taken = ("dashboard.png", "evidence.png", "evidence_list.png", "meeting.png",
+             "meeting_evidence.png", "inbox.png", *shots, "my_leads.png", "lead.png")  # fmt: skip
+    for name in taken:
         assert (out / name).stat().st_size > 10_000, name
