@@ -318,3 +318,28 @@ def test_values_are_the_ratios_of_their_numerators_and_denominators(ledger: Worl
     assert round(by_cell[("dispute_rate", JAN, "", "")], 4) == Decimal("0.6667")
     assert by_cell[("dispute_overturn_rate", JAN, "", "")] == 0
     assert by_cell[("rejected_then_won_rate", JAN, "reason", "not_ready")] == 1
+
+
+def test_the_evidence_conditions_pick_the_handoffs_the_numbers_count(ledger: World) -> None:
+    """What a drill-down lists: the same conditions, the rows behind each number above."""
+    from django.db.models import Q
+
+    from leads import evidence
+    from leads.models import Dispute
+
+    def picked(condition: Q, model: type = Handoff, lead: str = "lead__external_id") -> list:
+        return sorted(model.objects.filter(condition).values_list(lead, flat=True))
+
+    counted = evidence.follow_up_counted(LATER)
+    assert picked(counted & evidence.followed_up()) == ["L1", "L3", "L4", "L6"]  # L1 in March
+    assert picked(counted & evidence.not_followed_up()) == ["L1", "L2", "L3", "L5", "L5", "L7"]
+    assert Handoff.objects.filter(counted).count() == 10  # the two partition every handoff
+    assert picked(evidence.rejected_without_contact()) == ["L1", "L2", "L7"]
+    assert picked(evidence.rejected_then_won()) == ["L1"]
+    assert picked(evidence.accepted_then_disqualified()) == ["L4"]
+    assert picked(evidence.withdrawn()) == ["L5"]
+    assert picked(evidence.disputed()) == ["L2", "L3", "L7"]
+    disputes = "handoff__lead__external_id"
+    assert picked(evidence.dispute_resolved(), Dispute, disputes) == ["L2", "L3"]
+    assert picked(evidence.dispute_overturned(), Dispute, disputes) == ["L3"]
+    assert picked(evidence.dispute_open(), Dispute, disputes) == ["L7"]

@@ -541,6 +541,17 @@ def test_a_first_contact_deadline_that_passes_counts_its_handoff_with_no_write_b
     assert _ratio("sla_first_contact_rate", "month", MARCH) == (0, 1)
 
 
+def test_a_passing_first_contact_deadline_counts_a_pending_handoff_as_not_followed_up(
+    world: World,
+) -> None:
+    lead = world.lead("2026-03-01T08:00:00+00:00")
+    world.stage(lead, "mql", "2026-03-02T09:00:00+00:00")  # due by 13:00
+    kpis_recompute_dirty(now=datetime(2026, 3, 2, 11, tzinfo=UTC))
+    assert _ratio("followed_up_rate", "month", MARCH) == (0, 0)
+    kpis_recompute_dirty(now=datetime(2026, 3, 2, 14, tzinfo=UTC))  # no write between
+    assert _ratio("followed_up_rate", "month", MARCH) == (0, 1)
+
+
 def test_after_an_upgrade_the_first_dirty_run_builds_every_day_in_full(
     some_funnel: World, django_capture_on_commit_callbacks: object
 ) -> None:
