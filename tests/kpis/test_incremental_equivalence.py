@@ -5,11 +5,12 @@ stage events arriving late and out of order, contact attempts, deals opening and
 corrections of each), handoff decisions, pending handoffs withdrawn (the lead recycled,
 disqualified or lost) and leads handed off again later, disputes of rejections raised and
 settled by the two heads (an overturn hands the lead off again), and the admin's edits and
-deletions made the way `leads/admin.py` makes them (through `funnel_record_change`). The writes come in batches: each
-write commits on its own and queues the dirty recompute on commit, and that queue is debounced,
-so a few writes land before it runs; in the test the on-commit callbacks of a batch run at its
-end (the eager Celery task runs `kpis_recompute_dirty`). At the end the snapshots are dumped, a
-full recompute runs over the range the nightly job covers, and the dump must not change.
+deletions made the way `leads/admin.py` makes them (through `funnel_record_change`). The
+writes come in batches: each write commits on its own and queues the dirty recompute on commit,
+and that queue is debounced, so a few writes land before it runs; in the test the on-commit
+callbacks of a batch run at its end (the eager Celery task runs `kpis_recompute_dirty`). At the
+end the snapshots are dumped (every metric's, the ledger's included), a full recompute runs over
+the range the nightly job covers, and the dump must not change.
 
 The snapshots start as a full recompute of the empty funnel wrote them, over a fixed range, so
 that a period the writes never touched compares equal too. The clock is frozen at NOW: cohort
@@ -563,9 +564,9 @@ class Funnel:
             except ValidationError:
                 return None
             done = f"handoff of {lead.external_id} at {handed} {op.decision or 'pending'}"
-            rejection = Handoff.objects.filter(opening_event__external_id=rows[0]["external_id"])
             if op.decision == "rejected" and op.dispute is not None:
-                disputed = self._dispute(op.dispute, rejection)
+                opened = Handoff.objects.filter(opening_event__external_id=rows[0]["external_id"])
+                disputed = self._dispute(op.dispute, opened)
                 done += f"; {disputed or 'not disputed'}"
             return done
 
