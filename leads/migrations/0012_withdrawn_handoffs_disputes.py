@@ -12,8 +12,9 @@ WITHDRAWING = ["recycled", "disqualified", "lost"]
 
 def link_and_withdraw(apps, schema_editor):  # noqa: ANN001, ANN201
     """Existing handoffs get the stage events that opened and decided them, and what their
-    leads did after the decision; a handoff left pending by a recycled, disqualified or lost
-    event is withdrawn by replaying its lead (which also opens the handoff of a later MQL)."""
+    leads did after the decision; a handoff that a recycled, disqualified or lost event met
+    while pending (left pending, or decided by a later event) is withdrawn by replaying its
+    lead (which also opens the handoff of a later MQL)."""
     from leads.services import handoff_outcomes
 
     handoff = apps.get_model("leads", "Handoff")
@@ -35,18 +36,26 @@ def link_and_withdraw(apps, schema_editor):  # noqa: ANN001, ANN201
     added = {"won_after_decision", "disqualified_after_decision"}
     handoff.objects.update(**{k: v for k, v in expressions.items() if k in added})
 
-    left_pending = event.objects.filter(
+    # A withdrawing event while the handoff was pending: after it, for one still pending;
+    # before its decision, for one that a later event accepted or rejected (which now decides
+    # nothing: the lead had left the funnel).
+    left = event.objects.filter(
         lead=OuterRef("lead_id"), stage__in=WITHDRAWING, occurred_at__gte=OuterRef("handed_at")
     )
-    lead_ids = list(
-        handoff.objects.filter(status="pending")
-        .filter(Q(models.Exists(left_pending)))
-        .values_list("lead_id", flat=True)
+    while_pending = (Q(status="pending") & Q(models.Exists(left))) | (
+        Q(decided_at__isnull=False)
+        & Q(models.Exists(left.filter(occurred_at__lte=OuterRef("decided_at"))))
     )
+    lead_ids = set(handoff.objects.filter(while_pending).values_list("lead_id", flat=True))
     if lead_ids:  # the app's own replay, as of this release (none on a new database)
         from leads.services import leads_replay
 
         leads_replay(lead_ids=lead_ids)
+    if schema_editor.connection.vendor == "postgresql":
+        # The schema editor creates this migration's indexes after this step, and PostgreSQL
+        # refuses to index a table with deferred foreign-key checks pending from its updates:
+        # run those checks now.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 

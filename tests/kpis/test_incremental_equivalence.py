@@ -2,12 +2,15 @@
 
 A random sequence of writes goes through the services: ingest (campaigns, leads, touches,
 stage events arriving late and out of order, contact attempts, deals opening and closing,
-corrections of each), handoff decisions, and the admin's edits and deletions made the way
-`leads/admin.py` makes them (through `funnel_record_change`). The writes come in batches: each
-write commits on its own and queues the dirty recompute on commit, and that queue is debounced,
-so a few writes land before it runs; in the test the on-commit callbacks of a batch run at its
-end (the eager Celery task runs `kpis_recompute_dirty`). At the end the snapshots are dumped, a
-full recompute runs over the range the nightly job covers, and the dump must not change.
+corrections of each), handoff decisions, pending handoffs withdrawn (the lead recycled,
+disqualified or lost) and leads handed off again later, disputes of rejections raised and
+settled by the two heads (an overturn hands the lead off again), and the admin's edits and
+deletions made the way `leads/admin.py` makes them (through `funnel_record_change`). The
+writes come in batches: each write commits on its own and queues the dirty recompute on commit,
+and that queue is debounced, so a few writes land before it runs; in the test the on-commit
+callbacks of a batch run at its end (the eager Celery task runs `kpis_recompute_dirty`). At the
+end the snapshots are dumped (every metric's, the ledger's included), a full recompute runs over
+the range the nightly job covers, and the dump must not change.
 
 The snapshots start as a full recompute of the empty funnel wrote them, over a fixed range, so
 that a period the writes never touched compares equal too. The clock is frozen at NOW: cohort
@@ -27,7 +30,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, QuerySet
 from django.test import RequestFactory
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, example, given, note, settings
@@ -44,6 +47,7 @@ from leads.models import (
     Campaign,
     ContactAttempt,
     Deal,
+    Dispute,
     FunnelChange,
     Handoff,
     Lead,
@@ -62,9 +66,11 @@ from leads.services import (
     stage_events_upsert,
     touches_upsert,
 )
+from leads.services_disputes import dispute_confirm, dispute_raise, dispute_record_outcome
 
 pytestmark = pytest.mark.django_db
-OUTCOMES_STORED = ("pk", "sql_reached_at", "lead_won", "window_attempts", "window_success")
+OUTCOMES_STORED = ("pk", "sql_reached_at", "lead_won", "window_attempts", "window_success",
+                   "won_after_decision", "disqualified_after_decision")  # fmt: skip
 
 NOW = datetime(2026, 4, 15, 12, 0, tzinfo=UTC)  # a Wednesday; campaigns may run past it
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday: no week of the data starts in 2025
@@ -78,6 +84,7 @@ SEGMENTS = ["", "smb", "enterprise"]  # "enterprise" reaches the MQL threshold: 
 OWNERS = [None, "sam", "sue"]
 STAGES = ["mql", "sal", "sql", "opportunity", "won", "lost", "rejected", "recycled",
           "disqualified", "inquiry"]  # fmt: skip
+WITHDRAWING = ["recycled", "disqualified", "lost"]
 REASONS = ["bad_fit", "no_budget", "not_ready"]
 OUTCOMES = ["no_answer", "voicemail", "connected", "replied", "meeting_booked"]
 AMOUNTS = [Decimal(0), Decimal("1000.00"), Decimal("2500.50")]
@@ -141,6 +148,59 @@ class Decide:
     lead: int
     accept: bool
     reason: str
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    """The lead of a pending handoff leaves the funnel `after` hours after the handoff."""
+
+    handoff: int
+    stage: str
+    after: int
+
+
+@dataclass(frozen=True)
+class LaterMql:
+    """The lead becomes an MQL again, `after` hours after its latest handoff ended (or
+    began)."""
+
+    lead: int
+    after: int
+
+
+@dataclass(frozen=True)
+class SettleDispute:
+    """One head records an outcome `record_after` hours after the dispute was raised; the
+    other confirms it `confirm_after` hours later (None: not yet)."""
+
+    dispute: int
+    overturn: bool
+    marketing_first: bool
+    record_after: int
+    confirm_after: int | None
+
+
+@dataclass(frozen=True)
+class RaiseDispute:
+    """Marketing disputes a rejection `after` hours after it (the window is 14 days); with
+    `settle`, the heads settle it there and then."""
+
+    handoff: int
+    after: int
+    settle: SettleDispute | None = None
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """The lead becomes an MQL at `hour`; `after` hours later sales decides, or the lead leaves
+    the funnel (or neither yet); a rejection may be disputed (and settled) with `dispute`."""
+
+    lead: int
+    hour: int
+    decision: str  # "" (pending) | "sal" | "rejected" | a withdrawing stage
+    after: int
+    reason: str
+    dispute: RaiseDispute | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +282,26 @@ campaign_fields = {
     "cost": st.sampled_from(COSTS),
 }
 
+settlements = st.builds(
+    SettleDispute,
+    dispute=st.integers(0, 3),
+    overturn=st.booleans(),
+    marketing_first=st.booleans(),
+    record_after=st.integers(0, 800),
+    confirm_after=st.none() | st.integers(0, 800),
+)
+# Handoffs in the setup, most of them rejected and disputed (within the window) and settled,
+# so that most examples have some of each; the operations dispute and settle later too.
+handoffs = st.builds(
+    HandOff,
+    lead=lead_ix,
+    hour=hours,
+    decision=st.sampled_from(["", "sal", "rejected", "rejected", "rejected", *WITHDRAWING]),
+    after=st.integers(1, 300),
+    reason=st.sampled_from(REASONS),
+    dispute=st.none()
+    | st.builds(RaiseDispute, handoff=st.just(0), after=st.integers(0, 300), settle=settlements),
+)
 leads = st.builds(
     LeadUpsert,
     lead=lead_ix,
@@ -243,6 +323,20 @@ operations = st.one_of(
         reason=st.sampled_from(REASONS),
     ),
     st.builds(Decide, lead=lead_ix, accept=st.booleans(), reason=st.sampled_from(REASONS)),
+    st.builds(
+        Withdraw,
+        handoff=st.integers(0, 3),
+        stage=st.sampled_from(WITHDRAWING),
+        after=st.integers(0, 400),
+    ),
+    st.builds(LaterMql, lead=lead_ix, after=st.integers(1, 1500)),
+    st.builds(
+        RaiseDispute,
+        handoff=st.integers(0, 3),
+        after=st.integers(0, 400),
+        settle=st.none() | settlements,
+    ),
+    settlements,
     st.builds(
         AttemptUpsert,
         existing=existing,
@@ -294,9 +388,11 @@ operations = st.one_of(
 class Funnel:
     """Applies operations through the services and the admin; skips what does not apply."""
 
-    def __init__(self, decider: object, request: object) -> None:
-        self.decider = decider
-        self.request = request
+    def __init__(self, staff: Staff) -> None:
+        self.decider = staff.heads[1]
+        self.heads = staff.heads
+        self.disputer = staff.disputer
+        self.request = staff.request
         self.serial = 0
 
     def _id(self, prefix: str) -> str:
@@ -422,19 +518,22 @@ class Funnel:
             if lead is None:
                 return None
             old = self._pick(StageEvent.objects.exclude(external_id=None), op.existing)
-            stage_events_upsert(
-                rows=[
-                    {
-                        "external_id": old.external_id if old else self._id("SE"),
-                        "lead": lead.external_id,
-                        "stage": op.stage,
-                        "occurred_at": at(op.hour),
-                        "reason": op.reason if op.stage == "rejected" else "",
-                        "actor": None,
-                        "note": "",
-                    }
-                ]
-            )
+            try:
+                stage_events_upsert(
+                    rows=[
+                        {
+                            "external_id": old.external_id if old else self._id("SE"),
+                            "lead": lead.external_id,
+                            "stage": op.stage,
+                            "occurred_at": at(op.hour),
+                            "reason": op.reason if op.stage == "rejected" else "",
+                            "actor": None,
+                            "note": "",
+                        }
+                    ]
+                )
+            except ValidationError:  # it would drop a disputed rejection's handoff: refused
+                return None
             return f"stage {op.stage} of {lead.external_id} at {at(op.hour)}"
 
         if isinstance(op, Decide):
@@ -448,6 +547,34 @@ class Funnel:
             else:
                 handoff_reject(handoff=handoff, by=self.decider, reason=op.reason, feedback="no")
             return f"{'accepted' if op.accept else 'rejected'} handoff of lead {handoff.lead_id}"
+
+        if isinstance(op, HandOff):
+            lead = self._lead(op.lead)
+            if lead is None:
+                return None
+            handed, decided = at(op.hour), at(min(op.hour + op.after, LAST_HOUR))
+            rows = [{"external_id": self._id("SE"), "lead": lead.external_id, "stage": "mql",
+                     "occurred_at": handed, "reason": "", "actor": None, "note": ""}]  # fmt: skip
+            if op.decision:
+                reason = op.reason if op.decision == "rejected" else ""
+                rows.append({**rows[0], "external_id": self._id("SE"), "stage": op.decision,
+                             "occurred_at": decided, "reason": reason})  # fmt: skip
+            try:
+                stage_events_upsert(rows=rows)
+            except ValidationError:
+                return None
+            done = f"handoff of {lead.external_id} at {handed} {op.decision or 'pending'}"
+            if op.decision == "rejected" and op.dispute is not None:
+                opened = Handoff.objects.filter(opening_event__external_id=rows[0]["external_id"])
+                disputed = self._dispute(op.dispute, opened)
+                done += f"; {disputed or 'not disputed'}"
+            return done
+
+        if isinstance(op, Withdraw | LaterMql):
+            return self._stage_later(op)
+
+        if isinstance(op, RaiseDispute | SettleDispute):
+            return self._dispute(op)
 
         if isinstance(op, AttemptUpsert):
             lead = self._lead(op.lead)
@@ -523,6 +650,84 @@ class Funnel:
 
         raise AssertionError(f"unknown operation {op!r}")
 
+    def _stage_later(self, op: Withdraw | LaterMql) -> str | None:
+        """A stage event some hours after a handoff (never after the last hour of the data)."""
+        if isinstance(op, Withdraw):
+            handoff = self._pick(Handoff.objects.filter(status=Handoff.Status.PENDING), op.handoff)
+            if handoff is None:
+                return None
+            lead, stage, since = handoff.lead, op.stage, handoff.handed_at
+        else:
+            lead = self._lead(op.lead)
+            if lead is None:
+                return None
+            latest = lead.handoffs.order_by("-handed_at", "-id").first()
+            stage = "mql"
+            since = (latest.decided_at or latest.handed_at) if latest else lead.created_at
+        when = since + timedelta(hours=op.after)
+        if when > at(LAST_HOUR):
+            return None
+        try:
+            stage_events_upsert(
+                rows=[
+                    {
+                        "external_id": self._id("SE"),
+                        "lead": lead.external_id,
+                        "stage": stage,
+                        "occurred_at": when,
+                        "reason": "",
+                        "actor": None,
+                        "note": "",
+                    }
+                ]
+            )
+        except ValidationError:
+            return None
+        return f"stage {stage} of {lead.external_id} at {when}"
+
+    def _dispute(
+        self, op: RaiseDispute | SettleDispute, among: QuerySet | None = None
+    ) -> str | None:
+        """Raise a dispute of one of the rejections (`among` them), or settle one, at a time
+        after the rejection (never after NOW)."""
+        if isinstance(op, RaiseDispute):
+            rejections = (Handoff.objects if among is None else among).filter(
+                status=Handoff.Status.REJECTED, dispute__isnull=True
+            )
+            handoff = self._pick(rejections, op.handoff)
+            if handoff is None:
+                return None
+            when = handoff.decided_at + timedelta(hours=op.after)
+            if when > NOW:
+                return None
+            try:
+                dispute = dispute_raise(
+                    handoff=handoff, by=self.disputer, comment="Worth a call", now=when
+                )
+            except ValidationError:  # after the window
+                return None
+            raised = f"dispute of the rejection of lead {handoff.lead_id} raised at {when}"
+            if op.settle is None:
+                return raised
+            return f"{raised}; {self._settle(dispute, op.settle)}"
+        dispute = self._pick(Dispute.objects.exclude(status=Dispute.Status.RESOLVED), op.dispute)
+        if dispute is None:
+            return None
+        return self._settle(dispute, op)
+
+    def _settle(self, dispute: Dispute, op: SettleDispute) -> str:
+        first, second = self.heads if op.marketing_first else self.heads[::-1]
+        outcome = "overturned" if op.overturn else "upheld"
+        recorded = min(dispute.raised_at + timedelta(hours=op.record_after), NOW)
+        dispute = dispute_record_outcome(
+            dispute=dispute, by=first, outcome=outcome, note="Call them", now=recorded
+        )
+        if op.confirm_after is None:
+            return f"dispute {dispute.pk} recorded {outcome} at {recorded}"
+        confirmed = min(recorded + timedelta(hours=op.confirm_after), NOW)
+        dispute_confirm(dispute=dispute, by=second, now=confirmed)
+        return f"dispute {dispute.pk} settled {outcome} at {confirmed}"
+
 
 # --- the property ---------------------------------------------------------------------------
 
@@ -533,17 +738,26 @@ def frozen_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
     return NOW
 
 
+@dataclass(frozen=True)
+class Staff:
+    heads: tuple[object, object]  # of marketing, of sales (who also decides handoffs)
+    disputer: object  # in marketing
+    request: object  # the admin's
+
+
 @pytest.fixture
 def baseline(
     frozen_now: datetime,
     make_user: Callable[..., object],
     sales_rep: object,
     heads: tuple[object, object],
+    marketing_rep: object,
     admin_user: object,
     signed_definition: Callable[..., object],
-) -> Iterator[tuple[object, object]]:
-    """Two sales reps (sam, sue), a lead definition that hands off enterprise leads, and the
-    snapshots of an empty funnel over the whole range, as a full recompute wrote them."""
+) -> Iterator[Staff]:
+    """Two sales reps (sam, sue), the two heads, a marketing rep, a lead definition that hands
+    off enterprise leads, and the snapshots of an empty funnel over the whole range, as a full
+    recompute wrote them."""
     make_user("sue", Role.SALES_REP)
     signed_definition(
         [{"field": "segment", "operator": "equals", "value": "enterprise", "points": 60}],
@@ -554,7 +768,7 @@ def baseline(
     assert not FunnelChange.objects.exists()
     request = RequestFactory().post("/admin/")
     request.user = admin_user
-    yield heads[1], request
+    yield Staff(heads=heads, disputer=marketing_rep, request=request)
 
 
 def recompute_periods(since: date, until: date | None = None) -> None:
@@ -631,28 +845,41 @@ def _difference(incremental: set[tuple], full: set[tuple], limit: int = 20) -> s
     setup=st.tuples(
         st.lists(st.builds(CampaignUpsert, **campaign_fields), min_size=1, max_size=2),
         st.lists(leads, min_size=1, max_size=3),
-    ).map(lambda parts: [*parts[0], *parts[1]]),
+        st.lists(handoffs, max_size=2),
+    ).map(lambda parts: [*parts[0], *parts[1], *parts[2]]),
     batches=st.lists(st.lists(operations, min_size=1, max_size=6), min_size=1, max_size=3),
 )
 def test_incremental_recompute_leaves_the_same_snapshots_as_a_full_recompute(
-    baseline: tuple[object, object],
+    baseline: Staff,
     django_capture_on_commit_callbacks: Callable[..., object],
     setup: list[object],
     batches: list[list[object]],
 ) -> None:
-    decider, request = baseline
-    funnel = Funnel(decider, request)
+    incremental_equals_full(baseline, django_capture_on_commit_callbacks, setup, batches, note)
+
+
+def incremental_equals_full(
+    staff: Staff,
+    capture: Callable[..., object],
+    setup: list[object],
+    batches: list[list[object]],
+    report: Callable[[str], None],
+) -> set[tuple]:
+    """Apply the batches (the setup with the first), each followed by its on-commit dirty
+    recompute; fail unless a full recompute leaves the same snapshots. Returns those, read
+    before the example's writes are rolled back."""
+    funnel = Funnel(staff)
     with transaction.atomic():  # each example starts from the baseline
         try:
             for batch in [setup + batches[0], *batches[1:]]:  # the setup lands with the first
                 # Each write commits on its own and queues the dirty recompute on commit; the
                 # queue is debounced, so a few writes land before it runs: a batch.
-                with django_capture_on_commit_callbacks(execute=True):
+                with capture(execute=True):
                     for op in batch:
                         done = funnel.apply(op)
                         if done:
-                            note(done)
-                note("-- the on-commit recompute of the dirty periods runs")
+                            report(done)
+                report("-- the on-commit recompute of the dirty periods runs")
                 assert not FunnelChange.objects.exists(), "the recompute left periods dirty"
             incremental = snapshots()
             # The handoffs' stored outcomes are what their leads' records say now.
@@ -668,5 +895,63 @@ def test_incremental_recompute_leaves_the_same_snapshots_as_a_full_recompute(
                     "the dirty-period recompute left other snapshots than a full recompute:\n"
                     + _difference(incremental, full)
                 )
+            return full
         finally:
             transaction.set_rollback(True)
+
+
+LEDGER = {"followed_up_rate", "rejected_without_contact_rate", "rejected_then_won_rate",
+          "accepted_then_disqualified_rate", "handoffs_withdrawn", "dispute_rate",
+          "dispute_overturn_rate"}  # fmt: skip
+
+
+def test_the_ledger_moves_the_same_way_incrementally_as_in_full(
+    baseline: Staff, django_capture_on_commit_callbacks: Callable[..., object]
+) -> None:
+    """A history that moves every metric of the ledger, compared as the property compares its
+    examples: rejections disputed in January and settled (one overturned, handing its lead off
+    again) in February, a withdrawal and a later MQL, an acceptance later disqualified, a
+    rejection later won."""
+    setup = [
+        CampaignUpsert(c=0, channel="webinar", starts=0, days=60, cost=Decimal(1000)),
+        LeadUpsert(lead=0, hour=0, campaign=0, owner="sam", segment=""),
+        LeadUpsert(lead=1, hour=2, campaign=None, owner="sue", segment=""),
+        LeadUpsert(lead=2, hour=4, campaign=0, owner=None, segment="smb"),
+    ]
+    batches = [
+        [
+            StageUpsert(None, lead=0, stage="mql", hour=24, reason=""),
+            StageUpsert(None, lead=1, stage="mql", hour=30, reason=""),
+            StageUpsert(None, lead=0, stage="rejected", hour=48, reason="bad_fit"),
+            Withdraw(handoff=0, stage="recycled", after=10),  # lead 1, at hour 40
+            LaterMql(lead=1, after=100),  # pending from hour 140
+            StageUpsert(None, lead=2, stage="mql", hour=50, reason=""),
+            AttemptUpsert(None, lead=2, hour=51, outcome="connected"),
+            StageUpsert(None, lead=2, stage="rejected", hour=60, reason="no_budget"),
+            DealUpsert(None, 0, Decimal(1000), hour=200, status="won", close_after_days=10),
+        ],
+        [
+            RaiseDispute(handoff=0, after=24),  # lead 0's rejection, in January
+            RaiseDispute(handoff=0, after=2),  # lead 2's
+            SettleDispute(
+                1, overturn=False, marketing_first=False, record_after=1, confirm_after=1
+            ),  # lead 2's upheld
+        ],
+        [  # in February: lead 0 overturned, handed off again to sue
+            SettleDispute(
+                0, overturn=True, marketing_first=True, record_after=24, confirm_after=700
+            ),
+            StageUpsert(None, lead=1, stage="sal", hour=150, reason=""),
+            StageUpsert(None, lead=1, stage="disqualified", hour=900, reason=""),
+        ],
+    ]
+    done: list[str] = []
+    full = incremental_equals_full(
+        baseline, django_capture_on_commit_callbacks, setup, batches, done.append
+    )
+    assert len([d for d in done if "dispute" in d]) == 4, done  # every dispute step applied
+    moved = {row[0] for row in full if row[0] in LEDGER and (row[7] or row[8])}
+    assert moved == LEDGER
+    overturned = {row[7] for row in full if row[:5] == ("dispute_overturn_rate", "month",
+                                                      date(2026, 2, 1), "", "")}  # fmt: skip
+    assert overturned == {1}

@@ -541,6 +541,17 @@ def test_a_first_contact_deadline_that_passes_counts_its_handoff_with_no_write_b
     assert _ratio("sla_first_contact_rate", "month", MARCH) == (0, 1)
 
 
+def test_a_passing_first_contact_deadline_counts_a_pending_handoff_as_not_followed_up(
+    world: World,
+) -> None:
+    lead = world.lead("2026-03-01T08:00:00+00:00")
+    world.stage(lead, "mql", "2026-03-02T09:00:00+00:00")  # due by 13:00
+    kpis_recompute_dirty(now=datetime(2026, 3, 2, 11, tzinfo=UTC))
+    assert _ratio("followed_up_rate", "month", MARCH) == (0, 0)
+    kpis_recompute_dirty(now=datetime(2026, 3, 2, 14, tzinfo=UTC))  # no write between
+    assert _ratio("followed_up_rate", "month", MARCH) == (0, 1)
+
+
 def test_after_an_upgrade_the_first_dirty_run_builds_every_day_in_full(
     some_funnel: World, django_capture_on_commit_callbacks: object
 ) -> None:
@@ -568,3 +579,81 @@ def test_a_goal_edit_recomputes_the_goals_of_its_periods_only(
         ("quarter", date(2026, 1, 1), "goals")}  # fmt: skip
     kpis_recompute_dirty(now=datetime(2026, 3, 11, tzinfo=UTC))
     assert _ratio("scorecard_attainment", "month", MARCH) == (Decimal("0.25"), 1)
+
+
+# --- disputes in the change log ---------------------------------------------------------------
+
+
+def _logged() -> set[tuple[date, str]]:
+    return set(FunnelChange.objects.values_list("period_start", "part"))
+
+
+def _cell(metric: str, start: date, dimension: str = "", key: str = "") -> tuple:
+    row = KpiSnapshot.objects.get(
+        metric=metric, period="month", period_start=start, dimension=dimension, key=key, model=""
+    )
+    return row.numerator, row.denominator
+
+
+@pytest.fixture
+def rejected_in_march(world: World) -> Handoff:
+    """A lead of campaign A handed off on 2 March and rejected on 3 March, recomputed."""
+    world.campaign("A", starts_on="2026-03-01", ends_on="2026-03-31")
+    world.campaign("B", starts_on="2026-03-01", ends_on="2026-03-31")
+    world.lead("2026-03-01T09:00:00+00:00", campaign="A", external_id="L-1")
+    world.stage("L-1", "mql", "2026-03-02T10:00:00+00:00")
+    world.stage("L-1", "rejected", "2026-03-03T10:00:00+00:00", reason="bad_fit")
+    kpis_recompute_dirty(now=datetime(2026, 3, 20, tzinfo=UTC))
+    return Handoff.objects.get()
+
+
+def test_raising_and_settling_a_dispute_moves_its_numbers_through_the_change_log(
+    rejected_in_march: Handoff, marketing_rep: object, heads: tuple[object, object]
+) -> None:
+    from leads.selectors import lead_activity
+    from leads.services_disputes import dispute_confirm, dispute_raise, dispute_record_outcome
+
+    april = date(2026, 4, 1)
+    assert _cell("dispute_rate", MARCH) == (0, 1)
+    dispute = dispute_raise(
+        handoff=rejected_in_march, by=marketing_rep, comment="They have budget now.",
+        now=datetime(2026, 3, 10, 9, tzinfo=UTC),
+    )  # fmt: skip
+    assert _logged() == {(date(2026, 3, 3), "decisions")}  # the rejection's day, not today's
+    kpis_recompute_dirty(now=datetime(2026, 3, 20, tzinfo=UTC))
+    assert _cell("dispute_rate", MARCH) == (1, 1)
+    assert _cell("dispute_rate", MARCH, "reason", "bad_fit") == (1, 1)
+
+    dispute = dispute_record_outcome(
+        dispute=dispute, by=heads[0], outcome="upheld", now=datetime(2026, 3, 31, 17, tzinfo=UTC)
+    )
+    assert _logged() == set()  # awaiting the other head: nothing is settled yet
+    dispute_confirm(dispute=dispute, by=heads[1], now=datetime(2026, 4, 1, 9, tzinfo=UTC))
+    assert _logged() == {(april, "disputes")}  # the day the second head confirmed
+    kpis_recompute_dirty(now=datetime(2026, 4, 2, tzinfo=UTC))
+    assert _cell("dispute_overturn_rate", april) == (0, 1)
+    assert _cell("dispute_rate", MARCH) == (1, 1)  # still disputed, whatever the outcome
+    assert _cell("dispute_overturn_rate", april, "campaign", "A") == (0, 1)
+    assert lead_activity(lead_ids=[rejected_in_march.lead_id])["disputes"] == {april}
+
+
+def test_moving_a_lead_with_a_settled_dispute_moves_the_overturn_rate_of_its_settling_day(
+    world: World,
+    rejected_in_march: Handoff,
+    marketing_rep: object,
+    heads: tuple[object, object],
+    sales_rep: object,
+) -> None:
+    world.dispute(
+        "L-1", by=marketing_rep, at="2026-03-10T09:00:00+00:00", outcome="overturned", heads=heads
+    )  # reopened: handed off again to sam on 10 March
+    kpis_recompute_dirty(now=datetime(2026, 3, 20, tzinfo=UTC))
+    assert _cell("dispute_overturn_rate", MARCH, "campaign", "A") == (1, 1)
+    world.lead("2026-03-01T09:00:00+00:00", campaign="B", external_id="L-1")  # the CRM moves it
+    assert (date(2026, 3, 10), "disputes") in _logged()
+    kpis_recompute_dirty(now=datetime(2026, 3, 20, tzinfo=UTC))
+    assert _cell("dispute_overturn_rate", MARCH, "campaign", "B") == (1, 1)
+    assert not KpiSnapshot.objects.filter(
+        metric="dispute_overturn_rate", dimension="campaign", key="A"
+    ).exists()
+    assert _cell("mqls", MARCH, "campaign", "B") == (2, None)  # the rejection and the reopening
