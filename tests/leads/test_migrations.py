@@ -12,7 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from leads.models import Handoff
 
-BEFORE, WITHDRAWN = ("leads", "0011_workbench"), ("leads", "0012_withdrawn_handoffs_disputes")
+BEFORE, WITHDRAWN = ("leads", "0011_workbench"), ("leads", "0013_link_and_withdraw_handoffs")
 
 
 def march(day: int) -> datetime:
@@ -62,7 +62,7 @@ def _replayed(name: str) -> list[tuple]:
     ]
 
 
-def test_0012_withdraws_what_a_withdrawing_event_left_and_links_every_handoff_to_its_events(
+def test_0013_withdraws_what_a_withdrawing_event_left_and_links_every_handoff_to_its_events(
     old_apps: object,
 ) -> None:
     # Recycled while pending, then an MQL again: 0011 left one handoff pending for ever.
