@@ -213,8 +213,8 @@ _METRICS = [
     # --- evidence: the lead-quality ledger both teams read (leads.evidence) ---
     Metric("followed_up_rate", "Leads followed up", "ratio", "higher", "evidence",
            "Of the handoffs made in the period: the share with a contact attempt at or after "
-           "the handoff (before the decision, for a rejection). Pending handoffs whose "
-           "first-contact deadline is still ahead are left out.",
+           "the handoff (before the decision, for a rejection or a withdrawal). Pending "
+           "handoffs whose first-contact deadline is still ahead are left out.",
            aggregation=RATIO, team=SALES),
     Metric("rejected_without_contact_rate", "Rejected without contact", "ratio", "lower",
            "evidence",

@@ -25,17 +25,25 @@ def follow_up_counted(now: datetime) -> Q:
     return ~Q(status=PENDING, first_contact_due_at__gt=now)
 
 
+#: Handoffs whose follow-up had to come before they closed: a call after a rejection, or after
+#: the lead left the funnel (a withdrawal; the call then belongs to a later handoff, if any),
+#: follows nothing up.
+CLOSED_WITHOUT_SALES = [REJECTED, WITHDRAWN]
+
+
 def followed_up() -> Q:
-    """A contact attempt at or after the handoff (before the decision, for a rejection)."""
+    """A contact attempt at or after the handoff (before the decision, for a rejection or a
+    withdrawal)."""
     return Q(first_attempt_at__isnull=False) & (
-        ~Q(status=REJECTED) | Q(first_attempt_at__lte=F("decided_at"))
+        ~Q(status__in=CLOSED_WITHOUT_SALES) | Q(first_attempt_at__lte=F("decided_at"))
     )
 
 
 def not_followed_up() -> Q:
-    """No contact attempt at or after the handoff (none before the decision, for a rejection)."""
+    """No contact attempt at or after the handoff (none before the decision, for a rejection or
+    a withdrawal)."""
     return Q(first_attempt_at__isnull=True) | Q(
-        status=REJECTED, first_attempt_at__gt=F("decided_at")
+        status__in=CLOSED_WITHOUT_SALES, first_attempt_at__gt=F("decided_at")
     )
 
 

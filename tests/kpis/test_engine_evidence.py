@@ -300,6 +300,19 @@ def test_the_sla_rates_leave_out_a_handoff_withdrawn_before_its_deadline_without
     )
 
 
+def test_a_call_after_a_withdrawal_follows_up_the_next_handoff_not_the_withdrawn_one(
+    world: World,
+) -> None:
+    lead = world.lead(at("03-01T08:00"))
+    world.stage(lead, "mql", at("03-02T09:00"))
+    world.stage(lead, "recycled", at("03-09T09:00"))  # never called while it was sales'
+    world.stage(lead, "mql", at("04-02T09:00"))
+    world.attempt(lead, at("04-02T10:00"))
+    found = values("month", [MARCH, APRIL])
+    assert cells(found, "followed_up_rate", MARCH)[""] == (0, 1)
+    assert cells(found, "followed_up_rate", APRIL)[""] == (1, 1)
+
+
 def test_no_ledger_cell_is_left_without_a_total_in_an_empty_period(world: World) -> None:
     found = values("month", [APRIL])
     assert {m: cells(found, m, APRIL)[""] for m in LEDGER} == {
