@@ -224,6 +224,8 @@ SPECTACULAR_SETTINGS = {
         "RecordTeamEnum": "alignment.models._TEAM_CHOICES",  # a record's team; "" for none
         "FieldInsightKindEnum": "alignment.models.FieldInsight.Kind",
         "MeetingKindEnum": "alignment.models.Meeting.Kind",
+        "DisputeStatusEnum": "leads.models.Dispute.Status",
+        "DisputeOutcomeEnum": "leads.models.Dispute.Outcome",
     },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024 * 1024, minimum=1)

@@ -973,10 +973,12 @@ def dispute_get(*, pk: int) -> Dispute | None:
 
 def disputes_with_heads(*, disputes: Iterable[Dispute]) -> dict[str, Any]:
     """Give each dispute `awaiting_head`: the head whose confirmation it awaits (None: it
-    awaits no one, or that team has no head). Returns the heads by team value (one query)."""
+    awaits no one, open or settled, or that team has no head). Returns the heads by team value
+    (one query)."""
     heads = {head.team: head.user for head in TeamHead.objects.select_related("user")}
     for dispute in disputes:
-        dispute.awaiting_head = heads.get(dispute.awaiting_team)
+        awaits = dispute.status == Dispute.Status.AWAITING
+        dispute.awaiting_head = heads.get(dispute.awaiting_team) if awaits else None
     return heads
 
 
