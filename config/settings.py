@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "alignment.context_processors.role",
+                "leads.context_processors.disputes",
             ],
         },
     },

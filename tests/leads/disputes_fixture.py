@@ -39,19 +39,20 @@ def cast(
     heads: tuple[object, object],
 ) -> dict[str, object]:
     """Every role a dispute shows to differently, by the name the tests use."""
-    for user, email in [
-        (marketing_manager, "max@example.com"),
-        (sales_manager, "sally@example.com"),
+    for user, first, last, email in [
+        (marketing_rep, "Mia", "Lang", ""),
+        (marketing_manager, "Max", "Weber", "max@example.com"),
+        (sales_manager, "Sally", "Stone", "sally@example.com"),
     ]:
-        user.email = email
-        user.save(update_fields=["email"])
+        user.first_name, user.last_name, user.email = first, last, email
+        user.save(update_fields=["first_name", "last_name", "email"])
     return {
         "disputer": marketing_rep,  # mia
-        "other_marketing_rep": make_user("mo", Role.MARKETING_REP),
-        "marketing_manager": make_user("manny", Role.MARKETING_MANAGER),
+        "other_marketing_rep": make_user("mo", Role.MARKETING_REP, first_name="Mo"),
+        "marketing_manager": make_user("manny", Role.MARKETING_MANAGER, first_name="Manny"),
         "rejecter": sales_rep,  # sam
-        "other_sales_rep": make_user("rita", Role.SALES_REP, first_name="Rita"),
-        "sales_manager": make_user("sid", Role.SALES_MANAGER),
+        "other_sales_rep": make_user("rita", Role.SALES_REP, first_name="Rita", last_name="Roth"),
+        "sales_manager": make_user("sid", Role.SALES_MANAGER, first_name="Sid"),
         "admin": admin_user,
         "head_of_marketing": heads[0],  # max
         "head_of_sales": heads[1],  # sally
