@@ -548,6 +548,10 @@ _SOURCE_WORDS = {
 }
 
 
+#: Who marked a lead MQL when the two heads' overturn of its rejection handed it off again.
+REOPENED_WORDS = "the two heads, who overturned its rejection after a dispute"
+
+
 def _person(first: str | None, last: str | None, username: str | None) -> str:
     return " ".join(filter(None, [first, last])) or username or ""
 
@@ -583,15 +587,18 @@ def handoffs_why(*, handoffs: Iterable[Handoff], now: datetime | None = None) ->
     unscored = [h for h in handoffs if not h.matched_rules]
     marks: dict[tuple[int, datetime], tuple[str, datetime]] = {}
     if unscored:
-        events = StageEvent.objects.filter(
-            lead_id__in={h.lead_id for h in unscored}, stage=Stage.MQL
-        ).values_list(
+        columns = (
             "lead_id", "occurred_at", "source", "actor__first_name", "actor__last_name",
-            "actor__username",
+            "actor__username", "reopening",
         )  # fmt: skip
-        for lead_id, at, source, first, last, username in events:
+        events = (
+            StageEvent.objects.filter(lead_id__in={h.lead_id for h in unscored}, stage=Stage.MQL)
+            .annotate(reopening=Exists(Dispute.objects.filter(reopen_event_id=OuterRef("pk"))))
+            .values_list(*columns)
+        )
+        for lead_id, at, source, first, last, username, reopening in events:
             who = _person(first, last, username)
-            words = _SOURCE_WORDS.get(source, source)
+            words = REOPENED_WORDS if reopening else _SOURCE_WORDS.get(source, source)
             marks[(lead_id, at)] = (f"{who} ({words})" if who else words, at)
     for h in handoffs:
         rules = tuple(r for r in h.matched_rules or () if isinstance(r, dict))

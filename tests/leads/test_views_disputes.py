@@ -361,6 +361,7 @@ def test_the_new_owner_finds_the_lead_in_their_inbox_marked_reopened(
 ) -> None:
     html = as_(client, cast, "other_sales_rep").get("/leads/inbox/").content.decode()
     assert "Dana Fischer" in html and "Reopened after a dispute" in html
+    assert "Marked MQL by the two heads, who overturned its rejection after a dispute" in html
     reopened = Handoff.objects.get(opening_event=settled.reopen_event)
     lead_page = client.get(f"/leads/{reopened.lead_id}/").content.decode()
     card = lead_page[lead_page.index(f'id="handoff-{reopened.pk}"') :]
