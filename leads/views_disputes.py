@@ -58,7 +58,7 @@ def handoffs_dispute_state(
     may_raise = dispute_can_raise(user=user)
     shown = []
     for h in handoffs:
-        dispute = getattr(h, "dispute", None) if h.status == Handoff.Status.REJECTED else None
+        dispute = getattr(h, "dispute", None)  # read with the handoff (lead_story)
         h.dispute_shown, h.dispute_offer = dispute, ""
         h.dispute_closes = dispute_window_closes(handoff=h)
         if dispute is not None:
