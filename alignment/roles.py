@@ -56,8 +56,13 @@ _PRECEDENCE = [
 ]
 
 
+#: Marks the team a user heads among the names `user_role` reads (no group's name has it).
+_HEADS = "heads:"
+
+
 def user_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
-    """The user's role, read once per user object (one query)."""
+    """The user's role, read once per user object (one query, which also reads the team the
+    user heads: `user_heads`)."""
     if not user.is_authenticated:
         return None
     cached = getattr(user, "_tandem_role", False)
@@ -66,9 +71,45 @@ def user_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
     if user.is_superuser:
         role: Role | None = Role.ADMIN
     else:
-        role = role_of_groups(user.groups.values_list("name", flat=True))
+        names = list(_groups_and_headship(user))
+        heads = [n.removeprefix(_HEADS) for n in names if n.startswith(_HEADS)]
+        user._tandem_heads = Team(heads[0]) if heads else None
+        role = role_of_groups(n for n in names if not n.startswith(_HEADS))
     user._tandem_role = role
     return role
+
+
+def _groups_and_headship(user: AbstractBaseUser) -> Iterable[str]:
+    """The user's group names and, marked, the team they head: one query."""
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Concat
+
+    from alignment.models import TeamHead
+
+    heads = (
+        TeamHead.objects.filter(user_id=user.pk)
+        .order_by()
+        .annotate(mark=Concat(Value(_HEADS), "team", output_field=CharField()))
+        .values_list("mark", flat=True)
+    )
+    return user.groups.order_by().values_list("name", flat=True).union(heads, all=True)
+
+
+def user_heads(user: AbstractBaseUser | AnonymousUser) -> Team | None:
+    """The team the user heads, read once per user object: with the role (`user_role`), so
+    no query of its own unless the role was known without one. For what a page shows; a
+    write asks `alignment.selectors.user_heads_team` afresh."""
+    if not user.is_authenticated:
+        return None
+    user_role(user)
+    cached = getattr(user, "_tandem_heads", False)
+    if cached is False:
+        from alignment.models import TeamHead
+
+        team = TeamHead.objects.filter(user_id=user.pk).values_list("team", flat=True).first()
+        cached = Team(team) if team else None
+        user._tandem_heads = cached
+    return cached
 
 
 def role_of_groups(names: Iterable[str]) -> Role | None:

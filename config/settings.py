@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "alignment.context_processors.role",
+                "leads.context_processors.disputes",
             ],
         },
     },
@@ -224,6 +225,8 @@ SPECTACULAR_SETTINGS = {
         "RecordTeamEnum": "alignment.models._TEAM_CHOICES",  # a record's team; "" for none
         "FieldInsightKindEnum": "alignment.models.FieldInsight.Kind",
         "MeetingKindEnum": "alignment.models.Meeting.Kind",
+        "DisputeStatusEnum": "leads.models.Dispute.Status",
+        "DisputeOutcomeEnum": "leads.models.Dispute.Outcome",
     },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024 * 1024, minimum=1)

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from alignment import scoring
 from alignment.business_time import SlaTerms, add_business_days
-from alignment.models import LeadDefinition, SlaBreach, VersionStatus
+from alignment.models import LeadDefinition, SlaBreach, TeamHead, VersionStatus
 from alignment.roles import Role, user_role
 from core.periods import local_midnight, next_period
 from leads import evidence
@@ -288,12 +288,14 @@ def inbox_handoffs(*, owner: str | None = None) -> QuerySet[Handoff]:
     """Pending handoffs, the nearest SLA deadline first (the next attempt due, which is the
     first-contact deadline until the first attempt; kept cadences last), with what a card shows
     of the lead, its campaign and its owner; `inbox_history` adds the touches and attempts of
-    the ones shown."""
+    the ones shown. Each carries `reopened`: whether it was opened by the two heads' overturn
+    of a rejection after a dispute (in the same query)."""
 
     qs = (
         Handoff.objects.filter(status=Handoff.Status.PENDING)
         .select_related("lead", "lead__campaign", "owner")
         .only(*INBOX_FIELDS)
+        .annotate(reopened=_reopened_after_dispute())
         .order_by(
             F("next_attempt_due_at").asc(nulls_last=True),
             F("first_contact_due_at").asc(nulls_last=True),
@@ -302,6 +304,11 @@ def inbox_handoffs(*, owner: str | None = None) -> QuerySet[Handoff]:
         )
     )
     return _owned_by(qs, owner)
+
+
+def _reopened_after_dispute() -> Exists:
+    """Whether a handoff was opened by the system `mql` event of an overturned dispute."""
+    return Exists(Dispute.objects.filter(reopen_event_id=OuterRef("opening_event_id")))
 
 
 class InboxTouch(NamedTuple):
@@ -541,6 +548,10 @@ _SOURCE_WORDS = {
 }
 
 
+#: Who marked a lead MQL when the two heads' overturn of its rejection handed it off again.
+REOPENED_WORDS = "the two heads, who overturned its rejection after a dispute"
+
+
 def _person(first: str | None, last: str | None, username: str | None) -> str:
     return " ".join(filter(None, [first, last])) or username or ""
 
@@ -576,15 +587,18 @@ def handoffs_why(*, handoffs: Iterable[Handoff], now: datetime | None = None) ->
     unscored = [h for h in handoffs if not h.matched_rules]
     marks: dict[tuple[int, datetime], tuple[str, datetime]] = {}
     if unscored:
-        events = StageEvent.objects.filter(
-            lead_id__in={h.lead_id for h in unscored}, stage=Stage.MQL
-        ).values_list(
+        columns = (
             "lead_id", "occurred_at", "source", "actor__first_name", "actor__last_name",
-            "actor__username",
+            "actor__username", "reopening",
         )  # fmt: skip
-        for lead_id, at, source, first, last, username in events:
+        events = (
+            StageEvent.objects.filter(lead_id__in={h.lead_id for h in unscored}, stage=Stage.MQL)
+            .annotate(reopening=Exists(Dispute.objects.filter(reopen_event_id=OuterRef("pk"))))
+            .values_list(*columns)
+        )
+        for lead_id, at, source, first, last, username, reopening in events:
             who = _person(first, last, username)
-            words = _SOURCE_WORDS.get(source, source)
+            words = REOPENED_WORDS if reopening else _SOURCE_WORDS.get(source, source)
             marks[(lead_id, at)] = (f"{who} ({words})" if who else words, at)
     for h in handoffs:
         rules = tuple(r for r in h.matched_rules or () if isinstance(r, dict))
@@ -776,10 +790,15 @@ def lead_story(*, lead: Lead) -> Lead:
     """Give a lead its whole story, in a fixed number of queries: its handoffs (with who
     decided, the reason and their reassignments), stage events, touches, attempts and deals
     (`lead.handoff_list`, `stage_list`, `touch_list`, `attempt_list`, `deal_list`), and why
-    each handoff is an MQL (`handoffs_why`)."""
+    each handoff is an MQL (`handoffs_why`). Each handoff carries its dispute, if any
+    (`dispute`, with the people in it), and `reopened_by_dispute_id`: the dispute whose
+    overturn opened it."""
+    reopened_by = Dispute.objects.filter(reopen_event_id=OuterRef("opening_event_id"))
+    people = ("dispute__raised_by", "dispute__outcome_by", "dispute__resolved_by")
     lead.handoff_list = list(
         Handoff.objects.filter(lead=lead)
-        .select_related("owner", "decided_by", "reason", "sla")
+        .select_related("owner", "decided_by", "reason", "sla", "dispute", *people)
+        .annotate(reopened_by_dispute_id=Subquery(reopened_by.values("pk")[:1]))
         .prefetch_related(
             Prefetch(
                 "reassignments",
@@ -906,3 +925,118 @@ def evidence_handoffs(
     return qs.select_related("lead", "lead__campaign", "owner", "reason", "dispute").order_by(
         f"-{latest}", "-id"
     )
+
+
+# --- disputes of rejections ----------------------------------------------------------------
+
+#: What a dispute's row shows: its handoff, lead and reason, and the people in it.
+DISPUTE_RELATED = (
+    "handoff__lead", "handoff__reason", "handoff__owner", "handoff__decided_by",
+    "raised_by", "outcome_by", "resolved_by",
+)  # fmt: skip
+
+
+def dispute_list(*, status: str | None = None) -> QuerySet[Dispute]:
+    """Disputes, the latest raised first, each with its handoff, lead, reason and the people
+    in it (one query). Each carries `attempts_before_decision` (the contact attempts of the
+    handoff's lead from its handing over to the rejection: what sales did before deciding)
+    and `reopened_handoff_id` (the handoff an overturn opened, if any)."""
+    attempts = (
+        ContactAttempt.objects.filter(
+            lead=OuterRef("handoff__lead_id"),
+            occurred_at__gte=OuterRef("handoff__handed_at"),
+            occurred_at__lte=OuterRef("handoff__decided_at"),
+        )
+        .order_by()
+        .values("lead")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    reopened = Handoff.objects.filter(opening_event_id=OuterRef("reopen_event_id")).values("pk")
+    qs = Dispute.objects.select_related(*DISPUTE_RELATED).annotate(
+        attempts_before_decision=Coalesce(Subquery(attempts, output_field=IntegerField()), 0),
+        reopened_handoff_id=Subquery(reopened[:1]),
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if status == Dispute.Status.RESOLVED:  # the settled ones: the latest settled first
+        return qs.order_by("-resolved_at", "-id")
+    return qs.order_by("-raised_at", "-id")
+
+
+def dispute_get(*, pk: int) -> Dispute | None:
+    """One dispute as `dispute_list` reads it, and the handoff its overturn opened with its
+    owner (`reopened_handoff`, None when there is none): two queries at most."""
+    dispute = dispute_list().filter(pk=pk).first()
+    if dispute is None:
+        return None
+    dispute.reopened_handoff = None
+    if dispute.reopened_handoff_id is not None:
+        dispute.reopened_handoff = (
+            Handoff.objects.select_related("owner").filter(pk=dispute.reopened_handoff_id).first()
+        )
+    return dispute
+
+
+def disputes_with_heads(*, disputes: Iterable[Dispute]) -> dict[str, Any]:
+    """Give each dispute `awaiting_head`: the head whose confirmation it awaits (None: it
+    awaits no one, open or settled, or that team has no head). Returns the heads by team value
+    (one query)."""
+    heads = {head.team: head.user for head in TeamHead.objects.select_related("user")}
+    for dispute in disputes:
+        awaits = dispute.status == Dispute.Status.AWAITING
+        dispute.awaiting_head = heads.get(dispute.awaiting_team) if awaits else None
+    return heads
+
+
+@dataclass(frozen=True)
+class DisputeBoard:
+    """The disputes not settled yet, as a person reads them: those waiting for them (a head:
+    the ones without an outcome, which either head records, and those awaiting their
+    confirmation) and the others (`open`); the heads by team value."""
+
+    waiting: list[Dispute]
+    open: list[Dispute]
+    heads: dict[str, Any]
+
+
+def dispute_board(*, head_team: str | None) -> DisputeBoard:
+    """The disputes not settled yet, split for the head of `head_team` (None: not a head,
+    nothing waits for them), with their awaited heads: two queries."""
+    unsettled = list(dispute_list().exclude(status=Dispute.Status.RESOLVED))
+    heads = disputes_with_heads(disputes=unsettled)
+
+    def waits_for_them(d: Dispute) -> bool:
+        return head_team is not None and (
+            d.status == Dispute.Status.OPEN or d.awaiting_team == head_team
+        )
+
+    return DisputeBoard(
+        waiting=[d for d in unsettled if waits_for_them(d)],
+        open=[d for d in unsettled if not waits_for_them(d)],
+        heads=heads,
+    )
+
+
+def dispute_counts() -> dict[str, int]:
+    """How many disputes wait for an outcome, for a confirmation, and were settled (upheld,
+    overturned): one query. Counts only: what everyone may read."""
+    return Dispute.objects.aggregate(
+        open=Count("id", filter=Q(status=Dispute.Status.OPEN)),
+        awaiting=Count("id", filter=Q(status=Dispute.Status.AWAITING)),
+        resolved=Count("id", filter=Q(status=Dispute.Status.RESOLVED)),
+        upheld=Count(
+            "id", filter=Q(status=Dispute.Status.RESOLVED, outcome=Dispute.Outcome.UPHELD)
+        ),
+        overturned=Count(
+            "id", filter=Q(status=Dispute.Status.RESOLVED, outcome=Dispute.Outcome.OVERTURNED)
+        ),
+    )
+
+
+def disputes_waiting_count(*, team: str) -> int:
+    """How many disputes wait for the head of `team`: without an outcome (either head records
+    it) or awaiting that team's confirmation (one COUNT): the nav's badge."""
+    return Dispute.objects.filter(
+        Q(status=Dispute.Status.OPEN) | Q(status=Dispute.Status.AWAITING, awaiting_team=team)
+    ).count()

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from alignment.roles import Role, Team, user_role
+from alignment.roles import Role, Team, user_heads, user_role
 from alignment.selectors import team_heads, user_heads_team
 from alignment.services.round_robin import round_robin_next_owners
 from leads.changes import funnel_changed
@@ -50,7 +50,9 @@ def dispute_window_closes(*, handoff: Handoff) -> datetime | None:
 
 def dispute_can_read(*, dispute: Dispute, user: AbstractBaseUser) -> bool:
     """Whether the user reads the dispute's comments and names: the two heads, the rep who
-    rejected and the handoff's owner, the person who disputed, and managers (theirs)."""
+    rejected and the handoff's owner, the person who disputed, and managers (theirs). Reads
+    the user's role and headship once per user object, so a list asks it of every row for
+    free."""
     if not user.is_authenticated:
         return False
     if user_role(user) in COMMENT_READERS:
@@ -58,7 +60,23 @@ def dispute_can_read(*, dispute: Dispute, user: AbstractBaseUser) -> bool:
     handoff = dispute.handoff
     if user.pk in {dispute.raised_by_id, handoff.decided_by_id, handoff.owner_id}:
         return True
-    return user_heads_team(user=user) is not None
+    return dispute_viewer_heads(user=user) is not None
+
+
+def dispute_viewer_heads(*, user: AbstractBaseUser) -> Team | None:
+    """The team the user heads, read with their role once per user object (a request's
+    user): what the pages ask of every dispute they show. Writes ask `user_heads_team`
+    afresh."""
+    return user_heads(user)
+
+
+def dispute_can_confirm(*, dispute: Dispute, user: AbstractBaseUser) -> bool:
+    """Whether the user is the head the dispute's outcome awaits (not the one who recorded
+    it)."""
+    if dispute.status != Dispute.Status.AWAITING or dispute.outcome_by_id == user.pk:
+        return False
+    team = dispute_viewer_heads(user=user)
+    return team is not None and team.value == dispute.awaiting_team
 
 
 def dispute_can_settle(*, user: AbstractBaseUser) -> bool:
@@ -134,6 +152,13 @@ def dispute_record_outcome(
     locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
     if locked.status == Dispute.Status.RESOLVED:
         raise ValidationError("This dispute was already settled.")
+    if (locked.status, locked.outcome, locked.outcome_note, locked.outcome_by_id) == (
+        Dispute.Status.AWAITING,
+        outcome,
+        note,
+        by.pk,
+    ):
+        return locked  # the same outcome again (a form sent twice): the other head heard once
     locked.status = Dispute.Status.AWAITING
     locked.outcome, locked.outcome_note = outcome, note
     locked.outcome_by, locked.outcome_at = by, now

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from leads import api
+from leads import api, api_disputes
 
 urlpatterns = [
     path("campaigns/", api.CampaignIngest.as_view(), name="api-campaigns"),
@@ -19,6 +19,23 @@ urlpatterns = [
         "lead-definitions/<int:pk>/rescore/",
         api.LeadDefinitionRescore.as_view(),
         name="api-lead-definition-rescore",
+    ),
+    path(
+        "handoffs/<int:pk>/dispute/",
+        api_disputes.HandoffDispute.as_view(),
+        name="api-handoff-dispute",
+    ),
+    path("disputes/", api_disputes.DisputeList.as_view(), name="api-disputes"),
+    path("disputes/<int:pk>/", api_disputes.DisputeDetail.as_view(), name="api-dispute"),
+    path(
+        "disputes/<int:pk>/resolve/",
+        api_disputes.DisputeResolve.as_view(),
+        name="api-dispute-resolve",
+    ),
+    path(
+        "disputes/<int:pk>/confirm/",
+        api_disputes.DisputeConfirm.as_view(),
+        name="api-dispute-confirm",
     ),
     path("sla-breaches/", api.SlaBreachList.as_view(), name="api-sla-breaches"),
     path("rescore-jobs/<uuid:pk>/", api.RescoreJobDetail.as_view(), name="api-rescore-job"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import parse_qs, urlparse
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,6 +49,7 @@ from leads.services import (
     handoff_reject,
     lead_can_view,
 )
+from leads.views_disputes import handoffs_dispute_state
 
 INBOX_ROLES = {Role.SALES_REP, Role.SALES_MANAGER, Role.ADMIN}
 PAGE_SIZE = 50
@@ -287,14 +289,15 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 
 def lead(request: HttpRequest, pk: int) -> HttpResponse:
-    """One lead: its handoffs and their decisions, why it is an MQL, its stages, touches,
-    attempts and deals. Marketing, sales managers, admins and the lead's owner read it."""
+    """One lead: its handoffs and their decisions (and disputes), why it is an MQL, its stages,
+    touches, attempts and deals. Marketing, sales managers, admins and the lead's owner read it."""
     found = lead_get(pk=pk)
     if found is None:
         raise Http404("No lead has this number.")
     if not lead_can_view(lead=found, user=request.user):
         raise PermissionDenied(_not_yours(found.owner, "lead"))
     lead_story(lead=found)
+    handoffs_dispute_state(handoffs=found.handoff_list, user=request.user)
     pending = next((h for h in found.handoff_list if h.status == Handoff.Status.PENDING), None)
     can_reassign = pending is not None and handoff_can_reassign(user=request.user)
     context = {
@@ -304,5 +307,6 @@ def lead(request: HttpRequest, pk: int) -> HttpResponse:
         "can_decide": pending is not None
         and handoff_can_decide(handoff=pending, user=request.user),
         "next": request.get_full_path(),
+        "dispute_window_days": settings.DISPUTE_WINDOW_DAYS,
     }
     return render(request, "leads/lead_detail.html", context)

@@ -69,4 +69,5 @@ def team_head_set(
             "appointed_by": by if getattr(by, "pk", None) else None,
         },
     )
+    user._tandem_heads = team  # what `alignment.roles.user_heads` read of it before
     return head

@@ -278,12 +278,18 @@ def handoff_card(context: Context, h: Handoff, flash: str = "") -> SafeString:
             title.append(f", made {_when(h.first_attempt_at)}")
     if h.next_attempt_due_at:
         title.append(f" · next attempt due {_when(h.next_attempt_due_at)}")
+    # Opened again by the two heads' overturn of a rejection (inbox_handoffs' annotation).
+    reopened = (
+        ' <span class="tag tag-reopened" data-reopened>Reopened after a dispute</span>'
+        if getattr(h, "reopened", False)
+        else ""
+    )
     out.append(
         '  <header class="handoff-head">\n    <div>\n'
         f'      <h2 class="handoff-name" id="handoff-{pk}-name">'
         f'<a href="{reverse("lead-detail", args=[h.lead_id])}">'
         f"{e(lead.name or lead.email or lead.external_id)}</a></h2>\n"
-        f'      <p class="handoff-meta">{"".join(meta)}</p>\n    </div>\n'
+        f'      <p class="handoff-meta">{"".join(meta)}{reopened}</p>\n    </div>\n'
         f'    <span class="due" title="{e("".join(title))}">{e(step["label"])}</span>\n'
         "  </header>\n\n"
         '  <div class="why">\n    <h3>Why it is an MQL</h3>\n'

@@ -55,6 +55,23 @@ def test_appointing_a_new_head_replaces_the_old_one(
     assert TeamHead.objects.count() == 2
 
 
+def test_a_users_role_and_the_team_they_head_are_read_in_one_query(
+    heads: tuple[object, object], sales_rep: object, django_assert_num_queries: Callable
+) -> None:
+    from django.contrib.auth import get_user_model
+
+    from alignment.roles import user_heads, user_role
+
+    users = get_user_model().objects.in_bulk([heads[0].pk, heads[1].pk, sales_rep.pk])
+    with django_assert_num_queries(3):  # one for each user, whatever is asked of them
+        seen = {u.username: (user_role(u), user_heads(u), user_heads(u)) for u in users.values()}
+    assert seen == {
+        "max": (Role.MARKETING_MANAGER, Team.MARKETING, Team.MARKETING),
+        "sally": (Role.SALES_MANAGER, Team.SALES, Team.SALES),
+        "sam": (Role.SALES_REP, None, None),
+    }
+
+
 def test_the_default_sla_counts_as_signed_by_both_heads() -> None:
     v1 = ServiceLevelAgreement.objects.get(version=1)
     assert v1.status == "approved"

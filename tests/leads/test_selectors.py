@@ -3,6 +3,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from leads.models import Handoff
 from leads.selectors import handoff_sla_step
 from tests.conftest import World
@@ -271,3 +273,107 @@ def world_pk(external_id: str) -> int:
     from leads.models import Lead
 
     return Lead.objects.get(external_id=external_id).pk
+
+
+# --- disputes ------------------------------------------------------------------------------
+
+
+def _many_disputes(world: World, cast: dict, n: int) -> list:
+    """`n` rejections of sam's, each disputed by mia; the first two settled (overturned,
+    upheld), the third awaiting sales' confirmation, the rest open."""
+    from django.utils import timezone
+
+    from leads.services_disputes import dispute_confirm, dispute_raise, dispute_record_outcome
+
+    marketing, sales = cast["head_of_marketing"], cast["head_of_sales"]
+    disputes = []
+    for i in range(n):
+        at = timezone.now() - timedelta(days=5, hours=i)
+        lead = world.lead((at - timedelta(days=2)).isoformat(), owner="sam")
+        world.stage(lead, "mql", (at - timedelta(days=1)).isoformat())
+        world.attempt(lead, (at - timedelta(hours=3)).isoformat(), actor="sam")
+        world.attempt(lead, (at + timedelta(hours=3)).isoformat(), actor="sam")  # after it
+        world.stage(lead, "rejected", at.isoformat(), reason="bad_fit", actor="sam")
+        handoff = Handoff.objects.get(lead__external_id=lead)
+        dispute = dispute_raise(handoff=handoff, by=cast["disputer"], comment=f"Lead {i}")
+        if i < 3:
+            outcome = ["overturned", "upheld", "upheld"][i]
+            dispute = dispute_record_outcome(dispute=dispute, by=marketing, outcome=outcome,
+                                             note="Call them." if i == 0 else "")  # fmt: skip
+            if i < 2:
+                dispute = dispute_confirm(dispute=dispute, by=sales)
+        disputes.append(dispute)
+    return disputes
+
+
+@pytest.mark.django_db
+def test_the_dispute_list_reads_its_rows_and_their_people_in_one_query(
+    world: World, cast: dict, django_assert_num_queries: Callable
+) -> None:
+    from leads.selectors import dispute_list
+
+    disputes = _many_disputes(world, cast, 6)
+    with django_assert_num_queries(1):
+        rows = list(dispute_list())
+        seen = [
+            (d.handoff.lead.external_id, d.handoff.reason.code, d.handoff.owner.username,
+             d.handoff.decided_by.username, d.raised_by.username,
+             d.outcome_by.username if d.outcome_by else None,
+             d.resolved_by.username if d.resolved_by else None, d.attempts_before_decision)
+            for d in rows
+        ]  # fmt: skip
+    assert len(seen) == 6
+    assert {s[7] for s in seen} == {1}  # the call before the rejection, not the one after
+    overturned = next(d for d in rows if d.pk == disputes[0].pk)
+    assert overturned.reopened_handoff_id == (
+        Handoff.objects.get(opening_event=disputes[0].reopen_event).pk
+    )
+    assert [d.pk for d in dispute_list(status="resolved")] == [disputes[1].pk, disputes[0].pk]
+
+
+@pytest.mark.django_db
+def test_the_board_splits_what_waits_for_each_head(
+    world: World, cast: dict, django_assert_num_queries: Callable
+) -> None:
+    from leads.selectors import dispute_board, dispute_counts, disputes_waiting_count
+
+    disputes = _many_disputes(world, cast, 5)
+    awaiting_sales, still_open = disputes[2], disputes[3:]
+    with django_assert_num_queries(2):
+        sales = dispute_board(head_team="sales")
+    assert {d.pk for d in sales.waiting} == {d.pk for d in [awaiting_sales, *still_open]}
+    assert sales.open == []
+    marketing = dispute_board(head_team="marketing")
+    assert {d.pk for d in marketing.waiting} == {d.pk for d in still_open}
+    assert [d.pk for d in marketing.open] == [awaiting_sales.pk]
+    assert marketing.open[0].awaiting_head == cast["head_of_sales"]
+    nobody = dispute_board(head_team=None)
+    assert nobody.waiting == [] and len(nobody.open) == 3
+    assert (disputes_waiting_count(team="sales"), disputes_waiting_count(team="marketing")) == (
+        3,
+        2,
+    )
+    assert dispute_counts() == {
+        "open": 2, "awaiting": 1, "resolved": 2, "upheld": 1, "overturned": 1,
+    }  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_inbox_marks_a_handoff_reopened_after_a_dispute_in_the_same_query(
+    world: World, cast: dict, django_assert_num_queries: Callable
+) -> None:
+    from leads.selectors import inbox_handoffs
+
+    disputes = _many_disputes(world, cast, 1)
+    fresh = world.lead(timezone_now_iso(), owner="rita")
+    world.stage(fresh, "mql", timezone_now_iso())
+    with django_assert_num_queries(1):
+        marks = {h.lead.external_id: h.reopened for h in inbox_handoffs(owner="rita")}
+    reopened = Handoff.objects.get(opening_event=disputes[0].reopen_event)
+    assert marks == {reopened.lead.external_id: True, fresh: False}
+
+
+def timezone_now_iso() -> str:
+    from django.utils import timezone
+
+    return timezone.now().isoformat()
