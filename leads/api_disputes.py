@@ -118,7 +118,7 @@ class DisputeResolveIn(serializers.Serializer):
         allow_blank=True,
         default="",
         max_length=5000,
-        help_text="Required to overturn: the rep reads it with the lead.",
+        help_text="Required to overturn: the rep who rejected it reads it.",
     )
 
 

@@ -29,7 +29,7 @@ class DisputeOutcomeForm(forms.Form):
         widget=forms.Textarea(
             attrs={
                 "rows": 3,
-                "placeholder": "Required to overturn: the rep reads it with the lead.",
+                "placeholder": "Required to overturn: the rep who rejected it reads it.",
             }
         ),
     )

@@ -147,7 +147,7 @@ def dispute_record_outcome(
     note = (note or "").strip()
     if outcome == Dispute.Outcome.OVERTURNED and not note:
         raise ValidationError(
-            {"note": "Say why the rejection is overturned: the rep reads it with the lead."}
+            {"note": "Say why the rejection is overturned: the rep who rejected it reads it."}
         )
     locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
     if locked.status == Dispute.Status.RESOLVED:
@@ -200,10 +200,14 @@ def dispute_confirm(
 
 def _reopen(handoff: Handoff, *, now: datetime) -> StageEvent | None:
     """Hand the lead off again to another rep, unless it has moved on since the rejection
-    (handed off again, or pending): a system `mql` event, replayed into a new handoff."""
+    (handed off again, or on to another stage than rejected or back in nurture: won, lost,
+    disqualified in the CRM): a system `mql` event, replayed into a new handoff."""
     lead_id = handoff.lead_id
     latest = Handoff.objects.filter(lead_id=lead_id).order_by("-handed_at", "-id").first()
     if latest is None or latest.pk != handoff.pk:
+        return None
+    stage = Lead.objects.filter(pk=lead_id).values_list("stage", flat=True).first()
+    if stage not in (Stage.REJECTED, Stage.RECYCLED):
         return None
     exclude = {pk for pk in (handoff.owner_id, handoff.decided_by_id) if pk is not None}
     owner = round_robin_next_owners(count=1, exclude=exclude)[0]

@@ -265,6 +265,16 @@ def test_an_overturn_after_the_lead_was_handed_off_again_opens_no_second_handoff
     assert not StageEvent.objects.filter(source=StageEvent.Source.SYSTEM).exists()
 
 
+def test_an_overturn_after_the_lead_was_won_in_the_crm_opens_no_handoff(
+    world: World, disputed: Dispute, cast: dict
+) -> None:
+    world.stage("L-d", "won", ago(days=1))  # the CRM closed it without another handoff
+    settled = _settle(disputed, cast)
+    assert (settled.outcome, settled.reopen_event) == ("overturned", None)
+    assert Handoff.objects.filter(lead__external_id="L-d").count() == 1
+    assert Lead.objects.get(external_id="L-d").stage == "won"
+
+
 # --- the e-mail to the head it awaits --------------------------------------------------------
 
 
