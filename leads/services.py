@@ -870,9 +870,14 @@ def handoff_apply_sla(
 ) -> None:
     position = bisect.bisect_right(starts, handoff.handed_at) - 1
     handoff.first_attempt_at = handoff.first_attempt
-    # A decision responds to the lead; a withdrawal (the lead left the funnel) does not.
-    decision = None if handoff.status == Handoff.Status.WITHDRAWN else handoff.decided_at
-    moments = [m for m in (handoff.first_attempt_at, decision) if m is not None]
+    # A decision responds to the lead; a withdrawal (the lead left the funnel) does not, and
+    # a call after it answers the lead's next handoff, not the withdrawn one.
+    first, decision = handoff.first_attempt_at, handoff.decided_at
+    if handoff.status == Handoff.Status.WITHDRAWN:
+        if first is not None and decision is not None and first > decision:
+            first = None
+        decision = None
+    moments = [m for m in (first, decision) if m is not None]
     handoff.responded_at = min(moments) if moments else None
     if position < 0:
         handoff.sla_id = handoff.first_contact_due_at = handoff.cadence_due_at = None
