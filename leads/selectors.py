@@ -788,7 +788,8 @@ def lead_get(*, pk: int) -> Lead | None:
 
 def lead_story(*, lead: Lead) -> Lead:
     """Give a lead its whole story, in a fixed number of queries: its handoffs (with who
-    decided, the reason and their reassignments), stage events, touches, attempts and deals
+    decided, the reason, the event that closed it and their reassignments), stage events,
+    touches, attempts and deals
     (`lead.handoff_list`, `stage_list`, `touch_list`, `attempt_list`, `deal_list`), and why
     each handoff is an MQL (`handoffs_why`). Each handoff carries its dispute, if any
     (`dispute`, with the people in it), and `reopened_by_dispute_id`: the dispute whose
@@ -797,7 +798,7 @@ def lead_story(*, lead: Lead) -> Lead:
     people = ("dispute__raised_by", "dispute__outcome_by", "dispute__resolved_by")
     lead.handoff_list = list(
         Handoff.objects.filter(lead=lead)
-        .select_related("owner", "decided_by", "reason", "sla", "dispute", *people)
+        .select_related("owner", "decided_by", "reason", "sla", "closing_event", "dispute", *people)
         .annotate(reopened_by_dispute_id=Subquery(reopened_by.values("pk")[:1]))
         .prefetch_related(
             Prefetch(
