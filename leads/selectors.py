@@ -423,9 +423,11 @@ def rejection_quotes(
 
 
 def campaign_feedback(*, campaign_id: int, limit: int = 20) -> tuple[list[Handoff], dict]:
-    """Sales' ratings and feedback on the handoffs of a campaign's leads (two queries)."""
-    decided = Handoff.objects.filter(lead__campaign_id=campaign_id).exclude(
-        status=Handoff.Status.PENDING
+    """Sales' ratings and feedback on the decided handoffs of a campaign's leads (two
+    queries); a withdrawn one is neither accepted nor rejected, so it is not decided."""
+    decided = Handoff.objects.filter(
+        lead__campaign_id=campaign_id,
+        status__in=[Handoff.Status.ACCEPTED, Handoff.Status.REJECTED],
     )
     stats = decided.aggregate(
         decided=Count("id"),
