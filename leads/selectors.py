@@ -925,9 +925,8 @@ def evidence_handoffs(
     if user is not None and evidence_own_only(user=user):
         qs = qs.filter(owner_id=user.pk)
     latest = found.field or "dispute__raised_at"
-    return qs.select_related("lead", "lead__campaign", "owner", "reason", "dispute").order_by(
-        f"-{latest}", "-id"
-    )
+    related = ("lead", "lead__campaign", "owner", "reason", "closing_event", "dispute")
+    return qs.select_related(*related).order_by(f"-{latest}", "-id")
 
 
 # --- disputes of rejections ----------------------------------------------------------------
