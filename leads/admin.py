@@ -128,13 +128,17 @@ class HandoffAdmin(admin.ModelAdmin):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(admin.ModelAdmin):
+class DisputeAdmin(KeepsMetricsTrue):
     """Disputes are raised and settled in the app (`/leads/disputes/`), by marketing and the two
-    heads; the admin shows them, and may delete one (to delete its lead)."""
+    heads; the admin shows them, and may delete one (to delete its lead), which logs the days
+    of the rates it was counted in (its rejection's and its settling's)."""
 
     list_display = ["handoff", "status", "outcome", "raised_by", "raised_at", "resolved_at"]
     list_filter = ["status", "outcome"]
     list_select_related = ["handoff__lead", "raised_by"]
+
+    def lead_ids(self, obj: Dispute) -> set[int]:
+        return {obj.handoff.lead_id}
 
     def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
         return False

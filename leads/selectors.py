@@ -423,9 +423,11 @@ def rejection_quotes(
 
 
 def campaign_feedback(*, campaign_id: int, limit: int = 20) -> tuple[list[Handoff], dict]:
-    """Sales' ratings and feedback on the handoffs of a campaign's leads (two queries)."""
-    decided = Handoff.objects.filter(lead__campaign_id=campaign_id).exclude(
-        status=Handoff.Status.PENDING
+    """Sales' ratings and feedback on the decided handoffs of a campaign's leads (two
+    queries); a withdrawn one is neither accepted nor rejected, so it is not decided."""
+    decided = Handoff.objects.filter(
+        lead__campaign_id=campaign_id,
+        status__in=[Handoff.Status.ACCEPTED, Handoff.Status.REJECTED],
     )
     stats = decided.aggregate(
         decided=Count("id"),
@@ -788,7 +790,8 @@ def lead_get(*, pk: int) -> Lead | None:
 
 def lead_story(*, lead: Lead) -> Lead:
     """Give a lead its whole story, in a fixed number of queries: its handoffs (with who
-    decided, the reason and their reassignments), stage events, touches, attempts and deals
+    decided, the reason, the event that closed it and their reassignments), stage events,
+    touches, attempts and deals
     (`lead.handoff_list`, `stage_list`, `touch_list`, `attempt_list`, `deal_list`), and why
     each handoff is an MQL (`handoffs_why`). Each handoff carries its dispute, if any
     (`dispute`, with the people in it), and `reopened_by_dispute_id`: the dispute whose
@@ -797,7 +800,7 @@ def lead_story(*, lead: Lead) -> Lead:
     people = ("dispute__raised_by", "dispute__outcome_by", "dispute__resolved_by")
     lead.handoff_list = list(
         Handoff.objects.filter(lead=lead)
-        .select_related("owner", "decided_by", "reason", "sla", "dispute", *people)
+        .select_related("owner", "decided_by", "reason", "sla", "closing_event", "dispute", *people)
         .annotate(reopened_by_dispute_id=Subquery(reopened_by.values("pk")[:1]))
         .prefetch_related(
             Prefetch(
@@ -922,9 +925,8 @@ def evidence_handoffs(
     if user is not None and evidence_own_only(user=user):
         qs = qs.filter(owner_id=user.pk)
     latest = found.field or "dispute__raised_at"
-    return qs.select_related("lead", "lead__campaign", "owner", "reason", "dispute").order_by(
-        f"-{latest}", "-id"
-    )
+    related = ("lead", "lead__campaign", "owner", "reason", "closing_event", "dispute")
+    return qs.select_related(*related).order_by(f"-{latest}", "-id")
 
 
 # --- disputes of rejections ----------------------------------------------------------------

@@ -870,9 +870,14 @@ def handoff_apply_sla(
 ) -> None:
     position = bisect.bisect_right(starts, handoff.handed_at) - 1
     handoff.first_attempt_at = handoff.first_attempt
-    # A decision responds to the lead; a withdrawal (the lead left the funnel) does not.
-    decision = None if handoff.status == Handoff.Status.WITHDRAWN else handoff.decided_at
-    moments = [m for m in (handoff.first_attempt_at, decision) if m is not None]
+    # A decision responds to the lead; a withdrawal (the lead left the funnel) does not, and
+    # a call after it answers the lead's next handoff, not the withdrawn one.
+    first, decision = handoff.first_attempt_at, handoff.decided_at
+    if handoff.status == Handoff.Status.WITHDRAWN:
+        if first is not None and decision is not None and first > decision:
+            first = None
+        decision = None
+    moments = [m for m in (first, decision) if m is not None]
     handoff.responded_at = min(moments) if moments else None
     if position < 0:
         handoff.sla_id = handoff.first_contact_due_at = handoff.cadence_due_at = None
@@ -965,9 +970,19 @@ def lead_can_view(*, lead: Lead, user: AbstractBaseUser) -> bool:
     return lead.owner_id == user.pk or Handoff.objects.filter(lead=lead, owner=user).exists()
 
 
+def _closed_words(handoff: Handoff) -> str:
+    """Why a handoff is no longer pending, in words: decided, or withdrawn because its lead
+    left the funnel (the stage of the event that closed it)."""
+    if handoff.status != Handoff.Status.WITHDRAWN:
+        return "This handoff was already decided."
+    event = handoff.closing_event
+    left = f"was {event.get_stage_display().lower()}" if event else "left the funnel"
+    return f"This handoff was withdrawn: the lead {left} before sales decided."
+
+
 def _decide(handoff: Handoff, *, by: AbstractBaseUser, stage: str, reason: str, note: str) -> None:
     if handoff.status != Handoff.Status.PENDING:
-        raise ValidationError("This handoff was already decided.")
+        raise ValidationError(_closed_words(handoff))
     with funnel_followed([handoff.lead_id]):
         _record_decision(handoff, by=by, stage=stage, reason=reason, note=note)
     handoff.refresh_from_db()
@@ -1062,7 +1077,8 @@ def handoff_reassign(
         Handoff.objects.select_for_update(of=("self",)).select_related("owner").get(pk=handoff.pk)
     )
     if locked.status != Handoff.Status.PENDING:
-        raise ValidationError("Only a pending handoff can be reassigned; this one was decided.")
+        closed = "withdrawn" if locked.status == Handoff.Status.WITHDRAWN else "decided"
+        raise ValidationError(f"Only a pending handoff can be reassigned; this one was {closed}.")
     if not to.is_active or user_role(to) not in ASSIGNABLE:
         raise ValidationError({"owner": "Reassign to an active sales rep or sales manager."})
     if locked.owner_id == to.pk:

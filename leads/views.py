@@ -145,7 +145,9 @@ def _card(request: HttpRequest, pk: int, **extra: object) -> HttpResponse:
     """The handoff's card again (pending), or the note that it was decided."""
     handoff = inbox_handoffs().filter(pk=pk).first()
     if handoff is None:
-        handoff = get_object_or_404(Handoff.objects.select_related("lead", "reason"), pk=pk)
+        handoff = get_object_or_404(
+            Handoff.objects.select_related("lead", "reason", "closing_event"), pk=pk
+        )
         return _decided(request, handoff)
     inbox_history(handoffs=[handoff])
     handoffs_why(handoffs=[handoff])
@@ -155,8 +157,7 @@ def _card(request: HttpRequest, pk: int, **extra: object) -> HttpResponse:
 
 def _decided(request: HttpRequest, handoff: Handoff, note: str = "") -> HttpResponse:
     if not request.htmx:
-        verb = "Accepted" if handoff.status == Handoff.Status.ACCEPTED else "Rejected"
-        messages.success(request, note or f"{verb} {handoff.lead}.")
+        messages.success(request, note or f"{handoff.get_status_display()} {handoff.lead}.")
         return _back(request)
     context = {"h": handoff, "note": note, "counts": inbox_counts(owner=_scope_owner(request))}
     return render(request, "leads/partials/handoff_decided.html", context)

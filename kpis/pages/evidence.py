@@ -253,7 +253,7 @@ class EvidenceRow:
     campaign: str
     owner: str
     handed_at: datetime
-    status: str
+    status: str  # in words, a withdrawal with its cause
     reason: str
     first_attempt_at: datetime | None
     decided_at: datetime | None
@@ -275,6 +275,14 @@ def dispute_words(handoff: Handoff) -> str:
     return dispute.get_status_display()
 
 
+def status_words(h: Handoff) -> str:
+    """The handoff's status; a withdrawal with its cause, the stage of the event that closed
+    it ('Withdrawn: recycled')."""
+    if h.status == Handoff.Status.WITHDRAWN and h.closing_event is not None:
+        return f"{h.get_status_display()}: {h.closing_event.get_stage_display().lower()}"
+    return h.get_status_display()
+
+
 def evidence_row(h: Handoff) -> EvidenceRow:
     owner = (h.owner.get_full_name() or h.owner.get_username()) if h.owner else "Unassigned"
     return EvidenceRow(
@@ -284,7 +292,7 @@ def evidence_row(h: Handoff) -> EvidenceRow:
         campaign=h.lead.campaign.name if h.lead.campaign else "",
         owner=owner,
         handed_at=h.handed_at,
-        status=h.get_status_display(),
+        status=status_words(h),
         reason=h.reason.label if h.reason else "",
         first_attempt_at=h.first_attempt_at,
         decided_at=h.decided_at,

@@ -300,6 +300,22 @@ def test_the_sla_rates_leave_out_a_handoff_withdrawn_before_its_deadline_without
     )
 
 
+def test_a_call_after_a_withdrawal_responds_to_the_next_handoff_not_the_withdrawn_one(
+    world: World, signed_sla: Callable[..., object]
+) -> None:
+    signed_sla()  # X = 4 h
+    lead = world.lead(at("03-01T08:00"))
+    world.stage(lead, "mql", at("03-02T09:00"))  # first contact due by 13:00
+    world.stage(lead, "recycled", at("03-02T10:00"))  # withdrawn before it, never called
+    world.stage(lead, "mql", at("03-02T11:00"))  # first contact due by 15:00
+    world.attempt(lead, at("03-02T14:00"))  # in time for the new handoff only
+    found = values("month", [MARCH])
+    # The withdrawn handoff is left out: the call answered the handoff that was pending then.
+    assert cells(found, "sla_first_contact_rate", MARCH)[""] == (1, 1)
+    withdrawn = Handoff.objects.get(lead__external_id=lead, status=Handoff.Status.WITHDRAWN)
+    assert withdrawn.responded_at is None
+
+
 def test_a_call_after_a_withdrawal_follows_up_the_next_handoff_not_the_withdrawn_one(
     world: World,
 ) -> None:

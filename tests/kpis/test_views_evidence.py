@@ -351,6 +351,25 @@ def test_a_dispute_drill_down_shows_its_state_but_no_comment_or_who_raised_it(
     assert "They asked for a demo yesterday" not in html and "Mia" not in html
 
 
+def test_a_withdrawn_handoff_is_listed_as_withdrawn_with_the_stage_that_closed_it(
+    client: Client, ledger: World, marketing_rep: object
+) -> None:
+    client.force_login(marketing_rep)
+    rows = client.get(f"/evidence/withdrawn/?{RANGE}").context["e"].rows
+    assert [r.status for r in rows] == ["Withdrawn: recycled"]
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(client.get(f"/evidence/withdrawn/?{RANGE}&format=csv").content.decode())
+        )
+    )
+    status = csv_rows[0].index("Status")
+    assert [r[status] for r in csv_rows[1:]] == ["Withdrawn: recycled"]
+    # The other statuses read as they did.
+    listed = client.get(f"/evidence/not_followed_up/?{RANGE}").context["e"].rows
+    assert sorted(r.status for r in listed) == ["Pending", "Rejected", "Rejected", "Rejected",
+                                                "Withdrawn: recycled"]  # fmt: skip
+
+
 def test_the_meeting_view_shows_the_same_counts_and_never_a_name(
     client: Client, ledger: World, sales_manager: object, marketing_rep: object
 ) -> None:

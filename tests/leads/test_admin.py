@@ -78,3 +78,23 @@ def test_a_lead_added_in_the_admin_counts_and_is_scored(
     assert lead.score == 60
     assert Handoff.objects.get(lead=lead).owner == sales_rep  # handed off by the round robin
     assert FunnelChange.objects.filter(period="day", period_start=date(2026, 3, 2)).exists()
+
+
+def test_deleting_a_dispute_in_the_admin_marks_the_days_of_its_rates_dirty(
+    admin_client_: Client, world: World, marketing_rep: object, heads: tuple[object, object]
+) -> None:
+    from leads.models import Dispute
+
+    lead = world.lead("2026-03-02T09:00:00+00:00")
+    world.stage(lead, "mql", "2026-03-03T09:00:00+00:00")
+    world.stage(lead, "rejected", "2026-03-04T09:00:00+00:00", reason="bad_fit")
+    dispute = world.dispute(
+        lead, by=marketing_rep, at="2026-03-05T09:00:00+00:00", outcome="upheld", heads=heads
+    )
+    FunnelChange.objects.all().delete()
+    response = admin_client_.post(f"/admin/leads/dispute/{dispute.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Dispute.objects.exists()
+    logged = set(FunnelChange.objects.filter(period="day").values_list("period_start", "part"))
+    # The rejection's day (its dispute rate), the settling day (the overturn rate).
+    assert {(date(2026, 3, 4), "decisions"), (date(2026, 3, 5), "disputes")} <= logged

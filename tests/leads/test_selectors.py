@@ -377,3 +377,20 @@ def timezone_now_iso() -> str:
     from django.utils import timezone
 
     return timezone.now().isoformat()
+
+
+@pytest.mark.django_db
+def test_a_campaigns_feedback_counts_withdrawn_handoffs_as_neither_decided_accepted_nor_rejected(
+    world: World,
+) -> None:
+    from leads.models import Campaign
+    from leads.selectors import campaign_feedback
+
+    world.campaign("Web", external_id="web")
+    for name, closing in [("A", "sal"), ("R", "rejected"), ("W", "recycled"), ("L", "lost")]:
+        world.lead("2026-03-01T08:00:00+00:00", external_id=name, campaign="web")
+        world.stage(name, "mql", "2026-03-02T09:00:00+00:00")
+        world.stage(name, closing, "2026-03-03T09:00:00+00:00",
+                    reason="bad_fit" if closing == "rejected" else "")  # fmt: skip
+    _, stats = campaign_feedback(campaign_id=Campaign.objects.get(external_id="web").pk)
+    assert (stats["decided"], stats["accepted"], stats["rejected"]) == (2, 1, 1)

@@ -795,3 +795,50 @@ def test_a_rep_cannot_log_an_attempt_through_an_old_handoff_of_a_lead_handed_to_
     assert response.status_code == 403
     assert "handed over again" in response.content.decode()
     assert not ContactAttempt.objects.exists()
+
+
+# --- a handoff withdrawn while its card was open --------------------------------------------
+
+
+def test_a_card_whose_lead_the_crm_recycled_meanwhile_says_withdrawn_with_its_cause(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    pk = handoff("soon").pk
+    inbox.stage("soon", "recycled", ago(minutes=5))  # the CRM takes it back: withdrawn
+    client.force_login(sales_rep)
+    response = client.post(
+        f"/leads/inbox/{pk}/attempt/", {"channel": "call", "outcome": "no_answer"}, **HTMX
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Withdrawn" in html and "recycled" in html
+    assert "Rejected" not in html and "marketing sees your reason" not in html
+    rejected = client.post(f"/leads/inbox/{pk}/reject/", {"reason": "bad_fit"}, **HTMX)
+    assert "Withdrawn" in rejected.content.decode()
+    assert "Rejected" not in rejected.content.decode()
+    assert handoff("soon").status == Handoff.Status.WITHDRAWN
+
+
+def test_deciding_a_withdrawn_handoff_says_it_was_withdrawn_and_why_not_decided(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    pk = handoff("soon").pk
+    inbox.stage("soon", "disqualified", ago(minutes=5))
+    client.force_login(sales_rep)
+    response = client.post(f"/leads/inbox/{pk}/accept/", {"next": "/leads/inbox/"}, follow=True)
+    html = response.content.decode()
+    assert "withdrawn" in html and "disqualified" in html
+    assert "already decided" not in html
+    assert handoff("soon").status == Handoff.Status.WITHDRAWN
+
+
+def test_the_lead_page_reads_a_withdrawn_handoff_as_withdrawn_with_its_cause(
+    client: Client, sales_manager: object, world: World
+) -> None:
+    world.lead(ago(days=3), external_id="W-1")
+    world.stage("W-1", "mql", ago(days=2))
+    world.stage("W-1", "lost", ago(days=1))
+    client.force_login(sales_manager)
+    html = client.get(f"/leads/{Lead.objects.get(external_id='W-1').pk}/").content.decode()
+    assert "<dt>Withdrawn</dt>" in html and "The lead was lost" in html
+    assert "<dt>Decision</dt>" not in html
