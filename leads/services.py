@@ -616,9 +616,11 @@ def leads_sync_stages(*, lead_ids: Iterable[int]) -> None:
 def leads_replay(*, lead_ids: Iterable[int]) -> None:
     """Replay these leads' stage events (`leads_sync_stages`) and log every period the replay
     moved (an upgrade that changes what the events mean: the withdrawn handoffs)."""
-    ids = set(lead_ids)
-    with funnel_followed(ids):
-        leads_sync_stages(lead_ids=ids)
+    ids = sorted(set(lead_ids))
+    for start in range(0, len(ids), 2000):  # the change log's reads bind every id
+        chunk = ids[start : start + 2000]
+        with funnel_followed(chunk):
+            leads_sync_stages(lead_ids=chunk)
 
 
 def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
@@ -640,6 +642,7 @@ def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
     to_delete: list[int] = []
     to_save: list[Handoff] = []
     to_create: list[Handoff] = []
+    unrejected: list[int] = []  # stored rejections the events now decide otherwise
     for lead_id, lead in leads.items():
         events = events_by_lead.get(lead_id, [])
         stage = events[-1]["stage"] if events else Stage.INQUIRY
@@ -659,6 +662,8 @@ def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
                 continue
             else:
                 to_save.append(handoff)
+                if handoff.status == Handoff.Status.REJECTED != wanted.status:
+                    unrejected.append(handoff.pk)
             handoff.handed_at = wanted.handed_at
             handoff.status = wanted.status
             handoff.decided_at = wanted.decided_at
@@ -671,15 +676,18 @@ def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
 
     if changed_leads:
         update_rows(Lead, changed_leads, ["stage", "stage_changed_at"])
-    if to_delete:
-        disputed = Dispute.objects.filter(handoff_id__in=to_delete).select_related("handoff")
-        if found := disputed.first():
+    # A disputed rejection stays a rejection: events that would delete it or decide it
+    # otherwise are refused (the dispute and its numbers would lose what they are about).
+    if to_delete or unrejected:
+        disputed = Dispute.objects.filter(handoff_id__in=[*to_delete, *unrejected])
+        if found := disputed.select_related("handoff").first():
             handed = f"{found.handoff.handed_at:%Y-%m-%d %H:%M}"
             raise ValidationError(
-                f"The stage events no longer open the handoff of {handed} of lead "
+                f"The stage events would no longer reject the handoff of {handed} of lead "
                 f"{found.handoff.lead_id}, but its rejection is disputed: correct the events "
                 "back first."
             )
+    if to_delete:
         Handoff.objects.filter(pk__in=to_delete).delete()
     # Decided rows first, so that a row turning pending never meets another pending one.
     to_save.sort(key=lambda h: h.status == Handoff.Status.PENDING)

@@ -331,3 +331,15 @@ def test_a_failing_mail_server_gives_the_notice_back_for_the_retry(
     flaky_mail.clear()
     assert dispute_notify(dispute_id=dispute.pk) is True
     assert [m.to for m in mail.outbox] == [["max@example.com"]]
+
+
+def test_events_that_would_turn_a_disputed_rejection_into_an_acceptance_are_refused(
+    world: World, disputed: Dispute
+) -> None:
+    # A late `sal` before the rejection would accept the handoff: the dispute would be about
+    # nothing. The whole batch is refused and nothing changes.
+    with pytest.raises(ValidationError, match="rejection is disputed"):
+        world.stage("L-d", "sal", ago(days=9))
+    handoff = Handoff.objects.get(pk=disputed.handoff_id)
+    assert handoff.status == Handoff.Status.REJECTED
+    assert not StageEvent.objects.filter(lead__external_id="L-d", stage="sal").exists()
