@@ -33,11 +33,12 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, F, Max, OuterRef, Subquery
+from django.db.models import Exists, F, Max, OuterRef, Subquery
 
 from alignment.models import RoundRobinMember
 from demo.together import CHANNEL_OWNER, HEAD_OF_MARKETING, HEAD_OF_SALES, MARKETERS
 from leads.models import ContactAttempt, Deal, Dispute, Handoff, StageEvent
+from leads.selectors import attempts_before_decision
 from leads.services import attempts_upsert, deals_upsert, stage_events_upsert
 from leads.services_disputes import dispute_confirm, dispute_raise, dispute_record_outcome
 
@@ -216,17 +217,7 @@ class _Writer:
                 decided_at__lte=self.now - timedelta(hours=2),
             )
             .annotate(
-                attempts=Subquery(
-                    ContactAttempt.objects.filter(
-                        lead=OuterRef("lead_id"),
-                        occurred_at__gte=OuterRef("handed_at"),
-                        occurred_at__lte=OuterRef("decided_at"),
-                    )
-                    .order_by()
-                    .values("lead")
-                    .annotate(n=Count("id"))
-                    .values("n")
-                ),
+                attempts=attempts_before_decision(),
                 last_event_at=Subquery(
                     StageEvent.objects.filter(lead=OuterRef("lead_id"))
                     .order_by()

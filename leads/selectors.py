@@ -13,10 +13,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
     Avg,
+    BooleanField,
     Case,
     Count,
     DecimalField,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     Max,
@@ -36,8 +38,9 @@ from django.utils import timezone
 
 from alignment import scoring
 from alignment.business_time import SlaTerms, add_business_days
-from alignment.models import LeadDefinition, SlaBreach, TeamHead, VersionStatus
+from alignment.models import LeadDefinition, SlaBreach, VersionStatus
 from alignment.roles import Role, user_role
+from alignment.selectors import team_heads
 from core.periods import local_midnight, next_period
 from leads import evidence
 from leads.models import (
@@ -938,25 +941,31 @@ DISPUTE_RELATED = (
 )  # fmt: skip
 
 
-def dispute_list(*, status: str | None = None) -> QuerySet[Dispute]:
-    """Disputes, the latest raised first, each with its handoff, lead, reason and the people
-    in it (one query). Each carries `attempts_before_decision` (the contact attempts of the
-    handoff's lead from its handing over to the rejection: what sales did before deciding)
-    and `reopened_handoff_id` (the handoff an overturn opened, if any)."""
+def attempts_before_decision(handoff: str = "") -> Coalesce:
+    """The contact attempts of a handoff's lead from its handing over to its decision (what
+    sales did before deciding), as a subquery over rows of Handoff (`handoff` is the path to
+    the handoff from the rows, e.g. "handoff__" from a Dispute)."""
     attempts = (
         ContactAttempt.objects.filter(
-            lead=OuterRef("handoff__lead_id"),
-            occurred_at__gte=OuterRef("handoff__handed_at"),
-            occurred_at__lte=OuterRef("handoff__decided_at"),
+            lead=OuterRef(f"{handoff}lead_id"),
+            occurred_at__gte=OuterRef(f"{handoff}handed_at"),
+            occurred_at__lte=OuterRef(f"{handoff}decided_at"),
         )
         .order_by()
         .values("lead")
         .annotate(n=Count("id"))
         .values("n")
     )
+    return Coalesce(Subquery(attempts, output_field=IntegerField()), 0)
+
+
+def dispute_list(*, status: str | None = None) -> QuerySet[Dispute]:
+    """Disputes, the latest raised first, each with its handoff, lead, reason and the people
+    in it (one query). Each carries `attempts_before_decision` (`attempts_before_decision`)
+    and `reopened_handoff_id` (the handoff an overturn opened, if any)."""
     reopened = Handoff.objects.filter(opening_event_id=OuterRef("reopen_event_id")).values("pk")
     qs = Dispute.objects.select_related(*DISPUTE_RELATED).annotate(
-        attempts_before_decision=Coalesce(Subquery(attempts, output_field=IntegerField()), 0),
+        attempts_before_decision=attempts_before_decision("handoff__"),
         reopened_handoff_id=Subquery(reopened[:1]),
     )
     if status:
@@ -984,7 +993,7 @@ def disputes_with_heads(*, disputes: Iterable[Dispute]) -> dict[str, Any]:
     """Give each dispute `awaiting_head`: the head whose confirmation it awaits (None: it
     awaits no one, open or settled, or that team has no head). Returns the heads by team value
     (one query)."""
-    heads = {head.team: head.user for head in TeamHead.objects.select_related("user")}
+    heads = {team.value: user for team, user in team_heads().items()}
     for dispute in disputes:
         awaits = dispute.status == Dispute.Status.AWAITING
         dispute.awaiting_head = heads.get(dispute.awaiting_team) if awaits else None
@@ -1005,19 +1014,24 @@ class DisputeBoard:
 def dispute_board(*, head_team: str | None) -> DisputeBoard:
     """The disputes not settled yet, split for the head of `head_team` (None: not a head,
     nothing waits for them), with their awaited heads: two queries."""
-    unsettled = list(dispute_list().exclude(status=Dispute.Status.RESOLVED))
+    waits = _waiting_for(head_team) if head_team else Q(pk__in=[])
+    unsettled = list(
+        dispute_list()
+        .exclude(status=Dispute.Status.RESOLVED)
+        .annotate(waits=ExpressionWrapper(waits, output_field=BooleanField()))
+    )
     heads = disputes_with_heads(disputes=unsettled)
-
-    def waits_for_them(d: Dispute) -> bool:
-        return head_team is not None and (
-            d.status == Dispute.Status.OPEN or d.awaiting_team == head_team
-        )
-
     return DisputeBoard(
-        waiting=[d for d in unsettled if waits_for_them(d)],
-        open=[d for d in unsettled if not waits_for_them(d)],
+        waiting=[d for d in unsettled if d.waits],
+        open=[d for d in unsettled if not d.waits],
         heads=heads,
     )
+
+
+def _waiting_for(team: str) -> Q:
+    """Disputes that wait for the head of `team`: without an outcome (either head records it)
+    or awaiting that team's confirmation."""
+    return Q(status=Dispute.Status.OPEN) | Q(status=Dispute.Status.AWAITING, awaiting_team=team)
 
 
 def dispute_counts() -> dict[str, int]:
@@ -1039,6 +1053,4 @@ def dispute_counts() -> dict[str, int]:
 def disputes_waiting_count(*, team: str) -> int:
     """How many disputes wait for the head of `team`: without an outcome (either head records
     it) or awaiting that team's confirmation (one COUNT): the nav's badge."""
-    return Dispute.objects.filter(
-        Q(status=Dispute.Status.OPEN) | Q(status=Dispute.Status.AWAITING, awaiting_team=team)
-    ).count()
+    return Dispute.objects.filter(_waiting_for(team)).count()
