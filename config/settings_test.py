@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 os.environ.setdefault("DEBUG", "false")
@@ -25,3 +26,5 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # (`TEST: MIRROR`), so that the router's tests can switch the router on. Nothing routes to it
 # unless DATABASE_ROUTERS says so, as in production without DATABASE_REPLICA_URL.
 DATABASES.setdefault("replica", {**DATABASES["default"], "TEST": {"MIRROR": "default"}})  # noqa: F405
+# Uploaded imports go to a directory of this test process, removed with the temp dir.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="tandem-test-media-")

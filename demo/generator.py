@@ -68,13 +68,13 @@ from leads.models import (
     AttemptChannel,
     AttemptOutcome,
     Campaign,
-    Channel,
     ContactAttempt,
     Deal,
     FunnelChange,
     Handoff,
     Lead,
     RejectionReason,
+    SeedChannel,
     Stage,
     StageEvent,
     Touch,
@@ -248,17 +248,17 @@ P_TOUCH_AFTER_MQL = 0.35
 DEAL_TOUCHES = Weighted([(1, 30), (2, 35), (3, 25), (4, 10)])
 TOUCH_COUNT = Weighted([(1, 22), (2, 24), (3, 18), (4, 12), (5, 9), (6, 7), (7, 5), (8, 3)])
 TOUCH_KINDS = {
-    Channel.WEBINAR.value: ("webinar_registration", "webinar_attended"),
-    Channel.EVENT.value: ("booth_scan", "event_meeting"),
-    Channel.PAID_SEARCH.value: ("ad_click",),
-    Channel.PAID_SOCIAL.value: ("ad_click", "lead_form"),
-    Channel.EMAIL.value: ("email_click",),
-    Channel.CONTENT.value: ("content_download",),
-    Channel.OUTBOUND.value: ("sequence_reply",),
-    Channel.SEO.value: ("organic_visit", "demo_request"),
-    Channel.REFERRAL.value: ("referral",),
-    Channel.PARTNER.value: ("partner_referral",),
-    Channel.ORGANIC_SOCIAL.value: ("social_click",),
+    SeedChannel.WEBINAR.value: ("webinar_registration", "webinar_attended"),
+    SeedChannel.EVENT.value: ("booth_scan", "event_meeting"),
+    SeedChannel.PAID_SEARCH.value: ("ad_click",),
+    SeedChannel.PAID_SOCIAL.value: ("ad_click", "lead_form"),
+    SeedChannel.EMAIL.value: ("email_click",),
+    SeedChannel.CONTENT.value: ("content_download",),
+    SeedChannel.OUTBOUND.value: ("sequence_reply",),
+    SeedChannel.SEO.value: ("organic_visit", "demo_request"),
+    SeedChannel.REFERRAL.value: ("referral",),
+    SeedChannel.PARTNER.value: ("partner_referral",),
+    SeedChannel.ORGANIC_SOCIAL.value: ("social_click",),
 }
 
 # Sales' verdicts. Codes are the default RejectionReason list (leads migration 0002).
@@ -453,7 +453,7 @@ TIMED_KINDS = {
     kind.channel: kind
     for kind in (
         CampaignKind(
-            Channel.WEBINAR.value,
+            SeedChannel.WEBINAR.value,
             (52, 84),
             (21, 42),
             2.0,
@@ -467,7 +467,7 @@ TIMED_KINDS = {
             ),
         ),
         CampaignKind(
-            Channel.PAID_SEARCH.value,
+            SeedChannel.PAID_SEARCH.value,
             (52, 85),
             (60, 120),
             3.0,
@@ -479,7 +479,7 @@ TIMED_KINDS = {
             ),
         ),
         CampaignKind(
-            Channel.EVENT.value,
+            SeedChannel.EVENT.value,
             (115, 190),
             (7, 21),
             3.0,
@@ -492,7 +492,7 @@ TIMED_KINDS = {
             ),
         ),
         CampaignKind(
-            Channel.PAID_SOCIAL.value,
+            SeedChannel.PAID_SOCIAL.value,
             (55, 95),
             (30, 60),
             2.0,
@@ -503,7 +503,7 @@ TIMED_KINDS = {
             ),
         ),
         CampaignKind(
-            Channel.CONTENT.value,
+            SeedChannel.CONTENT.value,
             (68, 115),
             (45, 90),
             1.5,
@@ -515,7 +515,7 @@ TIMED_KINDS = {
             ),
         ),
         CampaignKind(
-            Channel.EMAIL.value,
+            SeedChannel.EMAIL.value,
             (45, 80),
             (35, 60),
             1.5,
@@ -526,7 +526,7 @@ TIMED_KINDS = {
             ),
         ),
         CampaignKind(
-            Channel.OUTBOUND.value,
+            SeedChannel.OUTBOUND.value,
             (85, 130),
             (30, 60),
             1.0,
@@ -535,13 +535,13 @@ TIMED_KINDS = {
     )
 }
 ALWAYS_ON_KINDS = (
-    CampaignKind(Channel.SEO.value, (90, 135), (0, 0), 2.5, ("Organic search (always on)",)),
-    CampaignKind(Channel.REFERRAL.value, (75, 120), (0, 0), 0.6, ("Customer referrals",)),
+    CampaignKind(SeedChannel.SEO.value, (90, 135), (0, 0), 2.5, ("Organic search (always on)",)),
+    CampaignKind(SeedChannel.REFERRAL.value, (75, 120), (0, 0), 0.6, ("Customer referrals",)),
     CampaignKind(
-        Channel.PARTNER.value, (115, 185), (0, 0), 0.8, ("Partner program: consultancies",)
+        SeedChannel.PARTNER.value, (115, 185), (0, 0), 0.8, ("Partner program: consultancies",)
     ),
     CampaignKind(
-        Channel.ORGANIC_SOCIAL.value, (40, 68), (0, 0), 0.8, ("Organic social: LinkedIn page",)
+        SeedChannel.ORGANIC_SOCIAL.value, (40, 68), (0, 0), 0.8, ("Organic social: LinkedIn page",)
     ),
 )
 assert {kind.channel for kind in ALWAYS_ON_KINDS} == ALWAYS_ON_CHANNELS

@@ -11,8 +11,8 @@ from core import attribution
 from core.periods import period_start
 from kpis.models import PeriodKind
 from kpis.selectors import KpiFilter, kpi_filter_default
-from leads.models import Campaign, Channel
-from leads.selectors import sales_people
+from leads.models import Campaign
+from leads.selectors import channel_choices, sales_people
 
 SLICES = ("channel", "campaign", "owner")
 
@@ -44,7 +44,7 @@ class KpiFilterForm(forms.Form):
             if name not in slices:
                 del self.fields[name]
         if "channel" in slices:
-            self.fields["channel"].choices = [("", "All channels"), *Channel.choices]
+            self.fields["channel"].choices = [("", "All channels"), *channel_choices()]
         if "campaign" in slices:
             self.fields["campaign"].choices = [
                 ("", "All campaigns"),

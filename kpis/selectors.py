@@ -21,7 +21,7 @@ from core.attribution import MODEL_LABELS, MODELS
 from core.catalog import METRICS, Aggregation
 from core.periods import period_label, period_start, periods_between, previous_period
 from kpis.models import KpiSnapshot
-from leads.models import Campaign, Channel
+from leads.models import Campaign
 
 
 @dataclass(frozen=True)
@@ -348,7 +348,7 @@ def campaign_rows(
         campaigns = campaigns.filter(channel=channel)
     if campaign:
         campaigns = campaigns.filter(external_id=campaign)
-    info = {c[0]: c[1:] for c in campaigns.values_list("external_id", "name", "channel")}
+    info = {c[0]: c[1:] for c in campaigns.values_list("external_id", "name", "channel__label")}
     keys = list(info) if (channel or campaign) else None
     members = kpi_members(
         metrics=CAMPAIGN_METRICS,
@@ -359,7 +359,6 @@ def campaign_rows(
         model=model,
         keys=keys,
     )
-    channels = dict(Channel.choices)
     if include_idle:
         empty = {m: agg_empty(m) for m in CAMPAIGN_METRICS}
         for key in info:
@@ -368,7 +367,7 @@ def campaign_rows(
         CampaignRow(
             key=key,
             name=info.get(key, (key, ""))[0],
-            channel=channels.get(info.get(key, ("", ""))[1], ""),
+            channel=info.get(key, ("", ""))[1],
             values=values,
         )
         for key, values in members.items()

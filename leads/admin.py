@@ -3,13 +3,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from django.contrib import admin
-from django.db.models import Model, QuerySet
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Model, QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from leads.models import (
     Campaign,
+    Channel,
     ContactAttempt,
     Deal,
     Dispute,
@@ -21,6 +25,7 @@ from leads.models import (
 )
 from leads.selectors import campaign_lead_ids
 from leads.services import funnel_record_change
+from leads.services_channels import channel_merge
 
 
 class KeepsMetricsTrue(admin.ModelAdmin):
@@ -60,6 +65,66 @@ class KeepsMetricsTrue(admin.ModelAdmin):
             change=lambda: super(KeepsMetricsTrue, self).delete_queryset(request, queryset),
             lead_ids={pk for obj in objs for pk in self.lead_ids(obj)},
             spans=[span for obj in objs for span in self.spans(obj)],
+        )
+
+
+class ChannelMergeForm(forms.Form):
+    into = forms.ModelChoiceField(queryset=Channel.objects.none(), label="Merge into")
+
+    def __init__(self, *args: object, exclude: QuerySet[Channel], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["into"].queryset = Channel.objects.exclude(pk__in=exclude.values("pk"))
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    """Rename a channel (its label; the key stays, so its numbers do) or merge channels into one:
+    their campaigns move, the numbers follow after the recompute the merge queues."""
+
+    list_display = ["label", "key", "colour", "campaign_count"]
+    search_fields = ["key", "label"]
+    actions = ["merge"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Channel]:
+        return super().get_queryset(request).annotate(campaign_count=Count("campaigns"))
+
+    @admin.display(description="Campaigns", ordering="campaign_count")
+    def campaign_count(self, obj: Channel) -> int:
+        return obj.campaign_count
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Channel | None = None) -> list[str]:
+        return ["key"] if obj is not None else []  # campaigns and snapshots hold the key
+
+    @admin.action(description="Merge the selected channels into another channel…")
+    def merge(self, request: HttpRequest, queryset: QuerySet[Channel]) -> HttpResponse | None:
+        form = ChannelMergeForm(request.POST if "apply" in request.POST else None, exclude=queryset)
+        if form.is_valid():
+            into = form.cleaned_data["into"]
+            moved = 0
+            try:
+                for source in list(queryset):
+                    moved += channel_merge(source=source, into=into, by=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                f"Merged into {into.label}: {moved} campaign(s) moved. The numbers follow "
+                "after the recompute.",
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/leads/channel/merge.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Merge channels",
+                "opts": self.model._meta,
+                "channels": queryset,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
         )
 
 

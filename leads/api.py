@@ -23,7 +23,7 @@ from alignment.selectors import rescore_job_get
 from config.api import paginated
 from leads.agreements import lead_definition_rescore_start
 from leads.errors import RowError, RowsInvalid
-from leads.models import AttemptChannel, AttemptOutcome, Channel, Deal, Handoff, Stage
+from leads.models import AttemptChannel, AttemptOutcome, Deal, Handoff, Stage
 from leads.selectors import handoff_list, sla_breach_list
 from leads.services import (
     UpsertResult,
@@ -39,16 +39,37 @@ from leads.services import (
     stage_events_upsert,
     touches_upsert,
 )
+from leads.services_channels import channel_key
 
 
 def _ref(**kwargs: Any) -> serializers.CharField:
     return serializers.CharField(max_length=150, **kwargs)
 
 
+class ChannelKeyField(serializers.CharField):
+    """Any source system's channel label; stored as its normalised key (`ORGANIC_SEARCH` and
+    "Organic search" are both `organic_search`), created when new."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 80)
+        kwargs.setdefault(
+            "help_text",
+            "A channel key or a source system's label (HubSpot's ORGANIC_SEARCH, Salesforce's "
+            "'Phone Inquiry'); normalised to a key and created if new.",
+        )
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        key = channel_key(super().to_internal_value(data))
+        if not key:
+            raise serializers.ValidationError("Give a channel with at least one letter or digit.")
+        return key
+
+
 class CampaignIn(serializers.Serializer):
     external_id = serializers.CharField(max_length=100)
     name = serializers.CharField(max_length=200)
-    channel = serializers.ChoiceField(choices=Channel.choices)
+    channel = ChannelKeyField()
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
     cost = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, default=0)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -22,7 +23,10 @@ class Stage(models.TextChoices):
     DISQUALIFIED = "disqualified", "Disqualified"
 
 
-class Channel(models.TextChoices):
+class SeedChannel(models.TextChoices):
+    """The channels a new install starts with (seeded by migration; the demo and tests use
+    them). Channels are data: any other key the API or an import sends is created."""
+
     EMAIL = "email", "E-mail"
     PAID_SEARCH = "paid_search", "Paid search"
     PAID_SOCIAL = "paid_social", "Paid social"
@@ -41,10 +45,39 @@ def _in_choices(field: str, choices: type[models.TextChoices]) -> Q:
     return Q(**{f"{field}__in": choices.values})
 
 
+class Channel(models.Model):
+    """A marketing channel: the key ingest and imports send (normalised by
+    `leads.channels.channel_key`), the label the pages show, and an optional chart colour.
+    Created on first sight of a key; renamed and merged in the admin."""
+
+    key = models.SlugField(max_length=32, unique=True, allow_unicode=False)
+    label = models.CharField(max_length=80)
+    colour = models.CharField(
+        max_length=7,
+        blank=True,
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give a colour as #rrggbb.")],
+        help_text="A chart colour as #rrggbb; empty: the chart's own palette.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["label", "key"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class Campaign(models.Model):
     external_id = models.CharField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
-    channel = models.CharField(max_length=32, choices=Channel.choices)
+    # The key in the `channel` column, as before channels were records: `channel_id` is the key.
+    channel = models.ForeignKey(
+        Channel,
+        to_field="key",
+        db_column="channel",
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+    )
     starts_on = models.DateField()
     ends_on = models.DateField()
     cost = models.DecimalField(max_digits=14, decimal_places=2, default=0)
@@ -57,9 +90,6 @@ class Campaign(models.Model):
             models.CheckConstraint(condition=Q(cost__gte=0), name="campaign_cost_gte_0"),
             models.CheckConstraint(
                 condition=Q(ends_on__gte=models.F("starts_on")), name="campaign_ends_after_start"
-            ),
-            models.CheckConstraint(
-                condition=_in_choices("channel", Channel), name="campaign_channel_valid"
             ),
         ]
 
@@ -553,3 +583,123 @@ class WhatIfRun(ChunkProgress, models.Model):
 
     def __str__(self) -> str:
         return f"What-if of lead definition {self.definition_id} ({self.status})"
+
+
+# --- CSV import ---------------------------------------------------------------------------
+
+
+class ImportKind(models.TextChoices):
+    """What a file's rows are: each kind's rows go through its ingest service."""
+
+    CAMPAIGNS = "campaigns", "Campaigns"
+    LEADS = "leads", "Leads"
+    TOUCHES = "touches", "Touches"
+    STAGE_EVENTS = "stage_events", "Stage events"
+    ATTEMPTS = "attempts", "Contact attempts"
+    DEALS = "deals", "Deals"
+
+
+class DateOrder(models.TextChoices):
+    """How a file writes its dates that are not ISO (`2018-03-04`)."""
+
+    DAY_FIRST = "dmy", "Day first (31/12/2018)"
+    MONTH_FIRST = "mdy", "Month first (12/31/2018)"
+
+
+class ImportPreset(models.Model):
+    """A column mapping saved under a name, for the next file of the same shape."""
+
+    name = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=16, choices=ImportKind.choices)
+    mapping = models.JSONField(default=dict, help_text="Field → the file's column.")
+    date_order = models.CharField(max_length=3, choices=DateOrder.choices, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportJob(ChunkProgress, models.Model):
+    """One uploaded CSV file and its runs: read (encoding, delimiter, columns), mapped, checked
+    (a dry run: every row validated, nothing kept) and imported, a committed chunk of rows at a
+    time from `cursor`, so a run that died resumes where it stopped."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"  # read; waiting for its mapping
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        CHECKED = "checked", "Checked"  # a dry run finished: nothing written
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    class Mode(models.TextChoices):
+        CHECK = "check", "Check"  # validate every row, write nothing
+        IMPORT = "import", "Import"  # write the valid rows, keep the rejected ones
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=16, choices=ImportKind.choices)
+    preset = models.CharField(
+        max_length=80, blank=True, help_text="A built-in preset's key or a saved preset's name."
+    )
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    filename = models.CharField(max_length=255, help_text="The name the file was uploaded with.")
+    size = models.PositiveBigIntegerField(default=0)
+    encoding = models.CharField(max_length=16, blank=True)
+    delimiter = models.CharField(max_length=1, blank=True)
+    columns = models.JSONField(default=list, blank=True, help_text="The header row.")
+    mapping = models.JSONField(default=dict, blank=True, help_text="Field → the file's column.")
+    date_order = models.CharField(max_length=3, choices=DateOrder.choices, blank=True)
+    dates_ambiguous = models.BooleanField(
+        default=False, help_text="The file's dates read either way: the user must choose."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.CHECK)
+    total = models.PositiveIntegerField(default=0, help_text="Data rows in the file.")
+    done = models.PositiveIntegerField(default=0, help_text="Rows of this run handled so far.")
+    cursor = models.PositiveIntegerField(
+        default=0, help_text="Resume point: the data rows before it are committed."
+    )
+    valid = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0, help_text="Records this run created.")
+    updated = models.PositiveIntegerField(default=0, help_text="Records this run updated.")
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last committed chunk: a running job long silent died."
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.filename} ({self.status})"
+
+
+class ImportRejection(models.Model):
+    """A row of an import's file that was not written: its values as read, and why."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rejections")
+    row = models.PositiveIntegerField(help_text="The row's line in the file (the header is 1).")
+    values = models.JSONField(default=list, help_text="The row's cells, as in the file.")
+    errors = models.JSONField(default=list, help_text="[{column, message}, ...]")
+
+    class Meta:
+        ordering = ["job", "row"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "row"], name="import_rejection_once_per_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"Row {self.row}"

@@ -47,6 +47,7 @@ from leads.models import (
     AttemptChannel,
     AttemptOutcome,
     Campaign,
+    Channel,
     ContactAttempt,
     Deal,
     Dispute,
@@ -80,6 +81,11 @@ def funnel_horizon() -> date:
     """The last day whose periods the numbers cover: the end of the month of
     `funnel_data_end` (an open deal is in the pipeline of every period up to it)."""
     return next_period("month", funnel_data_end().replace(day=1)) - timedelta(days=1)
+
+
+def channel_choices() -> list[tuple[str, str]]:
+    """Every channel as (key, label), by label: the choices of a channel filter."""
+    return list(Channel.objects.order_by("label", "key").values_list("key", "label"))
 
 
 def campaign_lead_ids(*, campaign_ids: Iterable[int]) -> set[int]:

@@ -78,6 +78,7 @@ from leads.selectors import (
     lead_scoring_rows,
     lead_scoring_values,
 )
+from leads.services_channels import channel_key, channels_ensure
 
 User = get_user_model()
 BATCH_SIZE = 500
@@ -181,20 +182,24 @@ def _merged(*activities: dict[str, set[date]]) -> dict[str, set[date]]:
 def campaigns_upsert(*, rows: Sequence[dict]) -> UpsertResult:
     errors: list[RowError] = []
     _check_unique_in_batch(rows, errors)
+    keys = [channel_key(row["channel"]) for row in rows]  # any system's label, as a key
     for index, row in enumerate(rows):
         if row["ends_on"] < row["starts_on"]:
             errors.append(RowError(index, "ends_on", "Must not be before starts_on."))
+        if not keys[index]:
+            errors.append(RowError(index, "channel", "Give a channel with a letter or digit."))
     _raise_if(errors)
+    channels_ensure(keys=keys)
     objs = [
         Campaign(
             external_id=r["external_id"],
             name=r["name"],
-            channel=r["channel"],
+            channel_id=key,
             starts_on=r["starts_on"],
             ends_on=r["ends_on"],
             cost=r.get("cost") or 0,
         )
-        for r in rows
+        for r, key in zip(rows, keys, strict=True)
     ]
     before = {
         c.external_id: c
@@ -213,8 +218,8 @@ def campaigns_upsert(*, rows: Sequence[dict]) -> UpsertResult:
         + [(o.starts_on, o.ends_on) for o in objs],
         part="campaigns",
     )
-    channels = {o.external_id: o.channel for o in objs}
-    rechanneled = [c.pk for c in before.values() if c.channel != channels[c.external_id]]
+    channels = {o.external_id: o.channel_id for o in objs}
+    rechanneled = [c.pk for c in before.values() if c.channel_id != channels[c.external_id]]
     if rechanneled:
         funnel_leads_changed(lead_ids=campaign_lead_ids(campaign_ids=rechanneled))
     return result

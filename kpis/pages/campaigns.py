@@ -265,7 +265,7 @@ def postmortem_agenda(pm: CampaignPostmortem) -> str:
     lines = [
         f"## Post-mortem: {_one_line(c.name, 200)}",
         "",
-        f"Ran {_day(c.starts_on)} – {_day(c.ends_on)} ({c.get_channel_display()}). "
+        f"Ran {_day(c.starts_on)} – {_day(c.ends_on)} ({c.channel.label}). "
         f"Numbers over its whole life, {d.range_label}; revenue credited by "
         f"{d.model_label.lower()} attribution.",
         "",

@@ -455,7 +455,7 @@ def lead_fields(lead: Lead) -> dict[str, Any]:
         "company": lead.company,
         "segment": lead.segment,
         "campaign": lead.campaign.external_id if lead.campaign else "",
-        "channel": lead.campaign.channel if lead.campaign else "",
+        "channel": lead.campaign.channel_id if lead.campaign else "",
         "attributes": lead.attributes,
     }
 

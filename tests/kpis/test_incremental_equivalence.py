@@ -444,7 +444,7 @@ class Funnel:
                 campaign = Campaign.objects.filter(external_id=f"C{op.c}").first()
                 if campaign is None:
                     return None
-                campaign.channel, campaign.cost = op.channel, op.cost
+                campaign.channel_id, campaign.cost = op.channel, op.cost
                 campaign.starts_on, campaign.ends_on = first, last
                 return "admin saved campaign" if self._admin_save(campaign) else None
             campaigns_upsert(

@@ -12,15 +12,6 @@ from tests.conftest import World
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client_(client: Client, admin_user: object) -> Client:
-    admin_user.is_staff = True
-    admin_user.is_superuser = True
-    admin_user.save()
-    client.force_login(admin_user)
-    return client
-
-
 def test_changing_a_deal_in_the_admin_marks_its_days_dirty(
     admin_client_: Client, world: World
 ) -> None:

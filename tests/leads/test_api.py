@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from leads.models import Campaign, ContactAttempt, Deal, Handoff, Lead, StageEvent, Touch
+from leads.models import Campaign, Channel, ContactAttempt, Deal, Handoff, Lead, StageEvent, Touch
 from tests.conftest import token_client
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +64,7 @@ def stage(n: int, lead_n: int, stage_: str, at: str, **extra: object) -> dict:
 def test_it_creates_a_campaign_from_one_object(api: APIClient) -> None:
     assert post(api, "campaigns", CAMPAIGN) == (200, {"created": 1, "updated": 0})
     campaign = Campaign.objects.get(external_id="C-1")
-    assert (campaign.name, campaign.channel, campaign.cost) == (
+    assert (campaign.name, campaign.channel_id, campaign.cost) == (
         "Spring webinar",
         "webinar",
         Decimal("4500.00"),
@@ -360,13 +360,35 @@ def test_it_refuses_the_same_external_id_twice_in_one_request(api: APIClient) ->
 
 
 def test_it_reports_missing_fields_per_row(api: APIClient) -> None:
-    status, body = post(
-        api, "campaigns", [CAMPAIGN, {"external_id": "C-2", "channel": "carrier_pigeon"}]
-    )
+    status, body = post(api, "campaigns", [CAMPAIGN, {"external_id": "C-2", "channel": "?!"}])
     assert status == 400
     fields = {(e["index"], e["field"]) for e in body["errors"]}
     assert fields == {(1, "name"), (1, "channel"), (1, "starts_on"), (1, "ends_on")}
     assert not Campaign.objects.exists()
+
+
+def test_ingest_with_unknown_channel_keys_succeeds_and_creates_the_channels(
+    api: APIClient,
+) -> None:
+    sources = ["ORGANIC_SEARCH", "social", "Phone Inquiry", "direct_traffic", "webinar"]
+    rows = [
+        {**CAMPAIGN, "external_id": f"C-{i}", "channel": source} for i, source in enumerate(sources)
+    ]
+    assert post(api, "campaigns", rows) == (200, {"created": 5, "updated": 0})
+    assert dict(Campaign.objects.values_list("external_id", "channel")) == {
+        "C-0": "organic_search",
+        "C-1": "social",
+        "C-2": "phone_inquiry",
+        "C-3": "direct_traffic",
+        "C-4": "webinar",
+    }
+    labels = dict(Channel.objects.values_list("key", "label"))
+    assert labels["organic_search"] == "Organic search"
+    assert labels["phone_inquiry"] == "Phone inquiry"
+    assert labels["webinar"] == "Webinar"  # a seeded channel keeps its label
+    # the same labels again create no second channel
+    assert post(api, "campaigns", rows)[0] == 200
+    assert Channel.objects.filter(key="organic_search").count() == 1
 
 
 @pytest.mark.parametrize("payload", ["not json rows", 42, [1, 2], []])
