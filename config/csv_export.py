@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 from urllib.parse import quote
 
-from django.http import StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 
 T = TypeVar("T")
@@ -176,6 +176,12 @@ def csv_lines(header: Sequence[object], rows: Iterable[Sequence[object]]) -> Ite
             yield "".join(chunk)
             chunk, size = [], 0
     yield "".join(chunk)
+
+
+def csv_requested(request: HttpRequest) -> bool:
+    """Whether a list page is asked for its CSV (`?format=csv`, with the page's own filters):
+    the rows the page shows the user, every one of them, not a page of them."""
+    return request.GET.get("format") == "csv"
 
 
 def csv_response(
