@@ -32,7 +32,7 @@ from alignment.services.campaign_ratings import (
     campaign_rating_can_delete,
     campaign_rating_can_rate,
 )
-from config.csv_export import CsvFilename, csv_filename, csv_response
+from config.csv_export import CsvFilename, csv_filename, csv_requested, csv_response
 from core import attribution
 from core.catalog import FAMILY_LABELS, METRICS
 from kpis import render_cache
@@ -196,8 +196,11 @@ def _kept_page(
 
 
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    if request.GET.get("format") == "csv":
-        f = KpiFilterForm(request.GET or None, slices=("channel",)).kpi_filter()
+    if csv_requested(request):
+        form = KpiFilterForm(request.GET or None, slices=("channel",))
+        if form.is_bound and not form.is_valid():
+            return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
+        f = form.kpi_filter()
         rows = _campaign_list_rows(f)
         name = csv_filename("tandem", "campaigns", f.model, f.end)
         return dataset_csv_response(campaigns_dataset(rows, model=f.model), name)

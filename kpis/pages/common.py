@@ -106,6 +106,10 @@ class Dataset:
         return not self.rows
 
 
+#: How a CSV names the unit of values it gives in theirs (`csv_value`): a ratio in percent.
+UNIT_WORDS = {"ratio": "%", "per_week": "per week"}
+
+
 def csv_value(value: object, unit: str) -> object:
     """A value rounded as the pages show it (`format_value`), as a number a spreadsheet
     reads: a ratio in percent to one decimal (42.1 for "42.1 %"), hours to one decimal, days

@@ -25,6 +25,7 @@ from core.periods import (
 )
 from kpis.goals import GoalProgress, GoalReading, goal_scored, goals_running_readings
 from kpis.pages.common import (
+    UNIT_WORDS,
     Column,
     Dataset,
     Tile,
@@ -439,10 +440,6 @@ def _ends_in_progress(table: KpiTable, f: KpiFilter, elapsed: Decimal) -> bool:
 
 def _current_period(kind: str, today: date) -> date:
     return period_start(kind, today)
-
-
-#: How the tiles' CSV names each unit its values are in.
-UNIT_WORDS = {"ratio": "%", "per_week": "per week"}
 
 
 def tiles_dataset(tiles: Sequence[Tile], f: KpiFilter) -> Dataset:

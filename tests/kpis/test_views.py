@@ -448,6 +448,18 @@ def test_the_tiles_csv_gives_each_value_in_its_unit_as_its_tile_shows_it(
     assert all(re.fullmatch(r"(-?\d+(\.\d)?)?", r[change]) for r in rows[1:])  # numbers
 
 
+def test_the_campaign_list_csv_follows_the_pages_filters_and_refuses_a_bad_one(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.SALES_REP)
+    html = client.get("/campaigns/?channel=webinar").content.decode()
+    assert 'class="csv" href="?channel=webinar&amp;format=csv"' in html
+    rows = csv_rows(client.get("/campaigns/?channel=webinar&format=csv"))
+    assert [r[0] for r in rows[1:]] == ["web"]
+    bad = client.get("/campaigns/?start=2026-05-01&end=2026-01-01&format=csv")
+    assert bad.status_code == 400 and "after it ends" in bad.content.decode()
+
+
 def test_a_campaign_csv_is_named_safely_whatever_the_campaign_is_called(
     as_user: Callable[[Role | None], Client], numbers: World
 ) -> None:
