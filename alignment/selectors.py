@@ -368,10 +368,12 @@ class IdeaColumn:
     total: int  # all of this status the viewer may read (more than `rows` when cut short)
 
 
-def ideas_board(*, viewer: AbstractBaseUser | AnonymousUser, status: str = "") -> list[IdeaColumn]:
+def ideas_board(
+    *, viewer: AbstractBaseUser | AnonymousUser, status: str = "", whole: bool = False
+) -> list[IdeaColumn]:
     """The ideas board for `viewer`, a column per status: their own drafts, the ideas open for
     critique (most voted first), the latest adopted and parked ones; only `status`'s column, in
-    full, when one is named."""
+    full, when one is named; with `whole`, every column in full (the board's CSV)."""
     visible = ideas_visible(viewer=viewer).select_related("campaign", "goal", "decided_by")
     order = {
         Idea.Status.DRAFT: ("-updated_at", "-id"),
@@ -384,7 +386,7 @@ def ideas_board(*, viewer: AbstractBaseUser | AnonymousUser, status: str = "") -
         if status and value != status:
             continue
         qs = visible.filter(status=value).order_by(*order[value])
-        cut = not status and value in {Idea.Status.ADOPTED, Idea.Status.PARKED}
+        cut = not status and not whole and value in {Idea.Status.ADOPTED, Idea.Status.PARKED}
         rows = list(qs[: IDEAS_DECIDED_SHOWN + 1] if cut else qs)
         total = len(rows)
         if cut and total > IDEAS_DECIDED_SHOWN:
@@ -519,9 +521,12 @@ def shadowing_between(
 
 def shadowing_before(*, end: datetime, limit: int = 100) -> list[ShadowingSession]:
     """The latest `limit` sessions that started before `end`, the latest first."""
-    return list(
-        shadowing_sessions().filter(starts_at__lt=end).order_by("-starts_at", "-id")[:limit]
-    )
+    return list(shadowing_all_before(end=end)[:limit])
+
+
+def shadowing_all_before(*, end: datetime) -> QuerySet[ShadowingSession]:
+    """Every session that started before `end`, the latest first."""
+    return shadowing_sessions().filter(starts_at__lt=end).order_by("-starts_at", "-id")
 
 
 # --- a campaign's kick-off, post-mortem and sales' ratings ----------------------------------

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alignment import pages, selectors
+from alignment.exports import versions_table
 from alignment.forms import (
     BLANK_RULE_ROWS,
     RULES_PREFIX,
@@ -37,6 +38,7 @@ from alignment.services.lead_definitions import (
     lead_definition_update,
 )
 from alignment.services.sla import sla_approve, sla_create, sla_update
+from config.csv_export import csv_filename, csv_requested, csv_response
 
 
 @require_http_methods(["GET", "POST"])
@@ -59,15 +61,21 @@ def agreements(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def sla_list(request: HttpRequest) -> HttpResponse:
-    context = pages.versions_page(
-        model=ServiceLevelAgreement, user=request.user, now=timezone.now()
-    )
-    return render(request, "alignment/versions.html", context)
+    return _versions(request, ServiceLevelAgreement)
 
 
 @require_GET
 def lead_definition_list(request: HttpRequest) -> HttpResponse:
-    context = pages.versions_page(model=LeadDefinition, user=request.user, now=timezone.now())
+    return _versions(request, LeadDefinition)
+
+
+def _versions(request: HttpRequest, model: type[DualSigned]) -> HttpResponse:
+    """Every version of an agreement, newest first; `?format=csv`: the same as CSV."""
+    now = timezone.now()
+    context = pages.versions_page(model=model, user=request.user, now=now)
+    if csv_requested(request):
+        name = csv_filename("tandem", context["kind"].slug, "versions", timezone.localdate(now))
+        return csv_response(*versions_table(context["rows"]), name)
     return render(request, "alignment/versions.html", context)
 
 

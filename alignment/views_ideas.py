@@ -12,13 +12,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alignment import selectors
+from alignment.exports import ideas_table
 from alignment.forms_ideas import AdoptForm, CommentForm, IdeaForm, ParkForm
 from alignment.models import Idea
 from alignment.roles import user_is_manager
 from alignment.services import ideas as svc
+from config.csv_export import csv_filename, csv_requested, csv_response
 
 BAD_REQUEST = 400
 
@@ -44,6 +47,10 @@ def idea_list(request: HttpRequest) -> HttpResponse:
             {"columns": [], "bad_status": status, "statuses": Idea.Status.choices},
             status=BAD_REQUEST,
         )
+    if csv_requested(request):
+        columns = selectors.ideas_board(viewer=request.user, status=status, whole=True)
+        name = csv_filename("tandem", "ideas", status, timezone.localdate())
+        return csv_response(*ideas_table(columns), name)
     context = {
         "columns": selectors.ideas_board(viewer=request.user, status=status),
         "status": status,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from alignment.exports import action_items_table, meeting_title, meetings_table
 from alignment.forms import TEAM_LABELS
 from alignment.forms_meetings import ActionItemForm, MeetingForm, person_name
 from alignment.models import ActionItem, Meeting
@@ -37,6 +38,7 @@ from alignment.services.meetings import (
     meeting_delete,
     meeting_update,
 )
+from config.csv_export import csv_filename, csv_requested, csv_response
 
 BAD_REQUEST = 400
 PER_PAGE = 30
@@ -59,7 +61,11 @@ def meeting_list_view(request: HttpRequest) -> HttpResponse:
             f"Choose a kind of meeting: {', '.join(Meeting.Kind.values)}.",
             content_type="text/plain",
         )
-    page = Paginator(meeting_list(kind=kind or None), PER_PAGE).get_page(request.GET.get("page"))
+    meetings = meeting_list(kind=kind or None)
+    if csv_requested(request):
+        name = csv_filename("tandem", "meetings", kind, timezone.localdate())
+        return csv_response(*meetings_table(meetings), name)
+    page = Paginator(meetings, PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "kind": kind,
@@ -102,7 +108,15 @@ def _detail_page(
 
 @require_GET
 def meeting_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail_page(request, get_object_or_404(Meeting, pk=pk))
+    """A meeting's page; `?format=csv`: its action items."""
+    meeting = get_object_or_404(Meeting, pk=pk)
+    if csv_requested(request):
+        today = timezone.localdate()
+        items = meeting_action_items(meeting=meeting)
+        day = timezone.localdate(meeting.starts_at)
+        name = csv_filename("tandem", "action-items", meeting_title(meeting), day)
+        return csv_response(*action_items_table(items, today=today), name)
+    return _detail_page(request, meeting)
 
 
 def _form_page(

@@ -19,10 +19,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from alignment.exports import shadowing_table
 from alignment.forms_shadowing import DebriefForm, LogForm, ShadowingForm, default_times
 from alignment.models import ShadowingSession
 from alignment.roles import user_is_manager
 from alignment.selectors import (
+    shadowing_all_before,
     shadowing_before,
     shadowing_between,
     shadowing_sessions,
@@ -42,6 +44,7 @@ from alignment.services.shadowing import (
     shadowing_schedule,
     shadowing_update,
 )
+from config.csv_export import csv_filename, csv_requested, csv_response
 from core.periods import local_midnight, period_start
 
 BAD_REQUEST = 400
@@ -64,6 +67,13 @@ def month_start() -> datetime:
 @require_GET
 def shadowing_list(request: HttpRequest) -> HttpResponse:
     start = month_start()
+    if csv_requested(request):
+        month = timezone.localdate()
+        sections = [
+            (f"{month:%B %Y} and ahead", shadowing_between(start=start).iterator()),
+            (f"Before {month:%B}", shadowing_all_before(end=start).iterator()),
+        ]
+        return csv_response(*shadowing_table(sections), csv_filename("tandem", "shadowing", month))
     context = {
         "current": list(shadowing_between(start=start)),
         "past": shadowing_before(end=start, limit=PAST_SHOWN),

@@ -15,9 +15,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from alignment.exports import spotlights_table
 from alignment.forms_spotlights import SpotlightForm
 from alignment.models import Spotlight
 from alignment.selectors import (
@@ -37,6 +39,7 @@ from alignment.services.spotlights import (
     spotlight_unthank,
     spotlight_update,
 )
+from config.csv_export import csv_filename, csv_requested, csv_response
 
 PAGE_SIZE = 20
 BAD_REQUEST = 400
@@ -51,9 +54,11 @@ def _spotlight(request: HttpRequest, pk: int) -> Spotlight:
 
 @require_GET
 def spotlight_list_view(request: HttpRequest) -> HttpResponse:
-    page = Paginator(spotlight_list(viewer=request.user, thankers=True), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    spotlights = spotlight_list(viewer=request.user, thankers=True)
+    if csv_requested(request):
+        name = csv_filename("tandem", "spotlights", timezone.localdate())
+        return csv_response(*spotlights_table(spotlights), name)
+    page = Paginator(spotlights, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "alignment/spotlights/list.html", {"page": page})
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 import uuid
 from collections.abc import Callable
-from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -28,6 +32,7 @@ from alignment.services.campaign_ratings import (
     campaign_rating_can_delete,
     campaign_rating_can_rate,
 )
+from config.csv_export import CsvFilename, csv_filename, csv_requested, csv_response
 from core import attribution
 from core.catalog import FAMILY_LABELS, METRICS
 from kpis import render_cache
@@ -35,7 +40,7 @@ from kpis.forms import KpiFilterForm
 from kpis.models import RecomputeJob
 from kpis.pages import meeting
 from kpis.pages.campaigns import campaign_detail, campaign_list_flags, campaign_meetings_of
-from kpis.pages.common import Dataset
+from kpis.pages.common import Dataset, dataset_table
 from kpis.pages.dashboard import (
     DASHBOARD_DATASETS,
     campaigns_dataset,
@@ -52,26 +57,10 @@ from leads.selectors import campaign_feedback
 MODELS = [(m, attribution.MODEL_LABELS[m]) for m in attribution.MODELS]
 
 
-def _cell(value: object) -> object:
-    """CSV cells: plain decimals, and text that a spreadsheet won't run as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            return int(value)
-        return f"{value.quantize(Decimal('0.000001')).normalize():f}"
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return f"'{value}"
-    return value
-
-
-def csv_response(ds: Dataset, filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    writer = csv.writer(response)
-    writer.writerow([c.label for c in ds.columns])
-    writer.writerows([_cell(v) for v in row] for row in ds.rows)
-    return response
+def dataset_csv_response(ds: Dataset, filename: CsvFilename) -> StreamingHttpResponse:
+    """A dataset's CSV: its values rounded as its table shows them, ratios with their
+    numerator and denominator (`kpis.pages.common.dataset_table`)."""
+    return csv_response(*dataset_table(ds), filename)
 
 
 DASHBOARD_FRAGMENTS = (
@@ -131,7 +120,8 @@ def dashboard_csv(request: HttpRequest, dataset: str) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
     f = form.kpi_filter()
-    return csv_response(dashboard_dataset(f, dataset), f"tandem-{dataset}-{f.period}-{f.end}")
+    name = csv_filename("tandem", dataset, f.period, f.end)
+    return dataset_csv_response(dashboard_dataset(f, dataset), name)
 
 
 @require_POST
@@ -206,10 +196,14 @@ def _kept_page(
 
 
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    if request.GET.get("format") == "csv":
-        f = KpiFilterForm(request.GET or None, slices=("channel",)).kpi_filter()
+    if csv_requested(request):
+        form = KpiFilterForm(request.GET or None, slices=("channel",))
+        if form.is_bound and not form.is_valid():
+            return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
+        f = form.kpi_filter()
         rows = _campaign_list_rows(f)
-        return csv_response(campaigns_dataset(rows, model=f.model), f"tandem-campaigns-{f.end}")
+        name = csv_filename("tandem", "campaigns", f.model, f.end)
+        return dataset_csv_response(campaigns_dataset(rows, model=f.model), name)
 
     def context() -> dict:
         form = KpiFilterForm(request.GET or None, slices=("channel",))
@@ -311,7 +305,8 @@ def campaign_csv(request: HttpRequest, external_id: str, dataset: str) -> HttpRe
     datasets = {"funnel": detail.funnel, "trend": detail.trend, "models": detail.models_data}
     if dataset not in datasets:
         raise Http404("No such chart.")
-    return csv_response(datasets[dataset], f"tandem-{campaign.external_id}-{dataset}-{f.end}")
+    name = csv_filename("tandem", campaign.name, dataset, f.end)
+    return dataset_csv_response(datasets[dataset], name)
 
 
 def definitions(request: HttpRequest) -> HttpResponse:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from config.csv_export import csv_filename, csv_requested
 from kpis.forms import KpiFilterForm
 from kpis.pages.evidence import FACTS, evidence_dataset, evidence_list
-from kpis.views import csv_response
+from kpis.views import dataset_csv_response
 
 
 def evidence_list_view(request: HttpRequest, fact: str) -> HttpResponse:
@@ -22,9 +23,10 @@ def evidence_list_view(request: HttpRequest, fact: str) -> HttpResponse:
         context = {"fact": found, "form": form, "errors": _errors(form)}
         return render(request, "kpis/evidence_list.html", context, status=400)
     f = form.kpi_filter()
-    if request.GET.get("format") == "csv":
+    if csv_requested(request):
         ds = evidence_dataset(found, f, user=request.user)
-        return csv_response(ds, f"tandem-evidence-{found.slug}-{f.period}-{f.end}")
+        name = csv_filename("tandem", "evidence", found.slug, f.period, f.end)
+        return dataset_csv_response(ds, name)
     e = evidence_list(found, f, user=request.user, page=request.GET.get("page"))
     return render(request, "kpis/evidence_list.html", {"fact": found, "form": form, "e": e})
 

@@ -24,16 +24,21 @@ from alignment.selectors import payout_curve_for, payout_curve_list
 from alignment.services.forecasts import revenue_forecast_set
 from alignment.services.goals import goal_check_in, goal_create, goal_delete, goal_update
 from alignment.services.payout_curves import payout_curve_set
+from config.csv_export import csv_filename, csv_requested, csv_response
 from core.periods import next_period, period_start
 from kpis.forms_goals import CheckInForm, ForecastForm, GoalForm, PayoutCurveForm
+from kpis.goals import scorecard_for
 from kpis.pages.goals import (
     forecasts_page,
+    forecasts_table,
     goal_detail,
     goal_sections,
+    goals_table,
     period_options,
     period_parse,
     period_value,
     scorecard_page,
+    scorecard_table,
 )
 
 BAD_REQUEST = 400
@@ -66,8 +71,12 @@ def goal_list(request: HttpRequest) -> HttpResponse:
     if isinstance(chosen, HttpResponse):
         return chosen
     today = timezone.localdate()
+    sections = goal_sections(chosen=chosen)
+    if csv_requested(request):
+        period = period_value(*chosen) if chosen else "running"
+        return csv_response(*goals_table(sections), csv_filename("tandem", "goals", period, today))
     context = {
-        "sections": goal_sections(chosen=chosen),
+        "sections": sections,
         "chosen": period_value(*chosen) if chosen else "",
         "periods": period_options(today=today, back=True, keep=chosen),
         "new_period": period_value("month", period_start("month", today)),
@@ -194,6 +203,10 @@ def scorecard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     kind, start = chosen or ("quarter", period_start("quarter", today))
     status = 200
+    if request.method == "GET" and csv_requested(request):
+        card = scorecard_for(period=kind, start=period_start(kind, start))
+        name = csv_filename("tandem", "scorecard", kind, card.period_start)
+        return csv_response(*scorecard_table(card), name)
     if request.method == "POST":
         _managers_only(request, "set the payout curve")
         form = PayoutCurveForm(request.POST)
@@ -234,6 +247,9 @@ def scorecard(request: HttpRequest) -> HttpResponse:
 def forecast_list(request: HttpRequest) -> HttpResponse:
     """Revenue forecasts, entered before their period starts, with their accuracy after."""
     status = 200
+    if request.method == "GET" and csv_requested(request):
+        name = csv_filename("tandem", "forecasts", timezone.localdate())
+        return csv_response(*forecasts_table(forecasts_page()), name)
     if request.method == "POST":
         _managers_only(request, "enter forecasts")
         form = ForecastForm(request.POST)

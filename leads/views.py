@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -26,6 +26,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alignment.roles import Role, user_role
+from config.csv_export import csv_filename, csv_requested, csv_response
+from leads.exports import inbox_table, my_leads_table
 from leads.forms import AttemptForm, InboxFilterForm, ReassignForm, RejectForm
 from leads.models import AttemptChannel, AttemptOutcome, Handoff, RejectionReason
 from leads.selectors import (
@@ -81,6 +83,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         return render(request, "leads/inbox_forbidden.html", status=403)
     form = None if role == Role.SALES_REP else InboxFilterForm(request.GET or None)
     owner = request.user.get_username() if form is None else form.chosen_owner()
+    if csv_requested(request):
+        table = inbox_table(inbox_handoffs(owner=owner), now=timezone.now())
+        return _owned_csv(request, form, "inbox", table, owner)
     counts = inbox_counts(owner=owner)
     paginator = Paginator(inbox_handoffs(owner=owner), PAGE_SIZE)
     paginator.count = counts["pending"]  # the same count, already read
@@ -91,6 +96,21 @@ def inbox(request: HttpRequest) -> HttpResponse:
     _with_actions(request, page.object_list, choices)
     context = {"page": page, "form": form, "counts": counts, **choices}
     return render(request, "leads/inbox.html", context)
+
+
+def _owned_csv(
+    request: HttpRequest,
+    form: InboxFilterForm | None,
+    page: str,
+    table: tuple,
+    owner: str | None,
+) -> HttpResponse:
+    """The CSV of the inbox or My leads: what the page lists for this owner (a rep: their
+    own), every row; an owner who is not one of the choices is refused (400)."""
+    if form is not None and form.is_bound and not form.is_valid():
+        return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
+    name = csv_filename("tandem", page, owner, timezone.localdate())
+    return csv_response(*table, name)
 
 
 #: The stand-in primary key the inbox renders its cards' forms for, once (no real one is this
@@ -275,6 +295,9 @@ def mine(request: HttpRequest) -> HttpResponse:
     form = None if role == Role.SALES_REP else InboxFilterForm(request.GET or None)
     owner = request.user.get_username() if form is None else form.chosen_owner()
     now = timezone.now()  # one moment for the order and the steps
+    if csv_requested(request):
+        table = my_leads_table(my_leads(owner=owner, now=now), now=now)
+        return _owned_csv(request, form, "my-leads", table, owner)
     page = Paginator(my_leads(owner=owner, now=now), MY_LEADS_PAGE_SIZE).get_page(
         request.GET.get("page")
     )

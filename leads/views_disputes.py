@@ -8,7 +8,7 @@ form POST that redirects to the dispute; bad input renders the form again with a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from django.contrib import messages
@@ -20,9 +20,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alignment.roles import Team
+from config.csv_export import csv_filename, csv_requested, csv_response
+from leads.exports import disputes_table
 from leads.forms_disputes import DisputeOutcomeForm, DisputeRaiseForm
 from leads.models import Dispute, Handoff
 from leads.selectors import (
+    DisputeBoard,
     dispute_board,
     dispute_counts,
     dispute_get,
@@ -75,6 +78,8 @@ def dispute_list_view(request: HttpRequest) -> HttpResponse:
     """Disputes waiting for you (a head), the others not settled yet, and the settled ones."""
     head_team = dispute_viewer_heads(user=request.user)
     board = dispute_board(head_team=head_team.value if head_team else None)
+    if csv_requested(request):
+        return _disputes_csv(request, board, head_team)
     settled = Paginator(dispute_list(status=Dispute.Status.RESOLVED), SETTLED_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -88,6 +93,27 @@ def dispute_list_view(request: HttpRequest) -> HttpResponse:
         "team_names": TEAM_NAMES,
     }
     return render(request, "leads/disputes.html", context)
+
+
+def _disputes_csv(
+    request: HttpRequest, board: DisputeBoard, head_team: Team | None
+) -> HttpResponse:
+    """The disputes page as CSV: the same sections, every settled dispute (not a page of
+    them), each row with what this user may read of it."""
+
+    def readable(disputes: Iterable[Dispute]) -> Iterator[Dispute]:
+        for dispute in disputes:
+            dispute.visible = dispute_can_read(dispute=dispute, user=request.user)
+            yield dispute
+
+    settled = dispute_list(status=Dispute.Status.RESOLVED).iterator(chunk_size=500)
+    sections = [
+        *([("Waiting for you", readable(board.waiting))] if head_team else []),
+        ("Waiting for the other head" if head_team else "Open", readable(board.open)),
+        ("Settled", readable(settled)),
+    ]
+    name = csv_filename("tandem", "disputes", timezone.localdate())
+    return csv_response(*disputes_table(sections), name)
 
 
 def _page(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import smtplib
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -125,6 +128,17 @@ def signed_definition(heads: tuple[object, object]) -> Callable[..., LeadDefinit
         return definition
 
     return make
+
+
+def csv_rows(response: object) -> list[list[str]]:
+    """A CSV download's rows, after checking it is one: an attachment of UTF-8 text with a
+    byte order mark (`config.csv_export`), streamed."""
+    assert response.status_code == 200, response.status_code
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="')
+    body = b"".join(response.streaming_content)
+    assert body.startswith(codecs.BOM_UTF8)
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
 
 
 def token_client(user: object) -> APIClient:

@@ -47,6 +47,7 @@ def models_dataset(rows: Sequence[ModelRow]) -> Dataset:
             Column("ROI", "ratio"),
         ),
         rows=[(r.label, r.revenue.value, r.roi.value) for r in rows],
+        parts=tuple((None, None, r.roi) for r in rows),
         summary=(
             f"{best.label} credits this campaign the most: {best.revenue.value:,.0f}."
             if best and best.revenue.numerator

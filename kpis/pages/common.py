@@ -3,7 +3,7 @@ that compare a period with the one before, and the formatting of values by unit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -97,10 +97,62 @@ class Dataset:
     period: str = ""
     partial: bool = False  # the last row is a period still in progress ("so far")
     benchmarks: tuple[tuple[str, float], ...] = ()  # (label, value): level lines on a chart
+    # Beside each row, the numerator and denominator of its ratio cells (an `Agg` where the
+    # column is a ratio, None elsewhere): what the CSV carries next to the rounded value.
+    parts: tuple[tuple[Agg | None, ...], ...] = ()
 
     @property
     def is_empty(self) -> bool:
         return not self.rows
+
+
+#: How a CSV names the unit of values it gives in theirs (`csv_value`): a ratio in percent.
+UNIT_WORDS = {"ratio": "%", "per_week": "per week"}
+
+
+def csv_value(value: object, unit: str) -> object:
+    """A value rounded as the pages show it (`format_value`), as a number a spreadsheet
+    reads: a ratio in percent to one decimal (42.1 for "42.1 %"), hours to one decimal, days
+    whole, meetings a week to two decimals, counts whole (one decimal when not whole),
+    currency in whole units (where a page abbreviates 48.2k, the CSV keeps 48,213). Anything
+    that is not a number, as it is."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | float | int):
+        return value
+    number = float(value)
+    if unit == "ratio":
+        return Decimal(f"{number * 100:.1f}")
+    places = {"currency": 0, "hours": 1, "days": 0, "per_week": 2}.get(unit)
+    if unit == "count":
+        places = 0 if number == int(number) else 1
+    return value if places is None else Decimal(f"{number:.{places}f}")
+
+
+def dataset_table(ds: Dataset) -> tuple[list[str], Iterator[list[object]]]:
+    """A dataset as its CSV holds it: the header and the rows, each value rounded as the
+    table shows it (`csv_value`) and each ratio followed by its raw numerator and denominator
+    ("Acceptance rate (%)", "Acceptance rate numerator", "Acceptance rate denominator")."""
+    ratios = [c.unit == "ratio" for c in ds.columns]
+    header: list[str] = []
+    for column, ratio in zip(ds.columns, ratios, strict=True):
+        if ratio:
+            header += [f"{column.label} (%)", f"{column.label} numerator",
+                       f"{column.label} denominator"]  # fmt: skip
+        else:
+            header.append(column.label)
+
+    def rows() -> Iterator[list[object]]:
+        for i, row in enumerate(ds.rows):
+            parts = ds.parts[i] if i < len(ds.parts) else ()
+            out: list[object] = []
+            for j, (column, ratio) in enumerate(zip(ds.columns, ratios, strict=True)):
+                value = row[j] if j < len(row) else None
+                out.append(csv_value(value, column.unit))
+                if ratio:
+                    part = parts[j] if j < len(parts) else None
+                    out += [part.numerator, part.denominator] if part else [None, None]
+            yield out
+
+    return header, rows()
 
 
 def as_float(agg: Agg) -> float | None:
@@ -198,6 +250,15 @@ def period_rows(
     return rows
 
 
+def period_parts(table: KpiTable, metrics: Sequence[str]) -> tuple[tuple[Agg | None, ...], ...]:
+    """Beside each row of `period_rows`, the `Agg` of each ratio metric (None elsewhere)."""
+    ratios = [METRICS[m].unit == "ratio" for m in metrics]
+    return tuple(
+        (None, *(table.get(m, p) if r else None for m, r in zip(metrics, ratios, strict=True)))
+        for p in table.periods
+    )
+
+
 def series_dataset(
     table: KpiTable,
     kind: str,
@@ -226,4 +287,5 @@ def series_dataset(
         x=tuple(table.periods),
         period=kind,
         partial=partial and bool(rows),
+        parts=period_parts(table, metrics),
     )

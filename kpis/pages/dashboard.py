@@ -25,9 +25,11 @@ from core.periods import (
 )
 from kpis.goals import GoalProgress, GoalReading, goal_scored, goals_running_readings
 from kpis.pages.common import (
+    UNIT_WORDS,
     Column,
     Dataset,
     Tile,
+    csv_value,
     format_value,
     period_rows,
     series_dataset,
@@ -108,7 +110,7 @@ def funnel_dataset(
 ) -> Dataset:
     """The demand waterfall over the range, with stage-to-stage conversion and drop-off: the
     leads created in the range (of the table's slice, `key`) and the stages they reached."""
-    rows = []
+    rows, parts = [], []
     before: Decimal | None = None
     for metric, label in FUNNEL:
         agg = table.over(metric, periods)
@@ -116,6 +118,8 @@ def funnel_dataset(
         conversion = count / before if count is not None and before else None
         drop = before - count if count is not None and before is not None else None
         rows.append((label, count, conversion, drop))
+        step = Agg(count, before, conversion) if count is not None and before is not None else None
+        parts.append((None, None, step, None))
         before = count
     first, last = rows[0], rows[-1]
     summary = (
@@ -136,6 +140,7 @@ def funnel_dataset(
         chart="funnel",
         teams=tuple(METRICS[m].team for m, _ in FUNNEL),
         note=_funnel_note(table, periods, kind=kind, key=key),
+        parts=tuple(parts),
     )
 
 
@@ -226,7 +231,11 @@ def reasons_dataset(
         if rows
         else "No rejections in the range."
     )
-    return Dataset("reasons", title, columns, rows, summary=summary, chart="hbar", teams=("joint",))
+    parts = tuple((None, None, Agg(n, total, n / total)) for _, n in counts)
+    return Dataset(
+        "reasons", title, columns, rows, summary=summary, chart="hbar", teams=("joint",),
+        parts=parts,
+    )  # fmt: skip
 
 
 def campaigns_dataset(
@@ -241,6 +250,14 @@ def campaigns_dataset(
             *(Column(METRICS[m].label, METRICS[m].unit) for m in CAMPAIGN_METRICS),
         ),
         rows=[(r.name, r.channel, *(r.values[m].value for m in CAMPAIGN_METRICS)) for r in rows],
+        parts=tuple(
+            (
+                None,
+                None,
+                *(r.values[m] if METRICS[m].unit == "ratio" else None for m in CAMPAIGN_METRICS),
+            )
+            for r in rows
+        ),
         summary=(
             f"{rows[0].name} earned the most attributed revenue." if rows else "No campaigns."
         ),
@@ -426,29 +443,35 @@ def _current_period(kind: str, today: date) -> date:
 
 
 def tiles_dataset(tiles: Sequence[Tile], f: KpiFilter) -> Dataset:
+    """The headline numbers for their CSV: each metric's values rounded as its tile shows
+    them, in its unit (a ratio in percent), with the raw numerator and denominator."""
     return Dataset(
         slug="tiles",
         title="Headline numbers",
         columns=(
             Column("Metric"),
             Column("Period", "period"),
+            Column("Unit"),
             Column("Value"),
             Column("Numerator"),
             Column("Denominator"),
             Column("Previous period value"),
             Column("Compared with (pro-rated for a period in progress)"),
             Column("Change"),
+            Column("Change unit"),
         ),
         rows=[
             (
                 t.label,
                 f.focus.isoformat(),
-                t.current.value,
+                UNIT_WORDS.get(t.unit, t.unit),
+                csv_value(t.current.value, t.unit),
                 t.current.numerator,
                 t.current.denominator,
-                t.previous.value,
-                t.basis,
-                f"{t.change:.1f} {t.change_unit}" if t.change is not None else "",
+                csv_value(t.previous.value, t.unit),
+                csv_value(t.basis, t.unit),
+                Decimal(f"{t.change:.1f}") if t.change is not None else None,
+                t.change_unit,
             )
             for t in tiles
         ],

@@ -4,6 +4,7 @@ with their accuracy. Every number comes from `kpis.goals` (the snapshots, scored
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
+from alignment import scorecard as card
 from alignment.models import Goal, GoalCheckIn, RevenueForecast
 from alignment.selectors import goal_check_ins, goal_latest_check_ins, goal_list
 from core.catalog import GOAL_EXCLUDED_METRICS, METRICS
@@ -27,6 +29,7 @@ from core.periods import (
 )
 from kpis.charts import forecast_accuracy_figure_json, payout_curve_figure_json
 from kpis.goals import GoalProgress, Scorecard, forecast_list, goal_progress, scorecard_for
+from kpis.pages.common import UNIT_WORDS, csv_value
 
 KIND_LABELS = {"week": "Weeks", "month": "Months", "quarter": "Quarters"}
 # How many periods of each kind the period pickers offer before and after the running one.
@@ -291,3 +294,86 @@ def metric_choices() -> list[tuple[str, list[tuple[str, str]]]]:
         groups[str(m.team)].append((m.key, f"{m.label} · {m.unit}, {better} is better"))
     names = {"marketing": "Marketing", "joint": "Joint", "sales": "Sales"}
     return [(f"{names[team]} metrics", options) for team, options in groups.items() if options]
+
+
+# --- the goals pages as CSV -----------------------------------------------------------------
+
+Table = tuple[list[str], Iterator[Sequence[object]]]
+
+
+def _parts(ratio: card.Ratio | None) -> list[object]:
+    return [ratio.numerator, ratio.denominator] if ratio else [None, None]
+
+
+def _who(user: object) -> str:
+    return "" if user is None else user.get_full_name() or user.get_username()
+
+
+def goals_table(sections: Iterable[GoalSection]) -> Table:
+    """The goals of the page's periods (`goal_sections`), each value rounded as the page
+    shows it in the goal's unit (a ratio in percent), the attainment beside its numerator and
+    denominator, and the latest check-in."""
+    header = ["Period", "Goal", "Metric", "Slice", "Owned by", "Better", "Weight", "Unit",
+              "Target", "Actual", "Actual numerator", "Actual denominator", "Attainment (%)",
+              "Attainment numerator", "Attainment denominator", "Pace", "Latest check-in",
+              "Check-in week", "Check-in by", "Check-in note"]  # fmt: skip
+
+    def lines() -> Iterator[Sequence[object]]:
+        for s in sections:
+            for r in s.rows:
+                g, goal, c = r.progress, r.goal, r.check_in
+                yield [
+                    s.label, goal.name, r.metric_label, r.slice_label, r.owner_label,
+                    "higher" if goal.higher_is_better else "lower", goal.weight,
+                    UNIT_WORDS.get(g.unit, g.unit), csv_value(g.target, g.unit),
+                    csv_value(g.actual, g.unit), g.numerator, g.denominator,
+                    csv_value(g.attainment, "ratio"), *_parts(g.score.attainment),
+                    g.status_label, c.get_status_display() if c else "", c.week if c else None,
+                    _who(c.by) if c else "", c.note if c else "",
+                ]  # fmt: skip
+
+    return header, lines()
+
+
+def scorecard_table(sc: Scorecard) -> Table:
+    """The scorecard's goals as its table shows them, ratios in percent, each attainment
+    beside its numerator and denominator; its last row the scorecard's attainment."""
+    header = ["Goal", "Owned by", "Metric", "Unit", "Target", "Actual", "Weight",
+              "Attainment (%)", "Attainment numerator", "Attainment denominator",
+              "Capped (%)", "Contribution (%)", "At pace (%)"]  # fmt: skip
+
+    def lines() -> Iterator[Sequence[object]]:
+        for line in sc.lines:
+            g = line.progress
+            yield [
+                g.goal.name, g.goal.get_owner_team_display(), g.metric.label,
+                UNIT_WORDS.get(g.unit, g.unit), csv_value(g.target, g.unit),
+                csv_value(g.actual, g.unit), g.goal.weight, csv_value(g.attainment, "ratio"),
+                *_parts(g.score.attainment), csv_value(line.capped, "ratio"),
+                csv_value(line.contribution, "ratio"), csv_value(line.projected_capped, "ratio"),
+            ]  # fmt: skip
+        if sc.lines:
+            total = ["Scorecard attainment", *[None] * 10]
+            yield [*total, csv_value(sc.attainment, "ratio"),
+                   csv_value(sc.projected_attainment, "ratio")]  # fmt: skip
+
+    return header, lines()
+
+
+def forecasts_table(page: ForecastsPage) -> Table:
+    """Every forecast as the page lists it, the latest period first: the revenue won so far,
+    and the accuracy (in percent) once its period is over."""
+    header = ["Period", "Kind", "Starts", "State", "Forecast", "Revenue won", "Accuracy (%)",
+              "Entered at", "Entered by", "Note"]  # fmt: skip
+
+    def lines() -> Iterator[Sequence[object]]:
+        for r in page.rows:
+            f = r.forecast
+            won = None if r.state == "upcoming" else csv_value(r.actual or 0, "currency")
+            yield [
+                r.label, f.get_period_display(), f.period_start, r.state.capitalize(),
+                csv_value(f.amount, "currency"), won, csv_value(r.accuracy, "ratio"),
+                f.entered_at, _who(f.entered_by), f.note,
+            ]  # fmt: skip
+
+    return header, lines()

@@ -7,6 +7,7 @@ from alignment.models import Idea, IdeaComment, IdeaVote
 from alignment.services import ideas as svc
 from leads.models import Campaign
 from tests.alignment.inert import assert_inert
+from tests.conftest import csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -239,3 +240,35 @@ def test_post_only_endpoints_refuse_get(client: Client, opened: Idea, sales_rep:
     _as(client, sales_rep)
     for action in ("open", "comments", "vote", "adopt", "park", "delete"):
         assert client.get(f"/ideas/{opened.pk}/{action}/").status_code == 405
+
+
+# --- the board as CSV ------------------------------------------------------------------------
+
+
+def test_the_board_downloads_as_csv_with_the_viewers_own_drafts_only(
+    client: Client, draft: Idea, marketing_rep: object, sales_rep: object
+) -> None:
+    svc.idea_create(by=sales_rep, title="=cmd|' /C calc'!A0", body="Mine")
+    shared = svc.idea_open(
+        idea=svc.idea_create(by=marketing_rep, title="Partner webinar"), by=marketing_rep
+    )
+    svc.idea_vote(idea=shared, by=sales_rep)
+    for n in range(13):  # more parked ones than the board shows
+        svc.idea_park(
+            idea=svc.idea_create(by=sales_rep, title=f"Parked {n}"), by=sales_rep, reason="Later"
+        )
+    page = _as(client, sales_rep).get("/ideas/").content.decode()
+    assert 'class="csv" href="?format=csv"' in page
+    rows = csv_rows(client.get("/ideas/?format=csv"))
+    header = rows[0]
+    titles = [r[1] for r in rows[1:]]
+    assert "Webinar for CFOs" not in titles  # someone else's draft stays private
+    assert titles[:2] == ["'=cmd|' /C calc'!A0", "Partner webinar"]
+    assert len([t for t in titles if t.startswith("Parked")]) == 13  # every one, not 12
+    partner = rows[1 + titles.index("Partner webinar")]
+    assert partner[header.index("Status")] == "Open for critique"
+    assert partner[header.index("Sales votes")] == "1"
+    assert partner[header.index("You voted")] == "yes"
+    opened = csv_rows(client.get("/ideas/?status=open&format=csv"))
+    assert [r[1] for r in opened[1:]] == ["Partner webinar"]
+    assert client.get("/ideas/?status=nope&format=csv").status_code == 400

@@ -13,6 +13,7 @@ from alignment.roles import Role
 from alignment.services import insights as svc
 from leads.models import Campaign, FunnelChange
 from tests.alignment.inert import assert_inert
+from tests.conftest import csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -262,3 +263,31 @@ def test_the_insights_pages_use_the_together_tabs(
     _as(client, sales_rep)
     for url in ("/insights/", "/insights/new/", f"/insights/{insight.pk}/"):
         assert 'href="/insights/" aria-current="page"' in client.get(url).content.decode()
+
+
+# --- the list as CSV -------------------------------------------------------------------------
+
+
+def test_the_list_downloads_as_csv_with_its_filters_and_every_page(
+    client: Client, insight: FieldInsight, sales_rep: object, marketing_rep: object
+) -> None:
+    for n in range(30):  # more than a page
+        svc.insight_post(
+            by=sales_rep, kind="objection", text=f"-{n} off, or no deal", tags=["price"]
+        )
+    _as(client, marketing_rep)
+    page = client.get("/insights/?kind=objection").content.decode()
+    assert 'class="csv" href="?kind=objection&amp;format=csv"' in page
+    rows = csv_rows(client.get("/insights/?kind=objection&format=csv"))
+    assert rows[0][:4] == ["Kind", "Posted by", "Posted at", "What the prospect said"]
+    assert len(rows) == 31
+    assert {r[0] for r in rows[1:]} == {"An objection"}
+    assert rows[1][3] == "'-29 off, or no deal"  # newest first; text neutralised
+    assert {r[4] for r in rows[1:]} == {"#price"}
+    tagged = csv_rows(client.get("/insights/?tag=messaging&format=csv"))
+    assert [(r[0], r[6]) for r in tagged[1:]] == [
+        ("A message that stopped working", "Waiting for marketing")
+    ]
+    assert float(tagged[1][-1]) >= 3.0  # days waited so far
+    bad = client.get("/insights/?kind=gossip&format=csv")
+    assert bad.status_code == 400 and bad["Content-Type"].startswith("text/plain")

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from alignment.models import ActionItem, Meeting
 from alignment.roles import Role
-from alignment.services.meetings import action_item_add, meeting_create
+from alignment.services.meetings import action_item_add, action_item_done, meeting_create
+from tests.conftest import csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -421,3 +422,57 @@ def test_saving_a_meeting_with_its_times_untouched_keeps_them_to_the_second(
     m.refresh_from_db()
     assert (m.starts_at, m.notes) == (start, "More notes")
     assert not FunnelChange.objects.filter(part="meetings").exists()
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def test_the_list_downloads_as_csv_with_its_kind_and_every_page(
+    logged_in: Callable, world: object, sales_rep: object, marketing_rep: object
+) -> None:
+    world.campaign("Spring webinar", external_id="C-spring")
+    Campaign = Meeting._meta.get_field("campaign").related_model
+    joint = plan(sales_rep, sales_rep, marketing_rep, campaign=Campaign.objects.get())
+    item(joint, sales_rep, date(2026, 5, 19))
+    for n in range(31):  # more than a page
+        plan(marketing_rep, marketing_rep, kind="brainstorm", title=f"@idea {n}",
+             starts_at=at(date(2026, 4, 1), 9) + timedelta(days=n),
+             ends_at=at(date(2026, 4, 1), 10) + timedelta(days=n))  # fmt: skip
+    client = logged_in(sales_rep)
+    assert 'class="csv" href="?format=csv"' in client.get("/meetings/").content.decode()
+    rows = csv_rows(client.get("/meetings/?format=csv"))
+    assert rows[0] == ["Meeting", "Kind", "Starts", "Ends", "Campaign", "Marketing attended",
+                       "Sales attended", "Attendees", "Open action items"]  # fmt: skip
+    assert len(rows) == 1 + 32
+    first = rows[1]  # the latest first: 12 May
+    assert first[1:3] == ["Weekly alignment", "2026-05-12 10:00:00"]
+    assert first[4:7] == ["Spring webinar", "yes", "yes"]
+    assert first[8] == "1"
+    assert rows[2][0] == "'@idea 30" and rows[2][5:7] == ["yes", "no"]
+    brainstorms = csv_rows(client.get("/meetings/?kind=brainstorm&format=csv"))
+    assert len(brainstorms) == 32 and "Weekly alignment" not in {r[1] for r in brainstorms}
+    assert client.get("/meetings/?kind=party&format=csv").status_code == 400
+
+
+def test_a_meetings_action_items_download_as_csv_under_a_safe_name(
+    logged_in: Callable, sales_rep: object, marketing_rep: object
+) -> None:
+    m = plan(sales_rep, sales_rep, marketing_rep, title='Q2 "review" / wrap-up\r\nnow')
+    today = timezone.localdate()
+    item(m, sales_rep, today - timedelta(days=1), text="+ send the deck")
+    done = item(m, marketing_rep, today + timedelta(days=3), text="Book the room")
+    action_item_done(item=done, by=marketing_rep)
+    client = logged_in(sales_rep)
+    html = client.get(f"/meetings/{m.pk}/").content.decode()
+    assert 'class="csv" href="?format=csv"' in html
+    response = client.get(f"/meetings/{m.pk}/?format=csv")
+    assert response["Content-Disposition"] == (
+        'attachment; filename="tandem-action-items-Q2-review-wrap-up-now-2026-05-12.csv"'
+    )
+    rows = csv_rows(response)
+    assert rows[0] == ["Action item", "Owner", "Due on", "State", "Done at", "Done by"]
+    assert [r[:4] for r in rows[1:]] == [
+        ["'+ send the deck", "Sam Rep", (today - timedelta(days=1)).isoformat(), "Overdue"],
+        ["Book the room", "mia", (today + timedelta(days=3)).isoformat(), "Done"],
+    ]
+    assert rows[2][5] == "mia"

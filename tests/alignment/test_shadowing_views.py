@@ -14,6 +14,7 @@ from alignment.models import Meeting, ShadowingSession
 from alignment.roles import Role
 from alignment.services.shadowing import shadowing_log, shadowing_schedule
 from leads.models import FunnelChange
+from tests.conftest import csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -237,3 +238,21 @@ def test_markdown_in_what_was_learned_renders_inert(
     body = body[: body.index("</div>")]
     assert "<script" not in body and 'href="javascript:' not in body and "<img" not in body
     assert "<script>alert" not in client.get("/shadowing/").content.decode()
+
+
+def test_the_list_downloads_as_csv_with_every_past_session(
+    client: Client, marketing_rep: object, sales_rep: object, sales_manager: object
+) -> None:
+    ahead = schedule(marketing_rep, marketing_rep, sales_rep, days=40, focus="=Pricing calls")
+    for n in range(101):  # more than the page shows of the past
+        schedule(sales_manager, sales_rep, marketing_rep, days=-70 - n, focus=f"Past {n}")
+    client = logged_in(client, marketing_rep)
+    assert 'class="csv" href="?format=csv"' in client.get("/shadowing/").content.decode()
+    rows = csv_rows(client.get("/shadowing/?format=csv"))
+    assert rows[0][:6] == ["Section", "Person", "Person's team", "Host", "Host's team", "Starts"]
+    assert len(rows) == 1 + 1 + 101
+    assert rows[1][1:5] == ["mia", "marketing", "Sam Rep", "sales"]
+    assert rows[1][7] == "'=Pricing calls" and rows[1][0].endswith("and ahead")
+    assert rows[1][5] == timezone.localtime(ahead.starts_at).strftime("%Y-%m-%d %H:%M:%S")
+    assert [r[7] for r in rows[2:5]] == ["Past 0", "Past 1", "Past 2"]  # the latest first
+    assert {r[0] for r in rows[2:]} == {rows[2][0]} and rows[2][0].startswith("Before ")

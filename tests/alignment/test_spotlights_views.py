@@ -11,7 +11,7 @@ from django.test import Client
 from alignment.models import Spotlight, SpotlightThanks
 from alignment.services.spotlights import spotlight_create, spotlight_thank
 from leads.models import Deal, Lead
-from tests.conftest import World
+from tests.conftest import World, csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -225,3 +225,19 @@ def test_a_spotlight_keeps_someone_who_has_left_when_it_is_edited(
     spotlight.refresh_from_db()
     assert spotlight.title == "Acme, again"
     assert dict(spotlight.credits.values_list("user__username", "team"))["sam"] == "sales"
+
+
+def test_the_list_downloads_as_csv_with_the_people_by_team_and_the_viewers_thanks(
+    client: Client, spotlight: Spotlight, sales_manager: object, sales_rep: object
+) -> None:
+    spotlight_thank(spotlight=spotlight, by=sales_rep)
+    client = logged_in(client, sales_rep)
+    assert 'class="csv" href="?format=csv"' in client.get("/spotlights/").content.decode()
+    rows = csv_rows(client.get("/spotlights/?format=csv"))
+    assert rows[0][:5] == ["Spotlight", "Deal", "Amount", "Company", "Won on"]
+    assert rows[1][:8] == ["Acme signed", "D-acme", "12000", "Acme GmbH",
+                           "2026-04-02 10:00:00", "mia", "Sam Rep", ""]  # fmt: skip
+    assert rows[1][8:11] == ["1", "Sam Rep", "yes"]
+    assert rows[1][-1] == "The **webinar** brought Ann; Sam closed."
+    other = csv_rows(logged_in(client, sales_manager).get("/spotlights/?format=csv"))
+    assert other[1][10] == "no"  # whether *they* thanked

@@ -15,7 +15,7 @@ from alignment.models import LeadDefinition, ServiceLevelAgreement
 from alignment.roles import Role
 from alignment.services.lead_definitions import lead_definition_approve, lead_definition_create
 from alignment.services.sla import sla_approve, sla_update
-from tests.conftest import draft
+from tests.conftest import csv_rows, draft
 
 pytestmark = pytest.mark.django_db
 
@@ -558,3 +558,38 @@ def test_huge_numbers_and_edge_dates_in_a_draft_answer_400_and_save_nothing(
         response = client.post("/agreements/sla/new/", {**data, **bad})
         assert response.status_code == 400, bad
     assert ServiceLevelAgreement.objects.count() == before
+
+
+# --- the versions as CSV ---------------------------------------------------------------------
+
+
+def test_the_versions_of_an_agreement_download_as_csv_with_who_signed_them(
+    client: Client,
+    marketing_rep: object,
+    signed_sla: Callable,
+    heads: tuple[object, object],
+    settings: object,
+) -> None:
+    settings.TIME_ZONE = "Europe/Berlin"
+    signed = signed_sla()
+    later = draft(heads[0], effective_from=datetime(2026, 6, 1, tzinfo=UTC), attempts=5)
+    client.force_login(marketing_rep)
+    page = client.get("/agreements/sla/").content.decode()
+    assert 'class="csv" href="?format=csv"' in page
+    response = client.get("/agreements/sla/?format=csv")
+    assert response["Content-Disposition"].startswith('attachment; filename="tandem-sla-versions-')
+    rows = csv_rows(response)
+    assert rows[0] == ["Version", "Status", "Effective from", "Marketing approved by",
+                       "Marketing approved at", "Sales approved by", "Sales approved at",
+                       "Created by", "Created at"]  # fmt: skip
+    versions = [int(r[0]) for r in rows[1:]]
+    assert versions == sorted(versions, reverse=True)  # newest first, as the page
+    by_version = {int(r[0]): r for r in rows[1:]}
+    assert by_version[later.version][1:2] == ["Draft"]
+    assert by_version[later.version][3:5] == ["", ""]
+    current = by_version[signed.version]
+    assert current[1:3] == ["In effect", "2026-01-01 01:00:00"]  # in the site's time zone
+    assert (current[3], current[5]) == ("max", "sally")
+    definitions = csv_rows(client.get("/agreements/lead-definition/?format=csv"))
+    assert definitions[0] == rows[0]
+    assert len(definitions) == 1 + LeadDefinition.objects.count()

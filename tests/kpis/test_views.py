@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-import csv
-import io
+import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,7 +18,7 @@ from kpis.selectors import KpiTable
 from kpis.services import kpis_recompute
 from leads.models import Handoff
 from leads.services import handoff_reject
-from tests.conftest import World
+from tests.conftest import World, csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -384,18 +383,12 @@ def test_reps_neither_see_nor_use_the_recompute_button(
 # --- CSV downloads --------------------------------------------------------------------------
 
 
-def _csv(response: object) -> list[list[str]]:
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"].startswith("attachment;")
-    return list(csv.reader(io.StringIO(response.content.decode())))
-
-
-def test_every_dashboard_chart_downloads_its_data_as_csv(
+def test_every_dashboard_chart_downloads_its_data_ascsv_rows(
     as_user: Callable[[Role | None], Client], numbers: World
 ) -> None:
     client = as_user(Role.MARKETING_REP)
     for dataset in ["tiles", "funnel", "volume", "rates", "revenue", "sla", "reasons", "campaigns"]:
-        rows = _csv(client.get(f"/csv/{dataset}/?period=week"))
+        rows = csv_rows(client.get(f"/csv/{dataset}/?period=week"))
         assert len(rows) >= 2, dataset
         assert len({len(r) for r in rows}) == 1, dataset  # a header, rows of the same width
 
@@ -403,16 +396,20 @@ def test_every_dashboard_chart_downloads_its_data_as_csv(
 def test_the_funnel_csv_holds_counts_conversion_and_drop_off(
     as_user: Callable[[Role | None], Client], numbers: World
 ) -> None:
-    rows = _csv(as_user(Role.MARKETING_REP).get("/csv/funnel/?channel=webinar"))
-    assert rows[0] == ["Stage", "Count", "From previous stage", "Drop-off"]
+    rows = csv_rows(as_user(Role.MARKETING_REP).get("/csv/funnel/?channel=webinar"))
+    assert rows[0] == [
+        "Stage", "Count", "From previous stage (%)", "From previous stage numerator",
+        "From previous stage denominator", "Drop-off",
+    ]  # fmt: skip
+    # The conversion rounded as the table shows it (33.3 %), beside the counts it divides.
     assert rows[1:4] == [
-        ["Leads", "3", "", ""],
-        ["MQLs", "3", "1", "0"],
-        ["SALs", "1", "0.333333", "2"],
+        ["Leads", "3", "", "", "", ""],
+        ["MQLs", "3", "100", "3", "3", "0"],
+        ["SALs", "1", "33.3", "1", "3", "2"],
     ]
 
 
-def test_an_unknown_chart_has_no_csv(
+def test_an_unknown_chart_has_nocsv_rows(
     as_user: Callable[[Role | None], Client], numbers: World
 ) -> None:
     assert as_user(Role.MARKETING_REP).get("/csv/nothing/").status_code == 404
@@ -423,8 +420,56 @@ def test_csv_cells_never_start_a_spreadsheet_formula(
 ) -> None:
     numbers.campaign("=HYPERLINK(1)", external_id="evil", channel="email", cost=10)
     recompute_recent()
-    rows = _csv(as_user(Role.MARKETING_REP).get("/campaigns/?format=csv"))
+    rows = csv_rows(as_user(Role.MARKETING_REP).get("/campaigns/?format=csv"))
     assert [r[0] for r in rows if "HYPERLINK" in r[0]] == ["'=HYPERLINK(1)"]
+
+
+def test_the_campaign_csv_carries_each_roi_as_shown_beside_its_numerator_and_denominator(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    rows = csv_rows(as_user(Role.MARKETING_REP).get("/campaigns/?model=first_touch&format=csv"))
+    roi = rows[0].index("Campaign ROI (%)")
+    assert rows[0][roi + 1 : roi + 3] == ["Campaign ROI numerator", "Campaign ROI denominator"]
+    by_name = {r[0]: r for r in rows[1:]}
+    value, numerator, denominator = by_name["search"][roi : roi + 3]
+    assert value == f"{float(numerator) / float(denominator) * 100:.1f}"  # 1412.5, as the page
+    assert by_name["web"][roi] == "-100"  # no revenue: a negative number, not neutralised text
+    assert by_name["search"][rows[0].index("Attributed revenue")] == "9000"
+
+
+def test_the_tiles_csv_gives_each_value_in_its_unit_as_its_tile_shows_it(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    rows = csv_rows(as_user(Role.MARKETING_REP).get("/csv/tiles/?period=week"))
+    assert rows[0][:6] == ["Metric", "Period", "Unit", "Value", "Numerator", "Denominator"]
+    win = next(r for r in rows if r[0] == "Win rate")
+    assert win[2:6] == ["%", "100", "1", "1"]
+    change = rows[0].index("Change")
+    assert all(re.fullmatch(r"(-?\d+(\.\d)?)?", r[change]) for r in rows[1:])  # numbers
+
+
+def test_the_campaign_list_csv_follows_the_pages_filters_and_refuses_a_bad_one(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.SALES_REP)
+    html = client.get("/campaigns/?channel=webinar").content.decode()
+    assert 'class="csv" href="?channel=webinar&amp;format=csv"' in html
+    rows = csv_rows(client.get("/campaigns/?channel=webinar&format=csv"))
+    assert [r[0] for r in rows[1:]] == ["web"]
+    bad = client.get("/campaigns/?start=2026-05-01&end=2026-01-01&format=csv")
+    assert bad.status_code == 400 and "after it ends" in bad.content.decode()
+
+
+def test_a_campaign_csv_is_named_safely_whatever_the_campaign_is_called(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    numbers.campaign('a/b"c\r\nd', external_id="odd", channel="email", cost=10)
+    response = as_user(Role.MARKETING_REP).get("/campaigns/odd/csv/funnel/")
+    disposition = response["Content-Disposition"]
+    assert re.fullmatch(
+        r'attachment; filename="tandem-a-b-c-d-funnel-\d{4}-\d{2}-\d{2}\.csv"', disposition
+    ), disposition
+    assert csv_rows(response)[0][0] == "Stage"
 
 
 # --- the meeting view ---------------------------------------------------------------------
@@ -515,8 +560,8 @@ def test_a_campaign_page_shows_its_numbers_per_model_and_sales_feedback(
     html = response.content.decode()
     assert "Budget frozen until next year" in html
     assert response.context["ratings"]["rated"] == 1
-    rows = _csv(client.get("/campaigns/search/csv/models/"))
-    assert rows[0] == ["Model", "Attributed revenue", "ROI"]
+    rows = csv_rows(client.get("/campaigns/search/csv/models/"))
+    assert rows[0] == ["Model", "Attributed revenue", "ROI (%)", "ROI numerator", "ROI denominator"]
     assert client.get("/campaigns/search/csv/nothing/").status_code == 404
     assert client.get("/campaigns/missing/").status_code == 404
 

@@ -3,8 +3,6 @@ same handoffs the engine counts, the same range and slice, a sales rep's own onl
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -19,7 +17,7 @@ from kpis.services import kpis_recompute
 from leads.models import Handoff, Lead
 from leads.selectors import EVIDENCE_FACTS, evidence_handoffs
 from leads.services_disputes import dispute_confirm, dispute_record_outcome
-from tests.conftest import World
+from tests.conftest import World, csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -139,11 +137,7 @@ EXPECTED = {
 
 
 def _listed(client: Client, fact: str, query: str = RANGE) -> set[int]:
-    rows = list(
-        csv.reader(
-            io.StringIO(client.get(f"/evidence/{fact}/?{query}&format=csv").content.decode())
-        )
-    )
+    rows = csv_rows(client.get(f"/evidence/{fact}/?{query}&format=csv"))
     external = {r[1] for r in rows[1:]}
     html = client.get(f"/evidence/{fact}/?{query}")
     assert html.status_code == 200, fact
@@ -297,9 +291,7 @@ def test_the_drill_down_is_paginated_and_its_csv_holds_every_row(
     second = client.get(f"/evidence/withdrawn/?{RANGE}&page=2").context["e"]
     assert (len(first.rows), len(second.rows), first.total) == (50, 5, 55)
     assert not {r.handoff.pk for r in first.rows} & {r.handoff.pk for r in second.rows}
-    response = client.get(f"/evidence/withdrawn/?{RANGE}&format=csv")
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = csv_rows(client.get(f"/evidence/withdrawn/?{RANGE}&format=csv"))
     assert rows[0][:4] == ["Lead", "Lead id", "Company", "Campaign"]
     assert len(rows) == 56
 
@@ -357,13 +349,9 @@ def test_a_withdrawn_handoff_is_listed_as_withdrawn_with_the_stage_that_closed_i
     client.force_login(marketing_rep)
     rows = client.get(f"/evidence/withdrawn/?{RANGE}").context["e"].rows
     assert [r.status for r in rows] == ["Withdrawn: recycled"]
-    csv_rows = list(
-        csv.reader(
-            io.StringIO(client.get(f"/evidence/withdrawn/?{RANGE}&format=csv").content.decode())
-        )
-    )
-    status = csv_rows[0].index("Status")
-    assert [r[status] for r in csv_rows[1:]] == ["Withdrawn: recycled"]
+    listed_csv = csv_rows(client.get(f"/evidence/withdrawn/?{RANGE}&format=csv"))
+    status = listed_csv[0].index("Status")
+    assert [r[status] for r in listed_csv[1:]] == ["Withdrawn: recycled"]
     # The other statuses read as they did.
     listed = client.get(f"/evidence/not_followed_up/?{RANGE}").context["e"].rows
     assert sorted(r.status for r in listed) == ["Pending", "Rejected", "Rejected", "Rejected",
@@ -395,10 +383,19 @@ def test_the_evidence_csv_of_the_dashboard_holds_the_rates_per_period(
     client: Client, ledger: World, marketing_rep: object
 ) -> None:
     client.force_login(marketing_rep)
-    rows = list(csv.reader(io.StringIO(client.get(f"/csv/evidence/?{RANGE}").content.decode())))
-    assert rows[0] == ["Period", "Leads followed up", "Rejected without contact",
-                       "Accepted, then disqualified", "Rejected, then won"]  # fmt: skip
+    rows = csv_rows(client.get(f"/csv/evidence/?{RANGE}"))
+    rates = ["Leads followed up", "Rejected without contact", "Accepted, then disqualified",
+             "Rejected, then won"]  # fmt: skip
+    assert rows[0] == ["Period"] + [
+        f"{rate}{part}" for rate in rates for part in (" (%)", " numerator", " denominator")
+    ]
     assert len(rows) == 5  # the four weeks
+    # Each rate rounded as the panel shows it, beside the handoffs it divides.
+    cells = [row[i : i + 3] for row in rows[1:] for i in range(1, len(row), 3)]
+    divided = [(v, n, d) for v, n, d in cells if d not in ("", "0")]
+    assert divided
+    for value, numerator, denominator in divided:
+        assert value == f"{float(numerator) / float(denominator) * 100:.1f}".removesuffix(".0")
 
 
 def test_the_definitions_page_says_how_the_panel_reads_the_evidence_family(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from alignment.models import Goal, GoalCheckIn, PayoutCurve, RevenueForecast
 from alignment.roles import Role
 from core.periods import next_period, period_start, previous_period
-from tests.conftest import goal, scored_quarter
+from tests.conftest import csv_rows, goal, scored_quarter
 
 pytestmark = pytest.mark.django_db
 
@@ -338,6 +338,48 @@ def test_the_scorecard_shows_weights_capped_attainments_and_each_teams_pay(
     assert "Change the payout curve" not in page  # a rep reads, managers edit
 
 
+def test_the_scorecard_downloads_as_csv_with_each_attainment_beside_its_parts(
+    as_user: Callable[[Role], Client], marketing_manager: object
+) -> None:
+    start = scored_quarter(marketing_manager)
+    client = as_user(Role.SALES_REP)
+    page = client.get("/scorecard/", {"period": f"quarter:{start}"}).content.decode()
+    assert f'class="csv" href="?period=quarter%3A{start}&amp;format=csv"' in page
+    response = client.get("/scorecard/", {"period": f"quarter:{start}", "format": "csv"})
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="tandem-scorecard-quarter-{start}.csv"'
+    )
+    rows = csv_rows(response)
+    assert rows[0] == ["Goal", "Owned by", "Metric", "Unit", "Target", "Actual", "Weight",
+                       "Attainment (%)", "Attainment numerator", "Attainment denominator",
+                       "Capped (%)", "Contribution (%)", "At pace (%)"]  # fmt: skip
+    by_goal = {r[0]: r for r in rows[1:]}
+    # Deals won: 20 of 10, 200 % attained, 150 % counted, 1.5 / 4 of the scorecard
+    assert by_goal["Deals won"][4:12] == ["10", "20", "1", "200", "20", "10", "150", "37.5"]
+    assert by_goal["More SALs"][7:10] == ["75", "30", "40"]
+    assert rows[-1][0] == "Scorecard attainment" and rows[-1][11] == "82.5"
+
+
+def test_the_goals_download_as_csv_for_the_chosen_period(
+    as_user: Callable[[Role], Client], marketing_manager: object, running: Goal
+) -> None:
+    start = scored_quarter(marketing_manager)
+    client = as_user(Role.MARKETING_REP)
+    assert 'class="csv" href="?format=csv"' in client.get("/goals/").content.decode()
+    running_rows = csv_rows(client.get("/goals/?format=csv"))
+    assert [r[1] for r in running_rows[1:]] == ["SALs this month"]
+    rows = csv_rows(client.get("/goals/", {"period": f"quarter:{start}", "format": "csv"}))
+    header = rows[0]
+    assert header[7:15] == ["Unit", "Target", "Actual", "Actual numerator",
+                            "Actual denominator", "Attainment (%)", "Attainment numerator",
+                            "Attainment denominator"]  # fmt: skip
+    mqls = next(r for r in rows[1:] if r[1] == "MQLs")
+    assert mqls[2:9] == ["MQLs", "", "Marketing", "higher", "1", "count", "100"]
+    assert mqls[9:15] == ["30", "30", "", "30", "30", "100"]
+    assert mqls[header.index("Pace")] == "Off track"
+    assert client.get("/goals/?period=bogus&format=csv").status_code == 400
+
+
 def test_the_scorecard_defaults_to_the_running_quarter(
     as_user: Callable[[Role], Client],
 ) -> None:
@@ -424,6 +466,39 @@ def test_the_forecasts_show_the_accuracy_of_finished_periods(
     page = as_user(Role.SALES_REP).get("/forecasts/").content.decode()
     assert "80k" in page and "100k" in page and "80.0 %" in page
     assert "data-figure=" in page
+
+
+def test_the_forecasts_download_as_csv_with_the_amounts_and_the_accuracy_as_shown(
+    as_user: Callable[[Role], Client], marketing_manager: object
+) -> None:
+    from kpis.models import KpiSnapshot
+
+    done = previous_period("month", this_month())
+    RevenueForecast.objects.create(
+        period="month", period_start=done, amount=Decimal("80000.40"), entered_at=timezone.now(),
+        note="-10 % if the fair is cancelled", entered_by=marketing_manager,
+    )  # fmt: skip
+    RevenueForecast.objects.create(
+        period="quarter", period_start=next_quarter(), amount=Decimal(90000),
+        entered_at=timezone.now(),
+    )  # fmt: skip
+    KpiSnapshot.objects.create(
+        metric="forecast_accuracy", period="month", period_start=done, value=Decimal("0.79996"),
+        numerator=Decimal(79996), denominator=Decimal(100000), computed_at=timezone.now(),
+    )  # fmt: skip
+    KpiSnapshot.objects.create(
+        metric="revenue_won", period="month", period_start=done, value=Decimal(100000),
+        numerator=Decimal(100000), computed_at=timezone.now(),
+    )  # fmt: skip
+    client = as_user(Role.SALES_REP)
+    assert 'class="csv" href="?format=csv"' in client.get("/forecasts/").content.decode()
+    rows = csv_rows(client.get("/forecasts/?format=csv"))
+    assert rows[0] == ["Period", "Kind", "Starts", "State", "Forecast", "Revenue won",
+                       "Accuracy (%)", "Entered at", "Entered by", "Note"]  # fmt: skip
+    upcoming, ended = rows[1], rows[2]  # the latest period first
+    assert upcoming[3:7] == ["Upcoming", "90000", "", ""]
+    assert ended[2:7] == [done.isoformat(), "Ended", "80000", "100000", "80"]
+    assert ended[8:] == ["max", "'-10 % if the fair is cancelled"]
 
 
 # --- the dashboard's and the meeting view's call to action ----------------------------------

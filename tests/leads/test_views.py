@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from alignment.roles import Role
 from leads.models import ContactAttempt, Handoff, Lead, RejectionReason
-from tests.conftest import World
+from tests.conftest import World, csv_rows
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/leads/inbox/"}
@@ -842,3 +842,86 @@ def test_the_lead_page_reads_a_withdrawn_handoff_as_withdrawn_with_its_cause(
     html = client.get(f"/leads/{Lead.objects.get(external_id='W-1').pk}/").content.decode()
     assert "<dt>Withdrawn</dt>" in html and "The lead was lost" in html
     assert "<dt>Decision</dt>" not in html
+
+
+# --- the inbox and My leads as CSV ------------------------------------------------------------
+
+
+def test_a_reps_inbox_csv_holds_their_own_pending_handoffs_in_the_inbox_order(
+    client: Client, sales_rep: object, inbox: World
+) -> None:
+    client.force_login(sales_rep)
+    assert 'class="csv" href="?format=csv"' in client.get("/leads/inbox/").content.decode()
+    response = client.get("/leads/inbox/?owner=rita&format=csv")  # a rep sees their own only
+    assert response["Content-Disposition"].startswith('attachment; filename="tandem-inbox-sam-')
+    rows = csv_rows(response)
+    header = rows[0]
+    assert header[:7] == ["Lead", "Lead id", "Company", "E-mail", "Campaign", "Owner",
+                          "Handed over"]  # fmt: skip
+    assert [r[1] for r in rows[1:]] == ["overdue", "soon", "later"]
+    overdue, soon = rows[1], rows[2]
+    step, due = header.index("SLA step"), header.index("Overdue")
+    assert (overdue[step], overdue[due]) == ("First contact", "yes")
+    assert (soon[step], soon[due]) == ("First contact", "no")
+    assert soon[header.index("Rules matched")] == "Segment is enterprise: +30"
+    assert soon[header.index("Score")] == "30"
+    assert (soon[4], soon[5], soon[header.index("Touches")]) == ("Webinar", "Sam Rep", "1")
+
+
+def test_a_managers_inbox_csv_holds_everyones_or_one_owners_and_refuses_a_stranger(
+    client: Client, sales_manager: object, inbox: World
+) -> None:
+    client.force_login(sales_manager)
+    assert len(csv_rows(client.get("/leads/inbox/?format=csv"))) == 1 + 4
+    assert [r[1] for r in csv_rows(client.get("/leads/inbox/?owner=rita&format=csv"))[1:]] == [
+        "ritas"
+    ]
+    assert client.get("/leads/inbox/?owner=ghost&format=csv").status_code == 400
+
+
+def test_the_inbox_csv_is_turned_away_outside_sales(
+    client: Client, marketing_rep: object, inbox: World
+) -> None:
+    client.force_login(marketing_rep)
+    assert client.get("/leads/inbox/?format=csv").status_code == 403
+    assert client.get("/leads/mine/?format=csv").status_code == 403
+
+
+def test_the_inbox_csv_holds_every_handoff_past_the_first_page_in_as_many_queries(
+    client: Client, world: World, sales_rep: object
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(sales_rep)
+    _pending_with_touches(world, 1)
+    with CaptureQueriesContext(connection) as one:
+        assert len(csv_rows(client.get("/leads/inbox/?format=csv"))) == 1 + 1
+    _pending_with_touches(world, 60)
+    with CaptureQueriesContext(connection) as sixty:
+        rows = csv_rows(client.get("/leads/inbox/?format=csv"))
+    assert len(rows) == 1 + 61  # not the 50 of a page
+    assert len(sixty) == len(one)
+    header = rows[0]
+    assert {r[header.index("Touches")] for r in rows[1:]} == {"2"}
+    assert {r[header.index("Attempts")] for r in rows[1:]} == {"1"}
+
+
+def test_my_leads_csv_holds_the_owners_accepted_leads_with_their_next_step(
+    client: Client, sales_rep: object, sales_manager: object, accepted: World
+) -> None:
+    client.force_login(sales_rep)
+    assert 'class="csv" href="?format=csv"' in client.get("/leads/mine/").content.decode()
+    rows = csv_rows(client.get("/leads/mine/?format=csv"))
+    header = rows[0]
+    assert header[:7] == ["Lead", "Lead id", "Company", "Owner", "Accepted", "Stage",
+                          "Next step"]  # fmt: skip
+    assert [r[1] for r in rows[1:]] == ["fresh", "dealt"]
+    fresh, dealt = rows[1], rows[2]
+    assert (fresh[6], fresh[header.index("Overdue")]) == ("First contact", "yes")
+    assert (dealt[5], dealt[6]) == ("SQL", "Attempt 2 of 6")
+    assert dealt[header.index("Open deals")] == "4200"
+    client.force_login(sales_manager)
+    assert len(csv_rows(client.get("/leads/mine/?format=csv"))) == 1 + 3
+    ritas = csv_rows(client.get("/leads/mine/?owner=rita&format=csv"))
+    assert [(r[1], r[3]) for r in ritas[1:]] == [("ritas", "Rita")]

@@ -11,7 +11,7 @@ from django.test import Client
 
 from leads.models import Dispute, Handoff
 from leads.services_disputes import dispute_confirm, dispute_record_outcome
-from tests.conftest import World
+from tests.conftest import World, csv_rows
 from tests.leads.disputes_fixture import COMMENT, FEEDBACK, READERS, ago
 
 pytestmark = pytest.mark.django_db
@@ -377,3 +377,41 @@ def test_a_handoff_opened_otherwise_is_not_marked_reopened(
     world.stage("L-n", "mql", ago(hours=2))
     html = as_(client, cast, "other_sales_rep").get("/leads/inbox/").content.decode()
     assert "L-n" in html and "Reopened after a dispute" not in html
+
+
+# --- the list as CSV -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", list(READERS))
+def test_each_role_downloads_the_disputes_with_or_without_words_and_names(
+    client: Client, settled: Dispute, cast: dict, who: str
+) -> None:
+    page = as_(client, cast, who).get("/leads/disputes/").content.decode()
+    assert 'class="csv" href="?format=csv"' in page
+    rows = csv_rows(client.get("/leads/disputes/?format=csv"))
+    header = rows[0]
+    assert header[:3] == ["Section", "Dispute", "Lead"]
+    assert len(rows) == 2
+    row = dict(zip(header, rows[1], strict=True))
+    assert (row["Section"], row["Dispute"], row["State"]) == (
+        "Settled", str(settled.pk), "Rejection overturned",
+    )  # fmt: skip
+    assert row["Reason"] == "No budget" and row["Attempts before the decision"] == "1"
+    text = "\n".join(",".join(r) for r in rows)
+    for words in ["Dana Fischer", "L-d", COMMENT, "Mia Lang", "Sam Rep"]:
+        assert (words in text) is READERS[who], words
+
+
+def test_a_heads_csv_puts_what_waits_for_them_first(
+    client: Client, disputed: Dispute, cast: dict
+) -> None:
+    rows = csv_rows(as_(client, cast, "head_of_sales").get("/leads/disputes/?format=csv"))
+    assert [r[:2] for r in rows[1:]] == [["Waiting for you", str(disputed.pk)]]
+    dispute_record_outcome(dispute=disputed, by=cast["head_of_sales"], outcome="upheld")
+    rows = csv_rows(client.get("/leads/disputes/?format=csv"))
+    header = rows[0]
+    row = dict(zip(header, rows[1], strict=True))
+    assert (row["Section"], row["State"]) == ("Waiting for the other head", "Rejection upheld")
+    assert (row["Waits for the head of"], row["Waits for"]) == ("marketing", "Max Weber")
+    other = csv_rows(as_(Client(), cast, "disputer").get("/leads/disputes/?format=csv"))
+    assert other[1][0] == "Open"

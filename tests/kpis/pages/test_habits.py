@@ -19,6 +19,7 @@ from core.periods import period_start
 from kpis.charts import figure
 from kpis.pages.habits import joint_meetings
 from kpis.services import kpis_recompute
+from tests.conftest import csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -66,8 +67,7 @@ def test_the_dashboard_shows_how_often_the_teams_meet(met: date, sales_rep: obje
     assert "How often the teams meet" in html
     assert re.search(r'class="big">1\.75</span>', html)
     assert "short of the best (1.89)" in html
-    csv = client.get("/csv/meetings/").content.decode()
-    assert csv.splitlines()[-1].endswith(",1.75")
+    assert csv_rows(client.get("/csv/meetings/"))[-1][-1] == "1.75"
 
 
 def test_the_meeting_view_shows_it_beside_the_line(met: date, sales_rep: object) -> None:
