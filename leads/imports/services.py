@@ -34,7 +34,7 @@ from leads.imports.presets import (
     mapping_problems,
     preset_guess,
 )
-from leads.imports.reading import FileError, file_rows, file_shape
+from leads.imports.reading import FileError, FileRow, file_rows, file_shape
 from leads.imports.rows import Context, Preset
 from leads.imports.selectors import (
     ImportLookups,
@@ -368,20 +368,23 @@ def import_job_run(
     )
     size = chunk_rows or settings.IMPORT_CHUNK_ROWS
     while chunk := list(islice(rows, size)):
-        committed = _chunk_commit(job, preset, chunk, context)
-        if committed.cursor != chunk[-1].index + 1 or committed.status != job.status:
-            return committed  # failed meanwhile, or another worker ran this chunk
-        job = committed
+        job, committed = _chunk_commit(job, preset, chunk, context)
+        if not committed:
+            return job  # failed meanwhile, or another worker ran this chunk
         if progress is not None:
             progress(job)
     return _finish(job)
 
 
-def _chunk_commit(job: ImportJob, preset: Preset, chunk: list, context: Context) -> ImportJob:
+def _chunk_commit(
+    job: ImportJob, preset: Preset, chunk: list[FileRow], context: Context
+) -> tuple[ImportJob, bool]:
+    """Write a chunk with its rejected rows and the job's progress in one transaction; False
+    (and nothing written) when the job is no longer this worker's to run from its cursor."""
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status != ImportJob.Status.RUNNING or locked.cursor != job.cursor:
-            return locked
+            return locked, False
         arguments = {
             "preset": preset,
             "rows": chunk,
@@ -422,7 +425,7 @@ def _chunk_commit(job: ImportJob, preset: Preset, chunk: list, context: Context)
                 "cursor", "done", "valid", "rejected", "created", "updated", "heartbeat_at",
             ]
         )  # fmt: skip
-    return locked
+    return locked, True
 
 
 def _finish(job: ImportJob) -> ImportJob:
