@@ -18,7 +18,7 @@ from leads.imports.presets import (
 from leads.imports.reading import FileRow, file_shape
 from leads.imports.rows import Cells, Context, Preset, Record, RowRejected
 from leads.imports.salesforce import opportunity_status
-from tests.leads.imports.conftest import fixture_path
+from tests.leads.imports.samples import fixture_path
 
 OWNERS = {"sam": "sam", "sam rep": "sam", "sam@example.com": "sam", "alex kim": None}
 

@@ -30,7 +30,7 @@ from leads.imports.reading import (
     file_rows,
     file_shape,
 )
-from tests.leads.imports.conftest import fixture_path
+from tests.leads.imports.samples import fixture_path
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -50,7 +50,7 @@ from leads.models import (
 )
 from leads.tasks import import_run_task
 from tests.conftest import World
-from tests.leads.imports.conftest import fixture_path, imported, run, upload
+from tests.leads.imports.samples import fixture_path, imported, run, upload
 
 pytestmark = pytest.mark.django_db
 

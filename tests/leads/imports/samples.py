@@ -1,12 +1,11 @@
-"""Fixtures of the CSV import's tests: the sample files, the users they name as owners, and a
-helper that takes a file through upload, mapping and a run."""
+"""Helpers of the CSV import's tests: the sample files, and a file taken through upload,
+mapping and a run (the users the samples name as owners: the `owners` fixture of
+tests/leads/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from django.core.files import File
 
 from leads.imports.services import (
@@ -59,14 +58,3 @@ def imported(
     if configure:
         job = import_job_configure(job=job, **configure)
     return run(job, mode=mode, chunk_rows=chunk_rows)
-
-
-@pytest.fixture
-def owners(sales_rep: object, admin_user: object) -> tuple[object, object]:
-    """The users the sample files name as owners: sam ("Sam Rep") and ada ("Ada Admin")."""
-    return sales_rep, admin_user
-
-
-@pytest.fixture
-def import_file() -> Callable[..., ImportJob]:
-    return imported
