@@ -13,18 +13,21 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from rest_framework import serializers
 
+from alignment.selectors import lead_definition_in_effect
 from leads.errors import RowError, RowsInvalid
 from leads.imports.presets import SERIALIZERS
 from leads.imports.reading import FileRow
 from leads.imports.rows import KIND_ORDER, Cells, Context, Preset, Problem, Record, RowRejected
-from leads.models import StageEvent
+from leads.models import Lead, StageEvent
 from leads.services import (
     UpsertResult,
     attempts_upsert,
     campaigns_upsert,
     deals_upsert,
+    leads_score,
     leads_upsert,
     stage_events_upsert,
     touches_upsert,
@@ -32,7 +35,7 @@ from leads.services import (
 
 UPSERTS: dict[str, Callable[..., UpsertResult]] = {
     "campaigns": campaigns_upsert,
-    "leads": leads_upsert,
+    "leads": partial(leads_upsert, score=False),  # scored once their past stages are in
     "touches": touches_upsert,
     "stage_events": partial(stage_events_upsert, source=StageEvent.Source.IMPORT),
     "attempts": attempts_upsert,
@@ -247,6 +250,7 @@ def _write(plan: _Plan, outcome: ChunkOutcome) -> dict[str, UpsertResult]:
                         results[kind] = UPSERTS[kind](rows=[r.data for r in records])
                     except RowsInvalid as exc:
                         raise _Refused(kind, records, exc.errors) from exc
+                _score(_live(plan.records.get("leads", []), outcome))
                 return results
         except _Refused as refused:
             rejected_any = False
@@ -258,3 +262,16 @@ def _write(plan: _Plan, outcome: ChunkOutcome) -> dict[str, UpsertResult]:
                         rejected_any = outcome.reject(plan.rows[row], [problem]) or rejected_any
             if not rejected_any:  # nothing left to drop: a fault, not a row's
                 raise RowsInvalid(refused.errors) from refused
+
+
+def _score(leads: list[Record]) -> None:
+    """Score the chunk's leads under the lead definition in effect, as the API does, but once
+    their stage events are written: a lead imported with its past (an MQL in 2018, won since)
+    is not handed off today; one that never got that far and reaches the threshold is."""
+    definition = lead_definition_in_effect(at=timezone.now()) if leads else None
+    if definition is None:
+        return
+    ids = Lead.objects.filter(external_id__in=[r.external_id for r in leads]).values_list(
+        "pk", flat=True
+    )
+    leads_score(lead_ids=list(ids), definition=definition)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import threading
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -124,6 +125,25 @@ def test_a_hubspot_contacts_export_becomes_leads_with_channels_first_touches_and
     assert (lone.campaign, lone.owner, lone.stage_events.count(), lone.touches.count()) == (
         None, None, 0, 0,
     )  # fmt: skip
+
+
+def test_under_a_lead_definition_imported_leads_are_scored_after_their_past_stages(
+    owners: tuple[object, object], signed_definition: Callable[..., object]
+) -> None:
+    signed_definition(
+        [{"field": "email", "operator": "contains", "value": "@example.", "points": 60}],
+        threshold=50,
+    )
+    imported("hubspot-contacts.csv")
+    system = dict(
+        StageEvent.objects.filter(source="system").values_list("lead__external_id", "stage")
+    )
+    # 101 was an MQL in 2018 and won since: not handed off again today. 104 never got past
+    # inquiry and reaches the threshold: handed off now. 105 has no e-mail: not an MQL.
+    assert system == {"hubspot-contact-104": "mql"}
+    ines = Lead.objects.get(external_id="hubspot-contact-101")
+    assert (ines.stage, ines.score, ines.handoffs.count()) == ("won", 60, 1)
+    assert Lead.objects.get(external_id="hubspot-contact-104").stage == "mql"
 
 
 def test_unknown_source_labels_become_channels_and_each_source_a_campaign_spanning_its_leads(
