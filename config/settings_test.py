@@ -26,5 +26,6 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # (`TEST: MIRROR`), so that the router's tests can switch the router on. Nothing routes to it
 # unless DATABASE_ROUTERS says so, as in production without DATABASE_REPLICA_URL.
 DATABASES.setdefault("replica", {**DATABASES["default"], "TEST": {"MIRROR": "default"}})  # noqa: F405
-# Uploaded imports go to a directory of this test process, removed with the temp dir.
-MEDIA_ROOT = tempfile.mkdtemp(prefix="tandem-test-media-")
+# Uploaded imports go to a directory of this test process, removed with the temp dir (a process
+# a test starts on the test database is given the test's: TEST_MEDIA_ROOT).
+MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="tandem-test-media-")

@@ -613,6 +613,12 @@ class ImportPreset(models.Model):
     kind = models.CharField(max_length=16, choices=ImportKind.choices)
     mapping = models.JSONField(default=dict, help_text="Field → the file's column.")
     date_order = models.CharField(max_length=3, choices=DateOrder.choices, blank=True)
+    base = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="The built-in preset whose fields the mapping maps (its columns renamed); "
+        "empty: the kind's ingest fields.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

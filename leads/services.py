@@ -226,7 +226,11 @@ def campaigns_upsert(*, rows: Sequence[dict]) -> UpsertResult:
 
 
 @transaction.atomic
-def leads_upsert(*, rows: Sequence[dict]) -> UpsertResult:
+def leads_upsert(*, rows: Sequence[dict], score: bool = True) -> UpsertResult:
+    """Create or update leads by external_id and score them under the lead definition in
+    effect (a lead that reaches its threshold is handed off now). `score=False` leaves the
+    scoring to the caller: an import scores its leads once their past stage events are in,
+    so that a lead that was an MQL years ago is not handed off again today."""
     errors: list[RowError] = []
     _check_unique_in_batch(rows, errors)
     campaigns = _resolve(
@@ -274,7 +278,7 @@ def leads_upsert(*, rows: Sequence[dict]) -> UpsertResult:
             ],
         )
     funnel_changed(instants=[o.created_at for o in objs], part="leads")
-    definition = lead_definition_in_effect(at=timezone.now())
+    definition = lead_definition_in_effect(at=timezone.now()) if score else None
     if definition is not None:
         keys = [o.external_id for o in objs]
         ids = [

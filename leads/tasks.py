@@ -121,3 +121,20 @@ def dispute_notify_task(self, dispute_id: int) -> bool:  # noqa: ANN001
         return dispute_notify(dispute_id=dispute_id)
     except Exception as exc:
         raise self.retry(exc=exc) from exc
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=30)
+def import_run_task(self, job_id: str) -> str:  # noqa: ANN001
+    """Run (or resume) a CSV import; returns its status. A retry resumes from the last
+    committed chunk; once the retries are spent the job is marked failed (and can be resumed
+    from the page). (`retry(exc=...)` re-raises `exc` when none are left, so the count is
+    checked first.)"""
+    from leads.imports.services import import_job_fail, import_job_run
+
+    try:
+        return import_job_run(job_id=job_id).status
+    except Exception as exc:
+        if self.request.retries >= self.max_retries:
+            import_job_fail(job_id=job_id, error=str(exc) or type(exc).__name__)
+            raise
+        raise self.retry(exc=exc) from exc

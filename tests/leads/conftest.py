@@ -1,5 +1,5 @@
 """Fixtures of the funnel's tests: the rejection to dispute and its cast (disputes_fixture), a
-client logged in to the Django admin."""
+client logged in to the Django admin, the owners the CSV import's sample files name."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ def admin_client_(client: Client, admin_user: object) -> Client:
     admin_user.save()
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture
+def owners(sales_rep: object, admin_user: object) -> tuple[object, object]:
+    """The users the CSV import's sample files name as owners: sam ("Sam Rep") and ada."""
+    return sales_rep, admin_user
 
 
 __all__ = ["admin_client_", "cast", "disputed", "rejected"]
