@@ -19,6 +19,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("kpis.urls")),
     path("leads/", include("leads.urls")),
+    path("imports/", include("leads.urls_imports")),
     path("agreements/", include("alignment.urls")),
     # Working together (SPEC §8): each habit's pages.
     path("meetings/", include("alignment.urls_meetings")),
