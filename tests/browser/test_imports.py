@@ -103,3 +103,49 @@ def test_a_manager_imports_a_hubspot_export_fixes_the_rejected_rows_and_imports_
     assert ImportJob.objects.filter(status="done").count() == 2
     assert StageEvent.objects.filter(lead__external_id__endswith="205", stage="won").exists()
     assert Campaign.objects.filter(channel="direct_traffic").exists()
+
+
+def test_a_manager_maps_a_file_of_another_shape_by_hand_and_saves_the_mapping(
+    page: object,
+    login: Callable,
+    live_server: object,
+    make_user: Callable[..., object],
+    tmp_path: Path,
+) -> None:
+    make_user("mia", Role.MARKETING_MANAGER, first_name="Mia", last_name="Manager")
+    sheet = tmp_path / "events.csv"
+    sheet.write_text(
+        "Code;Title;Source;From;To;Spend\n"
+        "fair-18;Spring fair;Trade show;01.03.2018;31.03.2018;1.200,50\n"
+        "meetup-18;Meetup;Community;12.04.2018;12.04.2018;300\n",
+        encoding="cp1252",
+    )
+    login(page, "mia")
+    page.goto(f"{live_server.url}/imports/")
+    page.set_input_files("#id_file", str(sheet))
+    page.select_option("#id_kind", "campaigns")
+    with page.expect_navigation():
+        page.click("text=Upload and read the file")
+    assert "delimiter semicolon" in page.text_content("[data-testid=import-facts]")
+    for field, column in {
+        "external_id": "Code", "name": "Title", "channel": "Source", "starts_on": "From",
+        "ends_on": "To", "cost": "Spend",
+    }.items():  # fmt: skip
+        page.select_option(f"#id_map_{field}", column)
+    page.fill("#id_save_as", "Event sheet")
+    shot(page, "import_mapping")
+    with page.expect_navigation():
+        page.click("text=Check every row")
+    page.wait_for_selector("#import-status[data-status=checked]")
+    with page.expect_navigation():
+        page.click("text=Import all 2 rows")
+    page.wait_for_selector("#import-status[data-status=done]")
+
+    fair = Campaign.objects.get(external_id="fair-18")
+    assert (fair.channel.label, str(fair.cost), str(fair.starts_on)) == (
+        "Trade show",
+        "1200.50",
+        "2018-03-01",
+    )
+    page.goto(f"{live_server.url}/imports/")
+    assert "Event sheet (campaigns)" in page.inner_text("#id_preset")
