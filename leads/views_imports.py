@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alignment.roles import user_is_manager
+from config.csv_export import CONTENT_TYPE, csv_filename
 from leads.forms_imports import ImportMappingForm, ImportUploadForm
 from leads.imports.selectors import (
     PresetChoice,
@@ -185,8 +186,7 @@ def import_resume_view(request: HttpRequest, pk: UUID) -> HttpResponse:
 def import_rejected_csv(request: HttpRequest, pk: UUID) -> StreamingHttpResponse:
     """The rejected rows as the file had them, with an `error` column: fix, import again."""
     job = _job(request, pk)
-    response = StreamingHttpResponse(
-        import_rejected_rows_csv(job=job), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="rejected-rows-{job.pk}.csv"'
+    response = StreamingHttpResponse(import_rejected_rows_csv(job=job), content_type=CONTENT_TYPE)
+    stem = job.filename.rsplit(".", 1)[0]
+    response["Content-Disposition"] = csv_filename(stem, "rejected-rows").content_disposition
     return response

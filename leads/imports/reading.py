@@ -21,6 +21,8 @@ from datetime import date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
+from config.csv_export import FORMULA_STARTS
+
 BLOCK = 1 << 16  # bytes read at a time
 SNIFF_CHARS = 1 << 16  # text the delimiter is sniffed from
 DATE_SNIFF_ROWS = 200  # rows that tell the date columns from the others
@@ -102,9 +104,18 @@ def file_rows(opener: Opener, *, encoding: str, delimiter: str, skip: int = 0) -
             next(reader, None)  # the header
             for index, cells in enumerate(reader):
                 if index >= skip and any(c.strip() for c in cells):
-                    yield FileRow(index, cells)
+                    yield FileRow(index, [_unneutralised(c) for c in cells])
         except csv.Error as exc:
             raise FileError(f"Row {reader.line_num}: {exc}.") from exc
+
+
+def _unneutralised(cell: str) -> str:
+    """A cell as it was before a download neutralised it (`config.csv_export.csv_safe_cell`
+    writes `'=...` for `=...`): the rejected rows, fixed and imported again, read as they were
+    in the first file."""
+    if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS:
+        return cell[1:]
+    return cell
 
 
 def file_preview(

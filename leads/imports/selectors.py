@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
+from config.csv_export import csv_safe_cell
 from leads.imports.presets import BUILT_IN, preset_manual, presets_builtin
 from leads.imports.reading import Opener, file_preview
 from leads.imports.rows import ImportField, Lookups, Preset
@@ -85,15 +86,17 @@ def import_rejected_rows_csv(*, job: ImportJob) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    yield "\ufeff" + line(columns)
+    yield "\ufeff" + line([csv_safe_cell(c) for c in columns])
     for rejection in import_rejections(job=job).iterator(chunk_size=2000):
-        values = [str(v) for v in rejection.values]
+        # Neutralised as every download is (a lead named "=HYPERLINK(...)" stays text); the
+        # reader takes the quote off again (`leads.imports.reading.file_rows`).
+        values = [csv_safe_cell(str(v)) for v in rejection.values]
         cells = values[:width] + [""] * (width - len(values[:width]))
         error = rejection_error_text(rejection.errors)
         if error_at is None:
-            yield line([*cells, error, *values[width:]])
+            yield line([*cells, csv_safe_cell(error), *values[width:]])
         else:
-            cells[error_at] = error
+            cells[error_at] = csv_safe_cell(error)
             yield line(cells + values[width:])
 
 

@@ -186,3 +186,39 @@ def test_a_file_that_is_not_text_is_refused_with_a_message(manager: Client) -> N
     assert response.status_code == 400
     assert b"encoding" in response.content.lower() or b"utf-8" in response.content.lower()
     assert not ImportJob.objects.exists()
+
+
+def test_rejected_rows_download_neutralised_and_import_again_as_they_were(
+    manager: Client,
+) -> None:
+    content = (
+        "Code,Title,Source,From,To,Spend\r\n"
+        'A,=HYPERLINK("http://x"),email,2026-03-01,2026-02-01,-5\r\n'
+        "B,Fine,email,2026-03-01,2026-03-31,10\r\n"
+    )
+    upload(manager, content, name='a/b"c\r\n.csv', kind="campaigns")
+    job = ImportJob.objects.get()
+    mapping = {
+        "map_external_id": "Code", "map_name": "Title", "map_channel": "Source",
+        "map_starts_on": "From", "map_ends_on": "To", "map_cost": "Spend",
+    }  # fmt: skip
+    manager.post(f"/imports/{job.pk}/check/", mapping)
+    response = manager.get(f"/imports/{job.pk}/rejected.csv")
+    disposition = response["Content-Disposition"]
+    assert "\r" not in disposition and "\n" not in disposition and "/" not in disposition
+    assert disposition.count('"') == 2
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][:2] == ["A", '\'=HYPERLINK("http://x")']  # a spreadsheet keeps it text
+    assert rows[1][5] == "'-5"
+
+    rows[1][4] = "2026-03-31"  # the fix
+    fixed = io.StringIO()
+    csv.writer(fixed).writerows(rows)
+    upload(manager, fixed.getvalue(), name="fixed.csv", kind="campaigns")
+    again = ImportJob.objects.order_by("-created_at").first()
+    manager.post(f"/imports/{again.pk}/check/", mapping)
+    again.refresh_from_db()
+    assert again.rejected == 1  # the cost is still negative: the API refuses it too
+    assert "Spend" in again.rejections.get().errors[0]["column"]
+    assert again.rejections.get().values[1] == '=HYPERLINK("http://x")'  # read as it was
