@@ -46,6 +46,7 @@ def celery_worker(django_db_setup: None) -> Iterator[object]:
         "DATABASE_URL": _database_url_for(connection.settings_dict),
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "CELERY_WORKER_FOR_TESTS": "1",
+        "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),  # the files the tests upload (imports)
     }
     app.control.purge()
     (ROOT / ".pytest_cache").mkdir(exist_ok=True)

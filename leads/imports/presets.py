@@ -161,13 +161,14 @@ def mapping_problems(
             label = known[name].label if name in known else name
             problems.append(f"The file has no column “{column}” (mapped to {label}).")
     missing = [f for f in preset.required() if not mapping.get(f.name)]
-    if missing and preset.builtin:
-        names = ", ".join(f"“{f.column}”" for f in missing)
+    absent = [f for f in missing if preset.builtin and f.column not in header]
+    if absent:
+        names = ", ".join(f"“{f.column}”" for f in absent)
         problems.append(
             f"The file has no column {names}: the {preset.label} preset needs "
-            f"{'it' if len(missing) == 1 else 'them'} (or map another column)."
+            f"{'it' if len(absent) == 1 else 'them'} (or map another column)."
         )
-    elif missing:
-        names = ", ".join(f.name for f in missing)
+    if unmapped := [f for f in missing if f not in absent]:
+        names = ", ".join(f.label if preset.builtin else f.name for f in unmapped)
         problems.append(f"Map a column to each required field: {names}.")
     return problems

@@ -7,7 +7,7 @@ import pytest
 
 from alignment.models import LeadDefinition, RescoreJob
 from leads.models import Handoff, Lead, StageEvent
-from leads.tasks import leads_sync_stages_task
+from leads.tasks import import_run_task, leads_sync_stages_task
 
 
 @pytest.mark.broker
@@ -25,6 +25,22 @@ def test_a_real_worker_runs_a_task_that_writes_to_the_database(
     lead.refresh_from_db()
     assert lead.stage == "mql"
     assert Handoff.objects.get(lead=lead).status == Handoff.Status.PENDING
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_a_csv_import_from_the_file_the_web_process_kept(
+    restore_base_data: None, celery_worker: object, sales_rep: object
+) -> None:
+    from leads.imports.services import import_job_start
+    from tests.leads.imports.samples import upload
+
+    job = import_job_start(job=upload("hubspot-contacts.csv"), mode="import", queue=False)
+
+    assert import_run_task.delay(str(job.pk)).get(timeout=120) == "done"
+    job.refresh_from_db()
+    assert (job.valid, job.rejected) == (5, 1)  # row 4's owner, ada, is not in this database
+    assert Lead.objects.filter(external_id__startswith="hubspot-contact-").count() == 5
 
 
 @pytest.mark.django_db

@@ -91,6 +91,16 @@ def test_a_built_in_preset_names_the_documented_columns_a_file_lacks() -> None:
     ]
 
 
+def test_a_built_in_preset_s_required_field_left_unmapped_is_named_as_such() -> None:
+    preset = BUILT_IN["hubspot-contacts"]
+    columns = header("hubspot-contacts.csv")
+    mapping = {**mapping_guess(preset, columns), "created_at": ""}
+    mapping = {k: v for k, v in mapping.items() if v}
+    assert mapping_problems(preset, mapping, columns) == [
+        "Map a column to each required field: Created."
+    ]
+
+
 def test_the_manual_mapping_needs_every_field_the_api_requires() -> None:
     preset = preset_manual("touches")
     problems = mapping_problems(preset, {"external_id": "id"}, ["id"])
