@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from alignment.exports import CHUNK, Table, name_of
 from alignment.scoring import rule_words
 from config.csv_export import batches
 from leads.models import Dispute, Handoff
@@ -20,17 +21,6 @@ from leads.selectors import (
     inbox_history,
     my_leads_steps,
 )
-
-Table = tuple[list[str], Iterator[Sequence[object]]]
-#: How many rows an export reads from the database, and completes, at once.
-CHUNK = 500
-
-
-def name_of(user: Any) -> str:
-    """A person as the lists name them: their full name, or their username."""
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
 
 
 def lead_label(lead: Any) -> str:

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.mail.backends import locmem
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -51,6 +52,16 @@ def make_user(db: None) -> Callable[..., object]:
 @pytest.fixture
 def admin_user(make_user: Callable[..., object]) -> object:
     return make_user("ada", Role.ADMIN, first_name="Ada", last_name="Admin")
+
+
+@pytest.fixture
+def staff(client: Client, admin_user: object) -> Client:
+    """A client logged in to the Django admin as the admin."""
+    admin_user.is_staff = True
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    return client
 
 
 @pytest.fixture

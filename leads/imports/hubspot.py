@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from leads.imports.rows import Cells, Context, ImportField, Preset, Record
-from leads.imports.sources import Source, source_records
+from leads.imports.sources import Source, person_records, source_records
 
 CONTACT_PREFIX = "hubspot-contact-"
 DEAL_PREFIX = "hubspot-deal-"
@@ -64,7 +64,7 @@ class HubSpotContacts(Preset):
         became = [(name, stage, cells.moment(name)) for name, _, stage in BECAME]
         cells.check()
         lead_id = f"{CONTACT_PREFIX}{record_id}"
-        campaign, source = source_records(
+        source = source_records(
             cells,
             SOURCE,
             lead_id=lead_id,
@@ -72,55 +72,17 @@ class HubSpotContacts(Preset):
             created_at=created_at,
             created_field="created_at",
         )
-        id_column = cells.column("record_id")
-        attributes = {"lifecycle_stage": cells.text("lifecycle_stage")}
-        lead = Record(
-            kind="leads",
-            data={
-                "external_id": lead_id,
-                "email": cells.text("email"),
-                "name": " ".join(
-                    n for n in (cells.text("first_name"), cells.text("last_name")) if n
-                ),
-                "company": cells.text("company"),
-                "created_at": created_at,
-                "campaign": campaign,
-                "owner": owner,
-                "attributes": {k: v for k, v in attributes.items() if v},
-            },
-            columns={
-                "external_id": id_column,
-                "email": cells.column("email"),
-                "name": cells.column("first_name") or cells.column("last_name"),
-                "company": cells.column("company"),
-                "created_at": cells.column("created_at"),
-                "campaign": cells.column("original_source"),
-                "owner": cells.column("owner"),
-                "attributes": cells.column("lifecycle_stage"),
-            },
+        return person_records(
+            cells,
+            lead_id=lead_id,
+            id_field="record_id",
+            created_at=created_at,
+            owner=owner,
+            source=source,
+            source_field="original_source",
+            attribute="lifecycle_stage",
+            events=became,
         )
-        events = [
-            Record(
-                kind="stage_events",
-                data={
-                    "external_id": f"{lead_id}-{stage}",
-                    "lead": lead_id,
-                    "stage": stage,
-                    "occurred_at": at,
-                },
-                columns={
-                    "external_id": id_column,
-                    "lead": id_column,
-                    "stage": cells.column(name),
-                    "occurred_at": cells.column(name),
-                },
-            )
-            for name, stage, at in became
-            if at is not None
-        ]
-        campaigns = [r for r in source if r.kind == "campaigns"]
-        touches = [r for r in source if r.kind == "touches"]
-        return [*campaigns, lead, *touches, *events]
 
 
 _EMAIL_IN = re.compile(r"[^\s<>()@,;]+@[^\s<>()@,;]+")

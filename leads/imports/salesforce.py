@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from leads.imports.rows import Cells, Context, ImportField, Preset, Record
-from leads.imports.sources import Source, source_records
+from leads.imports.sources import Source, person_records, source_records
 
 LEAD_PREFIX = "salesforce-lead-"
 OPPORTUNITY_PREFIX = "salesforce-opportunity-"
@@ -47,7 +47,7 @@ class SalesforceLeads(Preset):
         owner = cells.owner("owner")
         cells.check()
         lead_id = f"{LEAD_PREFIX}{lead_salesforce_id}"
-        campaign, source = source_records(
+        source = source_records(
             cells,
             SOURCE,
             lead_id=lead_id,
@@ -55,54 +55,17 @@ class SalesforceLeads(Preset):
             created_at=created_at,
             created_field="created_at",
         )
-        id_column = cells.column("lead_id")
-        status = cells.text("lead_status")
-        lead = Record(
-            kind="leads",
-            data={
-                "external_id": lead_id,
-                "email": cells.text("email"),
-                "name": " ".join(
-                    n for n in (cells.text("first_name"), cells.text("last_name")) if n
-                ),
-                "company": cells.text("company"),
-                "created_at": created_at,
-                "campaign": campaign,
-                "owner": owner,
-                "attributes": {"lead_status": status} if status else {},
-            },
-            columns={
-                "external_id": id_column,
-                "email": cells.column("email"),
-                "name": cells.column("first_name") or cells.column("last_name"),
-                "company": cells.column("company"),
-                "created_at": cells.column("created_at"),
-                "campaign": cells.column("lead_source"),
-                "owner": cells.column("owner"),
-                "attributes": cells.column("lead_status"),
-            },
+        return person_records(
+            cells,
+            lead_id=lead_id,
+            id_field="lead_id",
+            created_at=created_at,
+            owner=owner,
+            source=source,
+            source_field="lead_source",
+            attribute="lead_status",
+            events=[("converted_at", "sql", converted_at)],
         )
-        events = []
-        if converted_at is not None:
-            events.append(
-                Record(
-                    kind="stage_events",
-                    data={
-                        "external_id": f"{lead_id}-sql",
-                        "lead": lead_id,
-                        "stage": "sql",
-                        "occurred_at": converted_at,
-                    },
-                    columns={
-                        "external_id": id_column,
-                        "lead": id_column,
-                        "occurred_at": cells.column("converted_at"),
-                    },
-                )
-            )
-        campaigns = [r for r in source if r.kind == "campaigns"]
-        touches = [r for r in source if r.kind == "touches"]
-        return [*campaigns, lead, *touches, *events]
 
 
 def opportunity_status(*, won: bool | None, closed: bool | None, stage: str) -> str:

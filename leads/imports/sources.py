@@ -84,3 +84,69 @@ def source_records(
         },
     )
     return campaign_id, [campaign, touch]
+
+
+def person_records(
+    cells: Cells,
+    *,
+    lead_id: str,
+    id_field: str,
+    created_at: datetime,
+    owner: str,
+    source: tuple[str, list[Record]],
+    source_field: str,
+    attribute: str,
+    events: list[tuple[str, str, datetime | None]],
+) -> list[Record]:
+    """A CRM's person (HubSpot's contact, Salesforce's lead) as Tandem's records: its source's
+    campaign, the lead (e-mail, first and last name, company; `attribute` kept in its
+    attributes under the field's name), its first touch, and a stage event per `events`
+    (field, stage, moment) that has a moment."""
+    id_column = cells.column(id_field)
+    campaign, sourced = source
+    kept = cells.text(attribute)
+    lead = Record(
+        kind="leads",
+        data={
+            "external_id": lead_id,
+            "email": cells.text("email"),
+            "name": " ".join(n for n in (cells.text("first_name"), cells.text("last_name")) if n),
+            "company": cells.text("company"),
+            "created_at": created_at,
+            "campaign": campaign,
+            "owner": owner,
+            "attributes": {attribute: kept} if kept else {},
+        },
+        columns={
+            "external_id": id_column,
+            "email": cells.column("email"),
+            "name": cells.column("first_name") or cells.column("last_name"),
+            "company": cells.column("company"),
+            "created_at": cells.column("created_at"),
+            "campaign": cells.column(source_field),
+            "owner": cells.column("owner"),
+            "attributes": cells.column(attribute),
+        },
+    )
+    stage_events = [
+        Record(
+            kind="stage_events",
+            data={
+                "external_id": f"{lead_id}-{stage}",
+                "lead": lead_id,
+                "stage": stage,
+                "occurred_at": at,
+            },
+            columns={
+                "external_id": id_column,
+                "lead": id_column,
+                "stage": cells.column(field),
+                "occurred_at": cells.column(field),
+            },
+        )
+        for field, stage, at in events
+        if at is not None
+    ]
+    campaigns = [r for r in sourced if r.kind == "campaigns"]
+    touches = [r for r in sourced if r.kind == "touches"]
+    return [*campaigns, lead, *touches, *stage_events]

@@ -31,15 +31,6 @@ SLA_FORM = {
 }
 
 
-@pytest.fixture
-def staff(client: Client, admin_user: object) -> Client:
-    admin_user.is_staff = True
-    admin_user.is_superuser = True
-    admin_user.save()
-    client.force_login(admin_user)
-    return client
-
-
 @pytest.mark.parametrize(
     "model",
     ["servicelevelagreement", "leaddefinition", "goal", "teamhead", "roundrobinmember",

@@ -97,28 +97,28 @@ def test_a_channel_cannot_be_merged_into_itself_nor_deleted_while_in_use(world: 
         webinar.delete()
 
 
-def test_the_admin_merges_channels_through_its_action(world: World, admin_client_: Client) -> None:
+def test_the_admin_merges_channels_through_its_action(world: World, staff: Client) -> None:
     world.campaign("A", channel="SOCIAL_MEDIA")
     world.campaign("B", channel="social")
     source, into = Channel.objects.get(key="social_media"), Channel.objects.get(key="social")
     url = "/admin/leads/channel/"
-    form = admin_client_.post(url, {"action": "merge", "_selected_action": [source.pk]})
+    form = staff.post(url, {"action": "merge", "_selected_action": [source.pk]})
     assert form.status_code == 200 and b"Merge into" in form.content
-    done = admin_client_.post(
+    done = staff.post(
         url,
         {"action": "merge", "_selected_action": [source.pk], "into": into.pk, "apply": "Merge"},
         follow=True,
     )
     assert b"1 campaign(s) moved" in done.content
     assert set(Campaign.objects.values_list("channel", flat=True)) == {"social"}
-    history = admin_client_.get(f"/admin/leads/channel/{into.pk}/history/")
+    history = staff.get(f"/admin/leads/channel/{into.pk}/history/")
     assert b"Merged channel" in history.content
 
 
-def test_the_admin_renames_a_channel_but_not_its_key(world: World, admin_client_: Client) -> None:
+def test_the_admin_renames_a_channel_but_not_its_key(world: World, staff: Client) -> None:
     world.campaign("A", channel="ORGANIC_SEARCH")
     channel = Channel.objects.get(key="organic_search")
-    response = admin_client_.post(
+    response = staff.post(
         f"/admin/leads/channel/{channel.pk}/change/",
         {"key": "seo", "label": "Organic search (SEO)", "colour": "#2356c7"},
     )
@@ -129,7 +129,5 @@ def test_the_admin_renames_a_channel_but_not_its_key(world: World, admin_client_
         "Organic search (SEO)",
         "#2356c7",
     )
-    bad = admin_client_.post(
-        f"/admin/leads/channel/{channel.pk}/change/", {"label": "x", "colour": "blue"}
-    )
+    bad = staff.post(f"/admin/leads/channel/{channel.pk}/change/", {"label": "x", "colour": "blue"})
     assert bad.status_code == 200 and b"#rrggbb" in bad.content
