@@ -2,7 +2,8 @@
 recognises the export), checks it, sees two rows rejected with their reasons, imports the three
 valid ones, downloads the two rejected rows, fixes them and imports that file.
 
-The checked import's page is screenshot to docs/screenshots/import.png with TANDEM_SCREENSHOTS=1
+The checked import's page and a file mapped by hand are screenshot to docs/screenshots/import.png
+and import_mapping.png with TANDEM_SCREENSHOTS=1
 (`TANDEM_SCREENSHOTS=1 pytest -m browser tests/browser/test_imports.py`); every step's page goes
 to $TANDEM_IMPORT_SHOTS, by default /tmp/shots_imports/.
 """
@@ -33,8 +34,8 @@ SHOTS = Path(os.environ.get("TANDEM_IMPORT_SHOTS", "/tmp/shots_imports"))
 def shot(page: object, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    if name == "import" and os.environ.get("TANDEM_SCREENSHOTS"):
-        page.screenshot(path=str(DOCS / "import.png"), full_page=True)
+    if name in {"import", "import_mapping"} and os.environ.get("TANDEM_SCREENSHOTS"):
+        page.screenshot(path=str(DOCS / f"{name}.png"), full_page=True)
 
 
 def upload_and_check(page: object, url: str, path: Path) -> None:
