@@ -55,6 +55,18 @@ def admin_user(make_user: Callable[..., object]) -> object:
 
 
 @pytest.fixture
+def tasks_inline() -> Iterator[None]:
+    """Celery tasks run in the test's own process, as the test settings have them, even after a
+    broker test started the session's real worker (`tests.celery_worker` turns eager off)."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
 def staff(client: Client, admin_user: object) -> Client:
     """A client logged in to the Django admin as the admin."""
     admin_user.is_staff = True

@@ -143,7 +143,7 @@ def _contacts(path: Path) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("restore_base_data")
+@pytest.mark.usefixtures("restore_base_data", "tasks_inline")
 def test_an_import_process_killed_mid_file_is_resumed_without_a_record_twice(
     owners: tuple[object, object], tmp_path: Path
 ) -> None:

@@ -36,7 +36,10 @@ def upload(client: Client, content: str | bytes, name: str = "contacts.csv", **d
 
 @pytest.fixture
 def manager(
-    client: Client, make_user: Callable[..., object], django_capture_on_commit_callbacks: Callable
+    client: Client,
+    make_user: Callable[..., object],
+    django_capture_on_commit_callbacks: Callable,
+    tasks_inline: None,
 ) -> Client:
     """mia, a marketing manager; the runs her requests queue run when they commit."""
     client.force_login(make_user("mia", Role.MARKETING_MANAGER))
