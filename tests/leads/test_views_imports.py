@@ -242,3 +242,17 @@ def test_a_cell_of_several_megabytes_imports_and_the_preview_shows_its_start(
     job.refresh_from_db()
     assert (job.status, job.valid, job.rejected) == ("done", 1, 0)
     assert Lead.objects.get().external_id == "hubspot-contact-201"
+
+
+def test_going_on_with_an_import_that_finished_is_refused_with_a_400(manager: Client) -> None:
+    upload(manager, HUBSPOT)
+    job = ImportJob.objects.get()
+    check(manager, job)
+    manager.post(f"/imports/{job.pk}/run/")
+    job.refresh_from_db()
+    assert job.status == "done"
+    response = manager.post(f"/imports/{job.pk}/resume/")
+    assert response.status_code == 400
+    assert "Only an import that failed or stopped can be resumed." in response.content.decode()
+    job.refresh_from_db()
+    assert (job.status, job.valid) == ("done", 2)
