@@ -50,7 +50,7 @@ class Channel(models.Model):
     `leads.channels.channel_key`), the label the pages show, and an optional chart colour.
     Created on first sight of a key; renamed and merged in the admin."""
 
-    key = models.SlugField(max_length=32, unique=True, allow_unicode=False)
+    key = models.SlugField(max_length=32, unique=True, allow_unicode=True)
     label = models.CharField(max_length=80)
     colour = models.CharField(
         max_length=7,

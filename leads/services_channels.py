@@ -12,6 +12,7 @@ leads and costs touched.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -24,13 +25,24 @@ from leads.models import Campaign, Channel
 from leads.selectors import campaign_lead_ids
 
 KEY_MAX = Channel._meta.get_field("key").max_length
-_NOT_KEY = re.compile(r"[^a-z0-9]+")
+_NOT_KEY = re.compile(r"[\W_]+")
 
 
 def channel_key(raw: str) -> str:
-    """The channel key of a source system's label: lower case, runs of anything but letters
-    and digits as one `_`, at most 32 characters; "" when nothing is left."""
-    return _NOT_KEY.sub("_", (raw or "").strip().lower()).strip("_")[:KEY_MAX].strip("_")
+    """The channel key of a source system's label: lower case, a Latin letter's accents
+    dropped ("Réseaux sociaux" is `reseaux_sociaux`, "Straße" `strasse`), letters of other
+    scripts kept ("Рассылка" is `рассылка`), runs of anything but letters and digits as one
+    `_`, at most 32 characters; "" when nothing is left."""
+    text = "".join(_unaccented(c) for c in (raw or "").strip().casefold())
+    return _NOT_KEY.sub("_", text).strip("_")[:KEY_MAX].strip("_")
+
+
+def _unaccented(char: str) -> str:
+    """A letter with its accents dropped when what is left is ASCII (é → e, ﬁ → fi); any other
+    letter as it is (й stays й, not и)."""
+    base = unicodedata.normalize("NFKD", char)
+    plain = "".join(c for c in base if not unicodedata.combining(c))
+    return plain if plain.isascii() else char
 
 
 def channel_label(key: str) -> str:

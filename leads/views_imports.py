@@ -179,6 +179,12 @@ def import_resume_view(request: HttpRequest, pk: UUID) -> HttpResponse:
         import_job_resume(job=job, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+        return render(
+            request,
+            "leads/imports/detail.html",
+            _detail_context(job, _mapping_form(job)),
+            status=400,
+        )
     return redirect("import-detail", pk=job.pk)
 
 

@@ -31,6 +31,10 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1252")
 ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "utf-8": "UTF-8", "cp1252": "Windows-1252"}
 DAY_FIRST, MONTH_FIRST, AMBIGUOUS = "dmy", "mdy", "ambiguous"
+#: The longest cell read, in characters. The `csv` module's own limit (128 KB) would refuse a
+#: whole export for one long note or description, even in a column the mapping leaves out.
+CELL_MAX = 32 * 1024 * 1024
+csv.field_size_limit(max(csv.field_size_limit(), CELL_MAX))  # for the process: only raised
 
 #: Opens the file afresh, from its first byte (a context manager of a binary stream).
 Opener = Callable[[], AbstractContextManager[BinaryIO]]
@@ -106,7 +110,16 @@ def file_rows(opener: Opener, *, encoding: str, delimiter: str, skip: int = 0) -
                 if index >= skip and any(c.strip() for c in cells):
                     yield FileRow(index, [_unneutralised(c) for c in cells])
         except csv.Error as exc:
-            raise FileError(f"Row {reader.line_num}: {exc}.") from exc
+            raise _csv_problem(exc, reader.line_num) from exc
+
+
+def _csv_problem(exc: csv.Error, line: int) -> FileError:
+    if "field larger than field limit" in str(exc):
+        return FileError(
+            f"Row {line} has a cell of more than {CELL_MAX // (1024 * 1024)} MB: "
+            "shorten it, or leave its column out of the export."
+        )
+    return FileError(f"Row {line}: {exc}.")
 
 
 def _unneutralised(cell: str) -> str:
@@ -193,7 +206,7 @@ def _scan(opener: Opener, encoding: str) -> FileShape:
                     if not dates.decided:
                         dates.feed(cells)
         except csv.Error as exc:
-            raise FileError(f"Row {reader.line_num}: {exc}.") from exc
+            raise _csv_problem(exc, reader.line_num) from exc
     order = dates.order()
     return FileShape(
         encoding=encoding,

@@ -46,7 +46,7 @@ def source_records(
     campaign_id = f"{source.system}-source-{key}" + (f"-{detail_key}" if detail_key else "")
     campaign_id = campaign_id[:EXTERNAL_ID_MAX]
     name = channel_label(key) + (f": {detail}" if detail_key else "") + f" ({source.label})"
-    day: date = created_at.date()
+    day: date = created_at.astimezone(cells.context.zone).date()  # the lead's local day
     source_column = cells.column(source.source)
     campaign = Record(
         kind="campaigns",

@@ -28,6 +28,12 @@ MARCH = date(2026, 3, 1)
         ("E-mail / newsletter", "e_mail_newsletter"),
         ("?!", ""),
         ("x" * 40, "x" * 32),
+        ("Réseaux sociaux", "reseaux_sociaux"),  # a French HubSpot's "Original Source"
+        ("Messe München", "messe_munchen"),
+        ("Straße", "strasse"),
+        ("Рассылка", "рассылка"),  # another script: kept, not refused
+        ("Йогурт ТВ", "йогурт_тв"),  # й is a letter of its own, not и with a mark
+        ("社交媒体", "社交媒体"),
     ],
 )
 def test_a_source_systems_label_becomes_one_channel_key(raw: str, key: str) -> None:
@@ -39,6 +45,13 @@ def test_a_new_channel_reads_its_label_from_its_key() -> None:
     assert channels_ensure(keys={"organic_search", "webinar", ""}) == {"organic_search"}
     assert Channel.objects.get(key="organic_search").label == "Organic search"
     assert Channel.objects.get(key="webinar").label == "Webinar"  # seeded, untouched
+
+
+def test_a_label_in_another_script_becomes_a_channel_of_its_own(world: World) -> None:
+    world.campaign("A", channel="Рассылка")
+    world.campaign("B", channel="Réseaux sociaux")
+    assert Campaign.objects.get(external_id="A").channel.label == "Рассылка"
+    assert Campaign.objects.get(external_id="B").channel.label == "Reseaux sociaux"
 
 
 def test_the_seed_channels_are_there_from_the_migration() -> None:

@@ -225,3 +225,37 @@ def test_rejected_rows_download_neutralised_and_import_again_as_they_were(
     assert again.rejected == 1  # the cost is still negative: the API refuses it too
     assert "Spend" in again.rejections.get().errors[0]["column"]
     assert again.rejections.get().values[1] == '=HYPERLINK("http://x")'  # read as it was
+
+
+def test_a_cell_of_several_megabytes_imports_and_the_preview_shows_its_start(
+    manager: Client,
+) -> None:
+    note = "Long call notes. " * 200_000  # 3.4 MB, as a CRM's notes field may hold
+    content = (
+        "Record ID,Email,First Name,Last Name,Create Date,Original Source,Notes\r\n"
+        f'201,dee@example.com,Dee,Long,2026-03-02 09:00,ORGANIC_SEARCH,"{note}"\r\n'
+    )
+    response = upload(manager, content, preset="hubspot-contacts")
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and job.total == 1
+    page = manager.get(f"/imports/{job.pk}/").content.decode()
+    assert "Long call notes. Long call notes." in page and len(page) < 100_000
+    check(manager, job)
+    manager.post(f"/imports/{job.pk}/run/")
+    job.refresh_from_db()
+    assert (job.status, job.valid, job.rejected) == ("done", 1, 0)
+    assert Lead.objects.get().external_id == "hubspot-contact-201"
+
+
+def test_going_on_with_an_import_that_finished_is_refused_with_a_400(manager: Client) -> None:
+    upload(manager, HUBSPOT)
+    job = ImportJob.objects.get()
+    check(manager, job)
+    manager.post(f"/imports/{job.pk}/run/")
+    job.refresh_from_db()
+    assert job.status == "done"
+    response = manager.post(f"/imports/{job.pk}/resume/")
+    assert response.status_code == 400
+    assert "Only an import that failed or stopped can be resumed." in response.content.decode()
+    job.refresh_from_db()
+    assert (job.status, job.valid) == ("done", 2)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from leads.imports.reading import (
     AMBIGUOUS,
+    CELL_MAX,
     DAY_FIRST,
     MONTH_FIRST,
     CellError,
@@ -133,6 +134,23 @@ def test_the_delimiter_is_the_one_that_gives_every_row_the_header_s_width() -> N
     text = 'Name;Company;Amount\n"Lowe, Ann";"Marsh, Lowe & Co";"1,5"\nBo;Acme;2\n'
     assert file_shape(opener(text.encode())).delimiter == ";"
     assert file_shape(opener(b"Name\nAnn\n")).columns == ["Name"]
+
+
+def test_a_cell_of_several_megabytes_is_read_whole_and_the_delimiter_still_sniffed() -> None:
+    note = "x" * 3_000_000  # a long note in a column the mapping may leave out
+    data = f"Record ID;Email;Notes\n1;a@example.com;{note}\n2;b@example.com;short\n".encode()
+    shape = file_shape(opener(data))
+    assert (shape.delimiter, shape.columns, shape.rows) == (";", ["Record ID", "Email", "Notes"], 2)
+    assert [cells for _, cells in rows_of(data)] == [
+        ["1", "a@example.com", note],
+        ["2", "b@example.com", "short"],
+    ]
+
+
+def test_a_cell_longer_than_any_import_takes_is_refused_naming_its_row() -> None:
+    data = b"Record ID,Notes\n1,short\n2," + b"x" * (CELL_MAX + 1) + b"\n"
+    with pytest.raises(FileError, match="Row 3 has a cell of more than 32 MB"):
+        file_shape(opener(data))
 
 
 def _peak_reading(path: Path) -> tuple[int, int]:

@@ -183,6 +183,22 @@ def test_a_campaign_the_import_makes_up_keeps_what_someone_gave_it_and_widens_it
     assert (campaign.starts_on, campaign.ends_on) == (date(2018, 3, 5), date(2018, 3, 31))
 
 
+def test_a_made_up_campaign_runs_on_the_local_days_of_its_leads(
+    tmp_path: Path, settings: object
+) -> None:
+    settings.TIME_ZONE = "Europe/Berlin"
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "Record ID,Create Date,Original Source\n"
+        "1,2018-03-05T23:30:00Z,ORGANIC_SEARCH\n"  # 6 March, 00:30 in Berlin
+        "2,2018-03-08T10:00:00-05:00,ORGANIC_SEARCH\n",  # 8 March, 16:00 in Berlin
+        encoding="utf-8",
+    )
+    imported(path, preset="hubspot-contacts")
+    campaign = Campaign.objects.get(external_id="hubspot-source-organic_search")
+    assert (campaign.starts_on, campaign.ends_on) == (date(2018, 3, 6), date(2018, 3, 8))
+
+
 def test_hubspot_deals_find_their_contacts_by_record_id_email_or_name_and_email(
     owners: tuple[object, object],
 ) -> None:
