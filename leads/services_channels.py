@@ -20,6 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from alignment.models import Goal
 from leads.changes import funnel_changed, funnel_leads_changed
 from leads.models import Campaign, Channel
 from leads.selectors import campaign_lead_ids
@@ -74,13 +75,15 @@ def channel_merge(*, source: Channel, into: Channel, by: AbstractBaseUser | None
         Campaign.objects.filter(channel=source).values_list("pk", "starts_on", "ends_on")
     )
     moved = Campaign.objects.filter(channel=source).update(channel=into)
+    # A goal on the channel is a goal on the channel it became (its numbers file there now).
+    goals = Goal.objects.filter(dimension="channel", key=source.key).update(key=into.key)
     if campaigns:
         funnel_changed(spans=[(s, e) for _, s, e in campaigns], part="campaigns")
         funnel_leads_changed(
             lead_ids=campaign_lead_ids(campaign_ids=[pk for pk, _, _ in campaigns])
         )
     if by is not None and by.pk is not None:
-        message = f"Merged channel {source.key!r} ({source.label}) into {into.key!r}: {moved} campaign(s) moved."
+        message = f"Merged channel {source.key!r} ({source.label}) into {into.key!r}: {moved} campaign(s) and {goals} goal(s) moved."
         for obj in (into, source):
             LogEntry.objects.log_actions(
                 user_id=by.pk,

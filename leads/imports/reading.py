@@ -197,7 +197,7 @@ def _scan(opener: Opener, encoding: str) -> FileShape:
         delimiter = _sniff_delimiter(sample, truncated=size >= SNIFF_CHARS)
         reader = csv.reader(_chain(sample, lines), delimiter=delimiter)
         try:
-            columns = header_columns(next(reader, []))
+            columns = header_columns([_unneutralised(c) for c in next(reader, [])])
             dates = DateOrderSniff(len(columns))
             rows = 0
             for cells in reader:

@@ -12,7 +12,7 @@ from kpis.models import KpiSnapshot
 from kpis.services import kpis_recompute, kpis_recompute_dirty
 from leads.models import Campaign, Channel
 from leads.services_channels import channel_key, channel_label, channel_merge, channels_ensure
-from tests.conftest import World
+from tests.conftest import World, goal
 
 pytestmark = pytest.mark.django_db
 MARCH = date(2026, 3, 1)
@@ -144,3 +144,18 @@ def test_the_admin_renames_a_channel_but_not_its_key(world: World, staff: Client
     )
     bad = staff.post(f"/admin/leads/channel/{channel.pk}/change/", {"label": "x", "colour": "blue"})
     assert bad.status_code == 200 and b"#rrggbb" in bad.content
+
+
+def test_a_goal_on_a_merged_channel_follows_it(world: World, admin_user: object) -> None:
+    world.campaign("B", channel="Phone Inquiry", starts_on="2026-03-01", ends_on="2026-03-31")
+    on_phone = goal(admin_user, metric="mqls", dimension="channel", key="phone_inquiry")
+    on_email = goal(admin_user, metric="mqls", dimension="channel", key="email", name="E-mail")
+    channel_merge(
+        source=Channel.objects.get(key="phone_inquiry"),
+        into=Channel.objects.get(key="webinar"),
+        by=admin_user,
+    )
+    on_phone.refresh_from_db()
+    on_email.refresh_from_db()
+    assert (on_phone.key, on_email.key) == ("webinar", "email")
+    assert LogEntry.objects.filter(change_message__contains="1 goal(s) moved").count() == 2

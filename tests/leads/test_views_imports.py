@@ -227,6 +227,21 @@ def test_rejected_rows_download_neutralised_and_import_again_as_they_were(
     assert again.rejections.get().values[1] == '=HYPERLINK("http://x")'  # read as it was
 
 
+def test_a_header_a_download_neutralised_reads_as_it_was(manager: Client) -> None:
+    content = "Code,=Title,Source,From,To\r\nA,One,email,2026-03-01,2026-02-01\r\n"
+    upload(manager, content, name="c.csv", kind="campaigns")
+    job = ImportJob.objects.get()
+    mapping = {
+        "map_external_id": "Code", "map_name": "=Title", "map_channel": "Source",
+        "map_starts_on": "From", "map_ends_on": "To",
+    }  # fmt: skip
+    manager.post(f"/imports/{job.pk}/check/", mapping)
+    text = b"".join(manager.get(f"/imports/{job.pk}/rejected.csv").streaming_content)
+    assert text.decode("utf-8-sig").startswith("Code,'=Title,")
+    upload(manager, text, name="rejected.csv", kind="campaigns")
+    assert ImportJob.objects.order_by("-created_at").first().columns[1] == "=Title"
+
+
 def test_a_cell_of_several_megabytes_imports_and_the_preview_shows_its_start(
     manager: Client,
 ) -> None:
