@@ -192,8 +192,8 @@ KPI_PAGE_CACHE_SECONDS = env_int("KPI_PAGE_CACHE_SECONDS", 600, minimum=0)
 # Days after a rejection during which marketing may dispute it (leads.services.dispute_raise).
 DISPUTE_WINDOW_DAYS = env_int("DISPUTE_WINDOW_DAYS", 14, minimum=1)
 
-# Uploaded CSV imports live here until their job is deleted; the web process and the Celery
-# worker must both see it (a shared volume when they run on different hosts).
+# Uploaded CSV imports are kept here, a file per import (nothing deletes them yet); the web
+# process and the Celery worker must both see it (a shared volume on different hosts).
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"  # never served: imports are read by the app only
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1)
