@@ -191,6 +191,10 @@ KPI_PAGE_CACHE_SECONDS = env_int("KPI_PAGE_CACHE_SECONDS", 600, minimum=0)
 # --- disputes ---
 # Days after a rejection during which marketing may dispute it (leads.services.dispute_raise).
 DISPUTE_WINDOW_DAYS = env_int("DISPUTE_WINDOW_DAYS", 14, minimum=1)
+# The years a record's dates may fall in (ingest and imports refuse others with a 400): the
+# calendar's edges, year 1 or 9999, leave no room for the periods around a date.
+DATE_MIN_YEAR = env_int("DATE_MIN_YEAR", 1970, minimum=2)
+DATE_MAX_YEAR = env_int("DATE_MAX_YEAR", 2100, minimum=DATE_MIN_YEAR)
 
 # Uploaded CSV imports are kept here, a file per import (nothing deletes them yet); the web
 # process and the Celery worker must both see it (a shared volume on different hosts).

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from alignment.models import LeadDefinition, RescoreJob, SlaBreach
 from alignment.permissions import IsManager, ManagersWrite
 from alignment.selectors import rescore_job_get
-from config.api import paginated
+from config.api import BoundedDateField, BoundedDateTimeField, paginated
 from leads.agreements import lead_definition_rescore_start
 from leads.errors import RowError, RowsInvalid
 from leads.models import AttemptChannel, AttemptOutcome, Deal, Handoff, Stage
@@ -70,8 +70,8 @@ class CampaignIn(serializers.Serializer):
     external_id = serializers.CharField(max_length=100)
     name = serializers.CharField(max_length=200)
     channel = ChannelKeyField()
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
+    starts_on = BoundedDateField()
+    ends_on = BoundedDateField()
     cost = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, default=0)
 
 
@@ -80,7 +80,7 @@ class LeadIn(serializers.Serializer):
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    created_at = serializers.DateTimeField()
+    created_at = BoundedDateTimeField()
     campaign = _ref(required=False, allow_null=True, allow_blank=True)
     owner = _ref(required=False, allow_null=True, allow_blank=True)
     segment = serializers.CharField(max_length=64, required=False, allow_blank=True)
@@ -91,7 +91,7 @@ class TouchIn(serializers.Serializer):
     external_id = serializers.CharField(max_length=100)
     lead = _ref()
     campaign = _ref()
-    occurred_at = serializers.DateTimeField()
+    occurred_at = BoundedDateTimeField()
     kind = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
 
@@ -99,7 +99,7 @@ class StageEventIn(serializers.Serializer):
     external_id = serializers.CharField(max_length=100)
     lead = _ref()
     stage = serializers.ChoiceField(choices=Stage.choices)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = BoundedDateTimeField()
     actor = _ref(required=False, allow_null=True, allow_blank=True)
     reason = serializers.CharField(max_length=64, required=False, allow_blank=True)
     note = serializers.CharField(required=False, allow_blank=True)
@@ -108,7 +108,7 @@ class StageEventIn(serializers.Serializer):
 class AttemptIn(serializers.Serializer):
     external_id = serializers.CharField(max_length=100)
     lead = _ref()
-    occurred_at = serializers.DateTimeField()
+    occurred_at = BoundedDateTimeField()
     channel = serializers.ChoiceField(choices=AttemptChannel.choices)
     outcome = serializers.ChoiceField(choices=AttemptOutcome.choices)
     actor = _ref(required=False, allow_null=True, allow_blank=True)
@@ -119,8 +119,8 @@ class DealIn(serializers.Serializer):
     external_id = serializers.CharField(max_length=100)
     lead = _ref()
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
-    created_at = serializers.DateTimeField()
-    closed_at = serializers.DateTimeField(required=False, allow_null=True)
+    created_at = BoundedDateTimeField()
+    closed_at = BoundedDateTimeField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=Deal.Status.choices, default=Deal.Status.OPEN)
     lost_reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
 

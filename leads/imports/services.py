@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
@@ -407,7 +407,9 @@ def _chunk_commit(
                     job=locked,
                     row=number,
                     values=row.cells,
-                    errors=[p.as_dict() for p in problems],
+                    errors=list(
+                        {tuple(p.as_dict().items()): p.as_dict() for p in problems}.values()
+                    ),
                 )
                 for number, (row, problems) in sorted(outcome.rejected.items())
             ],
@@ -426,6 +428,11 @@ def _chunk_commit(
             ]
         )  # fmt: skip
     return locked, True
+
+
+def _said_once(problems: Iterable[dict[str, str]]) -> list[dict[str, str]]:
+    """A row's problems, each once: a lead and its first touch read the same cell."""
+    return list({(p["column"], p["message"]): p for p in problems}.values())
 
 
 def _finish(job: ImportJob) -> ImportJob:

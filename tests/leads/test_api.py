@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -10,7 +11,17 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from leads.models import Campaign, Channel, ContactAttempt, Deal, Handoff, Lead, StageEvent, Touch
+from leads.models import (
+    Campaign,
+    Channel,
+    ContactAttempt,
+    Deal,
+    FunnelChange,
+    Handoff,
+    Lead,
+    StageEvent,
+    Touch,
+)
 from tests.conftest import token_client
 
 pytestmark = pytest.mark.django_db
@@ -688,3 +699,47 @@ def test_the_api_docs_use_locally_served_assets(admin_user: object) -> None:
     html = client.get("/api/v1/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn" not in html.lower()
+
+
+EDGES = [
+    "9999-12-31T23:59:59Z",
+    "0001-01-01T00:00:00Z",
+    "2101-01-01T00:00:00Z",
+    "1969-12-31T23:00:00Z",
+]
+
+
+@pytest.mark.parametrize("when", EDGES)
+@pytest.mark.parametrize(
+    ("endpoint", "record", "field"),
+    [
+        ("leads", lambda at: lead(9, created_at=at), "created_at"),
+        ("touches", lambda at: {"external_id": "T-9", "lead": "L-1", "campaign": "C-1",
+                                "occurred_at": at}, "occurred_at"),
+        ("stage-events", lambda at: stage(9, 1, "mql", at), "occurred_at"),
+        ("attempts", lambda at: {"external_id": "A-9", "lead": "L-1", "occurred_at": at,
+                                 "channel": "call", "outcome": "connected"}, "occurred_at"),
+        ("deals", lambda at: {"external_id": "D-9", "lead": "L-1", "amount": "10",
+                              "created_at": "2026-03-02T10:00:00Z", "closed_at": at,
+                              "status": "won"}, "closed_at"),
+        ("campaigns", lambda at: {**CAMPAIGN, "external_id": "C-9", "ends_on": at[:10]},
+         "ends_on"),
+    ],
+)  # fmt: skip
+def test_dates_at_the_calendars_edges_are_refused_naming_the_field_and_change_nothing(
+    api: APIClient, funnel: None, endpoint: str, record: Callable, field: str, when: str
+) -> None:
+    changes = FunnelChange.objects.count()
+    status, body = post(api, endpoint, [record(when)])
+    assert status == 400
+    assert [(e["index"], e["field"]) for e in body["errors"]] == [(0, field)]
+    assert FunnelChange.objects.count() == changes
+    # and the next ingest of anything still answers: nothing was left to poison the outbox
+    assert post(api, "leads", [lead(3)])[0] == 200
+
+
+def test_the_date_range_is_a_setting(api: APIClient, settings: object) -> None:
+    settings.DATE_MAX_YEAR = 2026
+    status, body = post(api, "leads", [lead(1, created_at="2027-01-01T00:00:00Z")])
+    assert status == 400 and "2026" in body["errors"][0]["message"]
+    assert post(api, "leads", [lead(1)])[0] == 200

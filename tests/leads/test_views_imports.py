@@ -274,3 +274,14 @@ def test_going_on_with_an_import_that_finished_is_refused_with_a_400(manager: Cl
     assert "Only an import that failed or stopped can be resumed." in response.content.decode()
     job.refresh_from_db()
     assert (job.status, job.valid) == ("done", 2)
+
+
+def test_a_row_dated_at_the_calendars_edge_is_rejected_naming_its_column(manager: Client) -> None:
+    upload(manager, HUBSPOT.replace("2026-03-03 10:00,marketing", "9999-12-31 23:59,marketing"))
+    job = ImportJob.objects.get()
+    check(manager, job)
+    job.refresh_from_db()
+    assert (job.valid, job.rejected) == (1, 2)
+    problems = {r.row: r.errors for r in job.rejections.all()}
+    assert [e["column"] for e in problems[3]] == ["Create Date"]  # said once, for lead and touch
+    assert "DATE_MAX_YEAR" in problems[3][0]["message"]
