@@ -1,8 +1,18 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, register_converter
+from django.urls.converters import PathConverter
 
 from kpis import views, views_campaigns, views_evidence, views_goals, views_meetings
+
+
+class ExternalIdConverter(PathConverter):
+    """An external id as a source system wrote it: any characters, "/" and line breaks too."""
+
+    regex = r"[\s\S]+"
+
+
+register_converter(ExternalIdConverter, "external_id")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,31 +22,35 @@ urlpatterns = [
     path("meeting/section/<slug:slug>/", views.meeting_section, name="meeting-section"),
     path("meeting/start/", views_meetings.meeting_start, name="meeting-start"),
     path("campaigns/", views.campaign_list, name="campaign-list"),
-    path("campaigns/<str:external_id>/", views.campaign_detail_view, name="campaign-detail"),
     path(
-        "campaigns/<str:external_id>/csv/<slug:dataset>/",
+        "campaigns/<external_id:external_id>/csv/<slug:dataset>/",
         views.campaign_csv,
         name="campaign-csv",
     ),
     path(
-        "campaigns/<str:external_id>/rate/",
+        "campaigns/<external_id:external_id>/rate/",
         views_campaigns.campaign_rate_view,
         name="campaign-rate",
     ),
     path(
-        "campaigns/<str:external_id>/ratings/<int:pk>/delete/",
+        "campaigns/<external_id:external_id>/ratings/<int:pk>/delete/",
         views_campaigns.campaign_rating_delete_view,
         name="campaign-rating-delete",
     ),
     path(
-        "campaigns/<str:external_id>/post-mortem/",
+        "campaigns/<external_id:external_id>/post-mortem/",
         views_campaigns.campaign_postmortem_view,
         name="campaign-postmortem",
     ),
     path(
-        "campaigns/<str:external_id>/post-mortem/start/",
+        "campaigns/<external_id:external_id>/post-mortem/start/",
         views_campaigns.campaign_postmortem_start_view,
         name="campaign-postmortem-start",
+    ),
+    # Last of the campaign pages: an external id may hold "/" (`path`), so the detail's pattern
+    # would also match the addresses above.
+    path(
+        "campaigns/<external_id:external_id>/", views.campaign_detail_view, name="campaign-detail"
     ),
     path("evidence/<slug:fact>/", views_evidence.evidence_list_view, name="evidence-list"),
     path("definitions/", views.definitions, name="definitions"),

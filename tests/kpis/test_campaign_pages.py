@@ -530,3 +530,23 @@ def test_the_list_reads_as_many_queries_for_many_campaigns_as_for_few(
         world.campaign(f"c{n}", starts_on=day(-60), ends_on=day(-20))
         meeting(KICKOFF if n % 2 else POSTMORTEM, f"c{n}", [marketing_rep, sales_rep][: n % 2 + 1])
     assert queries() == few
+
+
+@pytest.mark.parametrize("external_id", ["hubspot/source/ORGANIC_SEARCH", 'a b?c#d\r\n"q"'])
+def test_a_campaign_whose_id_holds_a_slash_or_a_question_mark_has_its_pages(
+    client: Client, world: World, make_user: Callable[..., object], external_id: str
+) -> None:
+    world.campaign("Odd", external_id=external_id, starts_on="2026-03-01", ends_on="2026-03-31")
+    client.force_login(make_user("mia", Role.MARKETING_MANAGER))
+    listing = client.get("/campaigns/?start=2026-03-01&end=2026-03-31", follow=True)
+    assert listing.status_code == 200
+    detail = reverse("campaign-detail", args=[external_id])
+    assert detail in listing.content.decode()
+    page = client.get(detail)
+    assert page.status_code == 200 and page.context["campaign"].external_id == external_id
+    postmortem = client.get(reverse("campaign-postmortem", args=[external_id]))
+    assert postmortem.status_code == 200
+    assert client.get(reverse("campaign-csv", args=[external_id, "funnel"])).status_code in (
+        200,
+        404,
+    )
