@@ -23,9 +23,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return drf_exception_handler(exc, context)
 
 
+class Pagination(LimitOffsetPagination):
+    """`?limit=&offset=`, at most `max_limit` rows a page however large a limit is asked."""
+
+    max_limit = 1000
+
+
 def paginated(request: Request, view: Any, rows: Any, serializer: type, **context: Any) -> Response:
     """One page of `rows` (`?limit=&offset=`), serialized, with the count and the links."""
-    paginator = LimitOffsetPagination()
+    paginator = Pagination()
     page = paginator.paginate_queryset(rows, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True, context=context).data)
 

@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,7 +21,7 @@ from alignment.roles import Team
 from alignment.selectors import goal_list
 from alignment.services.forecasts import revenue_forecast_set
 from alignment.services.goals import goal_create, goal_delete, goal_update
-from config.api import paginated
+from config.api import Pagination, paginated
 from core import attribution
 from core.catalog import GOAL_EXCLUDED_METRICS, METRICS
 from core.periods import period_start
@@ -170,7 +169,7 @@ class GoalList(APIView):
     def get(self, request: Request) -> Response:
         query = GoalQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        paginator = LimitOffsetPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(goal_list(**query.validated_data), request, view=self)
         return paginator.get_paginated_response(_goal_data(list(page)))
 
