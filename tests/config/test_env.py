@@ -61,6 +61,17 @@ def test_no_database_url_means_an_sqlite_file(environ: pytest.MonkeyPatch) -> No
     assert (config["ENGINE"], config["NAME"]) == ("django.db.backends.sqlite3", "/tmp/x.sqlite3")
 
 
+def test_sqlite_given_by_url_waits_for_the_write_lock_as_the_default_does(
+    environ: pytest.MonkeyPatch,
+) -> None:
+    environ.setenv("DB", "sqlite:////tmp/y.sqlite3")
+    config = env_database("DB", "unused")
+    assert (config["ENGINE"], config["NAME"]) == ("django.db.backends.sqlite3", "/tmp/y.sqlite3")
+    assert config["OPTIONS"] == {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    environ.delenv("DB")
+    assert env_database("DB", "/tmp/x.sqlite3")["OPTIONS"] == config["OPTIONS"]
+
+
 def test_a_postgres_url_is_parsed(environ: pytest.MonkeyPatch) -> None:
     environ.setenv("DB", "postgres://u:p@db.internal:5433/tandem")
     config = env_database("DB", "unused")
