@@ -162,6 +162,7 @@ class IngestView(APIView):
     permission_classes = [IsManager]
     row_serializer: type[serializers.Serializer]
     upsert: Callable[..., UpsertResult]
+    upsert_takes_sender = False  # the service applies the sender's rights (`by=`)
 
     def post(self, request: Request) -> Response:
         data = request.data
@@ -192,13 +193,20 @@ class IngestView(APIView):
             ]
             return _errors_response(errors)
         try:
-            result = type(self).upsert(rows=parsed.validated_data)
+            extra = {"by": request.user} if self.upsert_takes_sender else {}
+            result = type(self).upsert(rows=parsed.validated_data, **extra)
         except RowsInvalid as exc:
             return _errors_response(exc.errors)
         return Response({"created": result.created, "updated": result.updated})
 
 
-def _ingest_view(name: str, serializer: type[serializers.Serializer], upsert: Callable) -> type:
+def _ingest_view(
+    name: str,
+    serializer: type[serializers.Serializer],
+    upsert: Callable,
+    *,
+    takes_sender: bool = False,
+) -> type:
     def post(self: IngestView, request: Request) -> Response:
         return IngestView.post(self, request)
 
@@ -215,6 +223,7 @@ def _ingest_view(name: str, serializer: type[serializers.Serializer], upsert: Ca
         {
             "row_serializer": serializer,
             "upsert": staticmethod(upsert),
+            "upsert_takes_sender": takes_sender,
             "post": post,
             "__doc__": IngestView.__doc__,
         },
@@ -224,7 +233,7 @@ def _ingest_view(name: str, serializer: type[serializers.Serializer], upsert: Ca
 CampaignIngest = _ingest_view("Campaigns", CampaignIn, campaigns_upsert)
 LeadIngest = _ingest_view("Leads", LeadIn, leads_upsert)
 TouchIngest = _ingest_view("Touches", TouchIn, touches_upsert)
-StageEventIngest = _ingest_view("StageEvents", StageEventIn, stage_events_upsert)
+StageEventIngest = _ingest_view("StageEvents", StageEventIn, stage_events_upsert, takes_sender=True)
 AttemptIngest = _ingest_view("Attempts", AttemptIn, attempts_upsert)
 DealIngest = _ingest_view("Deals", DealIn, deals_upsert)
 

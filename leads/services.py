@@ -316,8 +316,14 @@ def touches_upsert(*, rows: Sequence[dict]) -> UpsertResult:
 
 @transaction.atomic
 def stage_events_upsert(
-    *, rows: Sequence[dict], source: str = StageEvent.Source.API
+    *,
+    rows: Sequence[dict],
+    source: str = StageEvent.Source.API,
+    by: AbstractBaseUser | None = None,
 ) -> UpsertResult:
+    """Create or update stage events and replay their leads. With `by` (who sends them: the
+    API's user), a `rejected` event decides a handoff as sales would: its actor (default:
+    `by`, recorded as the decider) must be a sales rep, a sales manager or an admin."""
     errors: list[RowError] = []
     _check_unique_in_batch(rows, errors)
     leads = _resolve(rows, field="lead", model=Lead, label="lead", errors=errors)
@@ -344,6 +350,7 @@ def stage_events_upsert(
                         f"use one of {', '.join(sorted(reasons))}.",
                     )
                 )
+    deciders = _rejection_deciders(rows, actors=actors, by=by, errors=errors)
     _raise_if(errors)
     # A corrected event may move to another lead: both leads need their stages replayed.
     previous_leads = set(
@@ -357,12 +364,12 @@ def stage_events_upsert(
             lead_id=leads[r["lead"]],
             stage=r["stage"],
             occurred_at=r["occurred_at"],
-            actor_id=actors.get(r.get("actor")),
+            actor_id=deciders.get(index, actors.get(r.get("actor"))),
             reason=r.get("reason") or "",
             note=r.get("note") or "",
             source=source,
         )
-        for r in rows
+        for index, r in enumerate(rows)
     ]
     affected = set(leads.values()) | previous_leads
     with funnel_followed(affected):
@@ -373,6 +380,42 @@ def stage_events_upsert(
         )
         leads_sync_stages(lead_ids=affected)
     return result
+
+
+#: Who may decide a sales handoff (`handoff_can_decide`): sales and the admin.
+_DECIDING_ROLES = {Role.SALES_REP, Role.SALES_MANAGER, Role.ADMIN}
+
+
+def _rejection_deciders(
+    rows: Sequence[dict],
+    *,
+    actors: dict[str, int],
+    by: AbstractBaseUser | None,
+    errors: list[RowError],
+) -> dict[int, int]:
+    """Who decides each `rejected` row sent by `by`: its actor, else `by`; refused (an error
+    on `actor`) unless sales or the admin. {row index: user id}; {} without `by`."""
+    if by is None:
+        return {}
+    wanted = {
+        index: actors.get(row.get("actor")) or by.pk
+        for index, row in enumerate(rows)
+        if row["stage"] == Stage.REJECTED and (not row.get("actor") or row["actor"] in actors)
+    }
+    users = {u.pk: u for u in User.objects.filter(pk__in=set(wanted.values()))}
+    for index, user_id in wanted.items():
+        user = users[user_id]
+        if user_role(user) not in _DECIDING_ROLES:
+            name = user.get_username()
+            errors.append(
+                RowError(
+                    index,
+                    "actor",
+                    f"Only sales decides a handoff: {name} is not a sales rep, a sales manager "
+                    "or an admin. Name the sales person who rejected it as the actor.",
+                )
+            )
+    return wanted
 
 
 @transaction.atomic

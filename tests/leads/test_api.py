@@ -11,6 +11,7 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from alignment.roles import Role
 from leads.models import (
     Campaign,
     Channel,
@@ -743,3 +744,33 @@ def test_the_date_range_is_a_setting(api: APIClient, settings: object) -> None:
     status, body = post(api, "leads", [lead(1, created_at="2027-01-01T00:00:00Z")])
     assert status == 400 and "2026" in body["errors"][0]["message"]
     assert post(api, "leads", [lead(1)])[0] == 200
+
+
+def test_marketing_cannot_decide_a_sales_handoff_by_ingesting_a_rejection(
+    api: APIClient, funnel: None, make_user: Callable[..., object]
+) -> None:
+    assert post(api, "stage-events", [stage(1, 2, "mql", "2026-03-03T10:00:00Z")])[0] == 200
+    head_of_marketing = token_client(make_user("maria", Role.MARKETING_MANAGER))
+    rejection = stage(2, 2, "rejected", "2026-03-04T10:00:00Z", reason="no_budget")
+
+    status, body = post(head_of_marketing, "stage-events", [rejection])
+    assert status == 400
+    assert [(e["field"], "maria" in e["message"]) for e in body["errors"]] == [("actor", True)]
+    assert Handoff.objects.get(lead__external_id="L-2").status == "pending"
+
+    status, _ = post(head_of_marketing, "stage-events", [{**rejection, "actor": "sam"}])
+    assert status == 200  # the CRM says which sales rep rejected it
+    handoff = Handoff.objects.get(lead__external_id="L-2")
+    assert (handoff.status, handoff.decided_by.username) == ("rejected", "sam")
+
+
+def test_a_rejection_ingested_without_an_actor_records_who_sent_it(
+    funnel: None, make_user: Callable[..., object]
+) -> None:
+    sales_head = token_client(make_user("tom", Role.SALES_MANAGER))
+    assert post(sales_head, "stage-events", [stage(1, 2, "mql", "2026-03-03T10:00:00Z")])[0] == 200
+    rejection = stage(2, 2, "rejected", "2026-03-04T10:00:00Z", reason="no_budget")
+    assert post(sales_head, "stage-events", [rejection])[0] == 200
+    handoff = Handoff.objects.get(lead__external_id="L-2")
+    assert (handoff.status, handoff.decided_by.username) == ("rejected", "tom")
+    assert StageEvent.objects.get(external_id="SE-2").actor.username == "tom"
