@@ -6,6 +6,7 @@ form and its message."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from django.contrib import messages
@@ -18,13 +19,12 @@ from alignment.roles import user_is_manager
 from config.csv_export import CONTENT_TYPE, csv_filename
 from leads.forms_imports import ImportMappingForm, ImportUploadForm
 from leads.imports.selectors import (
-    PresetChoice,
     import_job_fields,
     import_job_get,
     import_job_preset,
     import_job_preview,
     import_jobs_recent,
-    import_presets_available,
+    import_presets_all,
     import_rejected_rows_csv,
     import_rejections,
 )
@@ -54,18 +54,11 @@ def _job(request: HttpRequest, pk: UUID) -> ImportJob:
     return job
 
 
-def _presets() -> dict[str, tuple[str, PresetChoice]]:
-    """Every preset by its key: (its kind, the choice)."""
-    return {
-        p.key: (kind, p) for kind in ImportKind.values for p in import_presets_available(kind=kind)
-    }
-
-
 @require_http_methods(["GET", "POST"])
 def import_list(request: HttpRequest) -> HttpResponse:
     """The recent imports, and the upload of a new file: a preset says what its rows are."""
     _manager(request)
-    presets = _presets()
+    presets = import_presets_all()
     choices = [
         (key, f"{p.label} ({ImportKind(kind).label.lower()})") for key, (kind, p) in presets.items()
     ]
@@ -153,39 +146,34 @@ def import_check(request: HttpRequest, pk: UUID) -> HttpResponse:
     return render(request, "leads/imports/detail.html", _detail_context(job, form), status=400)
 
 
+def _started(request: HttpRequest, job: ImportJob, start: Callable[[], object]) -> HttpResponse:
+    """Start a run; back to the import's page, or that page with the refusal and a 400."""
+    try:
+        start()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        context = _detail_context(job, _mapping_form(job))
+        return render(request, "leads/imports/detail.html", context, status=400)
+    return redirect("import-detail", pk=job.pk)
+
+
 @require_POST
 def import_run(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Import the valid rows of a checked file (the explicit choice); the rejected ones are
     kept for download."""
     job = _job(request, pk)
-    try:
-        import_job_start(job=job, mode=ImportJob.Mode.IMPORT, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return render(
-            request,
-            "leads/imports/detail.html",
-            _detail_context(job, _mapping_form(job)),
-            status=400,
-        )
-    return redirect("import-detail", pk=job.pk)
+    return _started(
+        request,
+        job,
+        lambda: import_job_start(job=job, mode=ImportJob.Mode.IMPORT, by=request.user),
+    )
 
 
 @require_POST
 def import_resume_view(request: HttpRequest, pk: UUID) -> HttpResponse:
     """Go on with a run that failed or whose worker died, from its last committed chunk."""
     job = _job(request, pk)
-    try:
-        import_job_resume(job=job, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return render(
-            request,
-            "leads/imports/detail.html",
-            _detail_context(job, _mapping_form(job)),
-            status=400,
-        )
-    return redirect("import-detail", pk=job.pk)
+    return _started(request, job, lambda: import_job_resume(job=job, by=request.user))
 
 
 @require_GET

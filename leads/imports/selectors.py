@@ -19,7 +19,7 @@ from config.csv_export import csv_safe_cell
 from leads.imports.presets import BUILT_IN, preset_manual, presets_builtin
 from leads.imports.reading import Opener, file_preview
 from leads.imports.rows import ImportField, Lookups, Preset
-from leads.models import Campaign, ImportJob, ImportPreset, ImportRejection, Lead
+from leads.models import Campaign, ImportJob, ImportKind, ImportPreset, ImportRejection, Lead
 
 LOOKUP_BATCH = 5000
 ERROR_COLUMN = "error"
@@ -112,12 +112,20 @@ class PresetChoice:
 
 def import_presets_available(*, kind: str) -> list[PresetChoice]:
     """The built-in presets of a kind, then the saved ones, by name."""
-    builtin = [PresetChoice(p.key, p.label, True) for p in presets_builtin(kind)]
-    saved = [
-        PresetChoice(name, name, False)
-        for name in ImportPreset.objects.filter(kind=kind).values_list("name", flat=True)
-    ]
-    return builtin + saved
+    return [choice for of, choice in import_presets_all().values() if of == kind]
+
+
+def import_presets_all() -> dict[str, tuple[str, PresetChoice]]:
+    """Every preset by its key, with the kind of rows it reads: the built-in ones of each kind,
+    then the saved ones by name (one query)."""
+    presets = {
+        p.key: (kind, PresetChoice(p.key, p.label, True))
+        for kind in ImportKind.values
+        for p in presets_builtin(kind)
+    }
+    for name, kind in ImportPreset.objects.order_by("name").values_list("name", "kind"):
+        presets[name] = (kind, PresetChoice(name, name, False))
+    return presets
 
 
 def import_preset_get(*, name: str, kind: str | None = None) -> ImportPreset | None:
