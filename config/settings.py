@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "config",
     "alignment",
     "leads",
     "kpis",
@@ -174,6 +175,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# With the broker down, a write queues its follow-up work (config.queue.enqueue) for at most
+# about a second and carries on; the beat sweeps pick the work up once Redis is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_BEAT_SCHEDULE: dict = {
     "kpis-sweep-dirty-periods": {"task": "kpis.tasks.kpis_recompute_dirty_task", "schedule": 60.0},
     "kpis-nightly-full-recompute": {
@@ -194,9 +204,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
-# A shared cache in production (debounces KPI recomputes across processes).
+# A shared cache in production (debounces KPI recomputes across processes, counts the API
+# throttle), failing open: with Redis unreachable it holds nothing and the app carries on.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {"BACKEND": "config.cache.ResilientRedisCache", "LOCATION": REDIS_URL}
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -228,9 +239,11 @@ API_THROTTLE_BURST = env_rate("API_THROTTLE_BURST", "120/second")
 API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", "1800/minute")
 # Users whose tokens are not throttled: a trusted integration, a load test.
 API_THROTTLE_EXEMPT_USERS = frozenset(env_list("API_THROTTLE_EXEMPT_USERS", []))
+# Wrong tokens one address may send before its token requests get 429 for the window.
+API_THROTTLE_BAD_TOKENS = env_rate("API_THROTTLE_BAD_TOKENS", "20/minute")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.throttling.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -243,6 +256,9 @@ REST_FRAMEWORK = {
     ],
     "PAGE_SIZE": 100,
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ApiRateThrottle"],
+    # The proxies in front of the app that add X-Forwarded-For (a TLS proxy: 1): the client's
+    # address, which the throttles count by, is the one the last of them saw. 0 trusts none.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
     "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

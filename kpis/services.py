@@ -17,6 +17,7 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from config.db import rows_sync
+from config.queue import enqueue
 from core.periods import (
     KINDS,
     months_between,
@@ -61,10 +62,8 @@ def kpis_schedule_dirty_recompute() -> None:
         kpis_recompute_dirty_task.delay()
         return
     if cache.add("kpis:dirty-recompute-queued", True, timeout=DEBOUNCE_SECONDS):
-        try:
-            kpis_recompute_dirty_task.apply_async(countdown=DEBOUNCE_SECONDS)
-        except Exception:  # the broker is down: the beat sweep will pick the periods up
-            log.warning("Could not queue the KPI recompute; the sweep will do it.", exc_info=True)
+        # The broker down, the beat sweep picks the periods up from the change log.
+        enqueue(kpis_recompute_dirty_task, countdown=DEBOUNCE_SECONDS)
 
 
 def kpis_recompute_dirty(*, now: datetime | None = None) -> int:
@@ -325,7 +324,7 @@ def recompute_job_start(
     def dispatch() -> None:  # the days first: the periods are sums of them
         for kind, month in units:
             if kind == DAY:
-                kpis_recompute_unit_task.delay(str(job.pk), kind, month.isoformat())
+                enqueue(kpis_recompute_unit_task, str(job.pk), kind, month.isoformat())
 
     if fan_out:
         transaction.on_commit(dispatch)
@@ -363,7 +362,7 @@ def recompute_job_unit_done(*, job_id: str, failed: bool = False, error: str = "
 
             def dispatch() -> None:
                 for kind, month in units[days:]:
-                    kpis_recompute_unit_task.delay(job_id, kind, month.isoformat())
+                    enqueue(kpis_recompute_unit_task, job_id, kind, month.isoformat())
 
             transaction.on_commit(dispatch)
         if finished >= job.total_units and job.finished_at is None:

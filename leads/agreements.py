@@ -16,6 +16,7 @@ from django.utils import timezone
 from alignment.models import LeadDefinition, RescoreJob, ServiceLevelAgreement, VersionStatus
 from alignment.selectors import lead_definition_in_effect, lead_definition_is_in_effect
 from alignment.services.versions import actor
+from config.queue import enqueue, enqueue_on_commit
 from leads.changes import funnel_changed, funnel_periods_changed
 from leads.models import Handoff, Lead
 from leads.services import handoffs_refresh_sla, leads_score
@@ -39,14 +40,9 @@ def agreement_version_apply(
     if isinstance(version, ServiceLevelAgreement):
         if version.effective_from <= now:  # its SAL commitment, in every period since
             funnel_periods_changed(spans=[(version.effective_from, now)], part="sla")
-        sla_id = version.pk
+        from leads.tasks import sla_apply_task
 
-        def dispatch() -> None:
-            from leads.tasks import sla_apply_task
-
-            sla_apply_task.delay(sla_id)
-
-        transaction.on_commit(dispatch)
+        enqueue_on_commit(sla_apply_task, version.pk)
     elif lead_definition_is_in_effect(definition=version, at=now):
         lead_definition_rescore_start(definition=version, by=by, now=now)
 
@@ -108,14 +104,9 @@ def lead_definition_rescore_start(
     job = RescoreJob.objects.create(
         definition=definition, requested_by=actor(by), total=Lead.objects.count()
     )
-    job_id = str(job.pk)
+    from leads.tasks import leads_rescore_task
 
-    def dispatch() -> None:
-        from leads.tasks import leads_rescore_task
-
-        leads_rescore_task.delay(job_id)
-
-    transaction.on_commit(dispatch)
+    enqueue_on_commit(leads_rescore_task, str(job.pk))
     return job
 
 
@@ -190,8 +181,8 @@ def agreements_apply_due(*, now: datetime | None = None) -> int:
     for sla_id in ServiceLevelAgreement.objects.filter(
         status=VersionStatus.APPROVED, applied_at__isnull=True
     ).values_list("pk", flat=True):
-        sla_apply_task.delay(sla_id)  # a run that finds it applied already does nothing
-        started += 1
+        # A run that finds it applied already does nothing; one not queued is the next sweep's.
+        started += enqueue(sla_apply_task, sla_id)
     definition = lead_definition_in_effect(at=now)
     busy = RescoreJob.objects.filter(
         Q(status__in=[RescoreJob.Status.QUEUED, RescoreJob.Status.RUNNING])

@@ -108,7 +108,10 @@ def _log(entries: Iterable[tuple[str, date, str]]) -> int:
         update_fields=["marked_at"],
         batch_size=500,
     )
-    transaction.on_commit(lambda: funnel_change_committed.send(sender=FunnelChange))
+    # robust: the write has committed, so its answer is a success whatever the recompute it
+    # asks for does (an outage of the database or the broker is logged; the periods stay in
+    # the change log for the next run or the sweep).
+    transaction.on_commit(lambda: funnel_change_committed.send(sender=FunnelChange), robust=True)
     return len(entries)
 
 

@@ -51,6 +51,7 @@ from alignment.roles import Role, user_role
 from alignment.selectors import lead_definition_in_effect
 from alignment.services.round_robin import round_robin_next_owners
 from config.db import update_rows
+from config.queue import enqueue
 from leads.changes import (
     funnel_activity_changed,
     funnel_changed,
@@ -1166,7 +1167,7 @@ def handoff_reassign(
 def _notify_later(reassignment_id: int) -> None:
     from leads.tasks import handoff_reassignment_notify_task
 
-    handoff_reassignment_notify_task.delay(reassignment_id)
+    enqueue(handoff_reassignment_notify_task, reassignment_id)
 
 
 def handoff_reassignment_notify(*, reassignment_id: int) -> bool:

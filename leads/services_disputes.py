@@ -26,6 +26,7 @@ from django.utils import timezone
 from alignment.roles import Role, Team, user_heads, user_role
 from alignment.selectors import team_heads, user_heads_team
 from alignment.services.round_robin import round_robin_next_owners
+from config.queue import enqueue
 from leads.changes import funnel_changed
 from leads.models import Dispute, Handoff, Lead, Stage, StageEvent
 from leads.services import funnel_followed, leads_sync_stages
@@ -229,7 +230,7 @@ def _reopen(handoff: Handoff, *, now: datetime) -> StageEvent | None:
 def _notify_later(dispute_id: int) -> None:
     from leads.tasks import dispute_notify_task
 
-    dispute_notify_task.delay(dispute_id)
+    enqueue(dispute_notify_task, dispute_id)
 
 
 def dispute_notify(*, dispute_id: int) -> bool:

@@ -57,6 +57,7 @@ from alignment.models import LeadDefinition
 from alignment.roles import user_is_manager
 from alignment.selectors import lead_definition_in_effect, user_heads_team
 from alignment.services.versions import actor
+from config.queue import enqueue_on_commit
 from leads.models import Deal, Handoff, Lead, WhatIfRun
 from leads.selectors import definition_scoring_rules, lead_scoring_rows, lead_scoring_values
 
@@ -136,14 +137,9 @@ def what_if_start(
         total=_window_leads(since, now).count(),
         result={"cells": _zero_cells()},
     )
-    run_id = str(run.pk)
+    from leads.tasks import what_if_task
 
-    def dispatch() -> None:
-        from leads.tasks import what_if_task
-
-        what_if_task.delay(run_id)
-
-    transaction.on_commit(dispatch)
+    enqueue_on_commit(what_if_task, str(run.pk))
     return run
 
 

@@ -26,6 +26,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from alignment.services.versions import actor
+from config.queue import enqueue
 from leads.imports.chunks import ChunkOutcome, chunk_import
 from leads.imports.presets import (
     BUILT_IN,
@@ -314,7 +315,7 @@ def import_job_dispatch(*, job_id: str) -> None:
         # Not a daemon: a management command's process waits for its import.
         threading.Thread(target=_run_in_thread, args=(job_id,), name=THREAD_NAME).start()
     else:
-        import_run_task.delay(job_id)
+        enqueue(import_run_task, job_id)
 
 
 def _run_in_thread(job_id: str) -> None:

@@ -73,7 +73,9 @@ def test_the_sweep_queues_the_application_of_an_sla_instead_of_running_it_inline
 
     sla = signed_sla()
     queued: list[int] = []
-    monkeypatch.setattr(sla_apply_task, "delay", queued.append)
+    monkeypatch.setattr(
+        sla_apply_task, "apply_async", lambda args, countdown=None: queued.append(*args)
+    )
     agreements_apply_due()
     assert queued == [sla.pk]
     sla.refresh_from_db()
