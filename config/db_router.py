@@ -7,7 +7,8 @@ the request writes or opens a transaction on the primary; from then on the reque
 primary too, so it never acts on what it read from a replica that lags. Writes, migrations,
 every other request, Celery tasks and management commands use the primary (`default`).
 
-Sessions, users, groups, API tokens and content types always come from the primary, so a
+Sessions, users, groups, API tokens, content types and the throttle's counts always come from
+the primary, so a
 login or a new token works on the very next request; so do the recompute and rescore jobs,
 whose status is polled right after the POST that created them.
 
@@ -44,7 +45,7 @@ REPLICA_URL_NAMES = frozenset(
 REPLICA_ROUTE_PREFIX = "api/v1/"
 PRIMARY_URL_NAMES = frozenset({"api-recompute-status", "api-rescore-job"})
 #: Read from the primary even inside the window: who is asking, and job progress.
-PRIMARY_APPS = frozenset({"auth", "authtoken", "sessions", "contenttypes", "admin"})
+PRIMARY_APPS = frozenset({"auth", "authtoken", "sessions", "contenttypes", "admin", "config"})
 PRIMARY_MODELS = frozenset({"kpis.recomputejob", "alignment.rescorejob"})
 
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
