@@ -37,3 +37,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
 ]
+
+handler500 = "config.errors.server_error"

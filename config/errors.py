@@ -1,0 +1,42 @@
+"""The answer to an error no view handled: a clean 503 while the database can't be reached
+(a restart, a failover), a 500 otherwise; JSON on the API, a page elsewhere.
+
+Django calls `server_error` from inside its handling of the exception, so the exception is the
+one being handled (`sys.exc_info`), whether a view raised it or a middleware did (the session
+or the user is read from the database before any view runs). The pages are rendered without
+the request's context: its context processors would read the database too.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+from config.middleware import API_PREFIX
+
+RETRY_AFTER_SECONDS = 30
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """Whether `exc` says the database can't be reached or can't take the work now (a refused or
+    dropped connection, a restarting server, SQLite busy past its timeout): worth retrying."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    exc = sys.exc_info()[1]
+    api = request.path.startswith(API_PREFIX)
+    if database_unavailable(exc):
+        detail = "The database is unavailable for a moment; nothing was saved. Try again shortly."
+        if api:
+            response: HttpResponse = JsonResponse({"detail": detail}, status=503)
+        else:
+            response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    if api:
+        return JsonResponse({"detail": "Server error; it was logged."}, status=500)
+    return HttpResponse(render_to_string("500.html"), status=500)
