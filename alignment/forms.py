@@ -18,7 +18,7 @@ from django.utils import timezone
 from alignment import scoring
 from alignment.models import LeadDefinition, ServiceLevelAgreement
 from alignment.pages import WEEKDAYS, rule_value_text
-from core.periods import FIRST_YEAR, LAST_YEAR, year_in_range
+from config.dates import date_in_range_problem
 
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
@@ -65,8 +65,8 @@ class _VersionForm(_Form):
         """The moment as shown (to the minute) is the moment stored: leave it as it was, so
         that saving a draft unchanged changes nothing (and clears no approval)."""
         value = self.cleaned_data.get("effective_from")
-        if value is not None and not year_in_range(value.date()):
-            raise forms.ValidationError(f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.")
+        if value is not None and (problem := date_in_range_problem(value.date())):
+            raise forms.ValidationError(problem)
         before = self.initial.get("effective_from")
         if value is not None and isinstance(before, datetime):
             shown = timezone.localtime(before).replace(second=0, microsecond=0)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.dates import date_in_range_problem
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -34,16 +35,6 @@ def paginated(request: Request, view: Any, rows: Any, serializer: type, **contex
     paginator = Pagination()
     page = paginator.paginate_queryset(rows, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True, context=context).data)
-
-
-def date_in_range_problem(value: date) -> str:
-    """Why a date or moment is outside the dates Tandem takes ("" when it is inside): the
-    calendar's edges (year 1, 9999) break the periods built around it, so records stay within
-    DATE_MIN_YEAR..DATE_MAX_YEAR."""
-    low, high = settings.DATE_MIN_YEAR, settings.DATE_MAX_YEAR
-    if low <= value.year <= high:
-        return ""
-    return f"Must be in the years {low} to {high} (DATE_MIN_YEAR, DATE_MAX_YEAR)."
 
 
 class BoundedDateField(serializers.DateField):

@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 
 from alignment.models import Goal, GoalCheckIn
 from alignment.scorecard import CURVE_POINTS
+from config.dates import date_in_range_problem
 from core import attribution
 from core.catalog import DIMENSIONS
-from core.periods import FIRST_YEAR, LAST_YEAR, year_in_range
 from kpis.models import PeriodKind
 from kpis.pages.goals import metric_choices, period_options, period_parse, period_value
 
@@ -151,8 +151,8 @@ class CheckInForm(_ServiceErrors):
 
 
 def _in_range(day: date | None) -> None:
-    if day is not None and not year_in_range(day):
-        raise forms.ValidationError(f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.")
+    if day is not None and (problem := date_in_range_problem(day)):
+        raise forms.ValidationError(problem)
 
 
 class ForecastForm(_ServiceErrors):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from alignment.models import RevenueForecast
 from alignment.services.versions import actor
 from alignment.signals import agreement_changed
+from config.dates import date_in_range_problem
 from core.periods import KINDS, local_midnight, period_bounds
 from core.periods import period_start as period_start_of
 
@@ -27,6 +28,8 @@ def revenue_forecast_clean(
         raise ValidationError({"period": "Use week, month or quarter."})
     if period_start is None:
         raise ValidationError({"period_start": "Say which period the forecast is for."})
+    if problem := date_in_range_problem(period_start):
+        raise ValidationError({"period_start": problem})
     if period_start_of(period, period_start) != period_start:
         raise ValidationError({"period_start": f"{period_start} does not start a {period}."})
     if local_midnight(period_start, ZoneInfo(settings.TIME_ZONE)) <= now:

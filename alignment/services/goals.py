@@ -18,6 +18,7 @@ from django.utils import timezone
 from alignment.models import Goal, GoalCheckIn
 from alignment.services.versions import actor
 from alignment.signals import agreement_changed
+from config.dates import date_in_range_problem
 from core import attribution
 from core.catalog import GOAL_EXCLUDED_METRICS, METRICS
 from core.periods import KINDS, local_midnight, next_period, period_bounds
@@ -50,6 +51,8 @@ def goal_clean(*, values: dict[str, Any], now: datetime) -> dict[str, Any]:
     kind, start = values.get("period"), values.get("period_start")
     if kind not in KINDS or start is None:
         errors["period"] = "A goal must be time-bound: choose a week, month or quarter."
+    elif problem := date_in_range_problem(start):
+        errors["period_start"] = problem
     elif period_start_of(kind, start) != start:
         errors["period_start"] = f"{start} does not start a {kind}."
     elif _period_end(kind, start) <= now:

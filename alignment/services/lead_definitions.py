@@ -23,6 +23,7 @@ from alignment.services.versions import (
     version_reset_approvals,
     version_update,
 )
+from config.dates import date_in_range_problem
 
 DEFINITION_FIELDS = ("effective_from", "criteria", "mql_threshold", "notes")
 
@@ -31,6 +32,8 @@ def lead_definition_clean(*, values: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     if values.get("effective_from") is None:
         errors["effective_from"] = "Say from when the version applies."
+    elif problem := date_in_range_problem(values["effective_from"]):
+        errors["effective_from"] = problem
     if not (values.get("criteria") or "").strip():
         errors["criteria"] = "Write the definition down in words, for both teams to read."
     threshold = values.get("mql_threshold")

@@ -14,6 +14,7 @@ from alignment import scorecard as card
 from alignment.models import PayoutCurve
 from alignment.services.versions import actor
 from alignment.signals import agreement_changed
+from config.dates import date_in_range_problem
 
 
 def payout_curve_clean(
@@ -22,6 +23,8 @@ def payout_curve_clean(
     """Check a payout curve (from today on, a usable shape); returns its points."""
     if effective_from is None:
         raise ValidationError({"effective_from": "Say from which day the curve applies."})
+    if problem := date_in_range_problem(effective_from):
+        raise ValidationError({"effective_from": problem})
     if effective_from < timezone.localdate(now):
         raise ValidationError({"effective_from": "A payout curve applies from today on, not back."})
     defaults = {name: getattr(card.DEFAULT_CURVE, name) for name in card.CURVE_POINTS}

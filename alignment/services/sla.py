@@ -23,6 +23,7 @@ from alignment.services.versions import (
     version_refuse_if_changed,
     version_update,
 )
+from config.dates import date_in_range_problem
 
 SLA_FIELDS = (
     "effective_from",
@@ -43,6 +44,8 @@ def sla_clean(*, values: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     if values.get("effective_from") is None:
         errors["effective_from"] = "Say from when the version applies."
+    elif problem := date_in_range_problem(values["effective_from"]):
+        errors["effective_from"] = problem
     for name, minimum in [
         ("first_contact_hours", 0),
         ("attempts", 1),

@@ -541,11 +541,11 @@ def test_a_forecast_or_curve_dated_at_the_edge_of_the_calendar_is_refused_with_a
     response = client.post(
         "/forecasts/", {"period": "quarter", "period_start": "9999-10-01", "amount": "1000"}
     )
-    assert response.status_code == 400 and "between 1900 and 2999" in response.content.decode()
+    assert response.status_code == 400 and "in the years 1970 to 2100" in response.content.decode()
     response = client.post(
         "/scorecard/",
         {"effective_from": "9999-12-31", "threshold": "0.5", "threshold_payout": "0.5",
          "target": "1", "cap": "1.5", "cap_payout": "1.5"},
     )  # fmt: skip
-    assert response.status_code == 400 and "between 1900 and 2999" in response.content.decode()
+    assert response.status_code == 400 and "in the years 1970 to 2100" in response.content.decode()
     assert not RevenueForecast.objects.exists() and not PayoutCurve.objects.exists()
