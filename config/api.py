@@ -14,10 +14,13 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.dates import date_in_range_problem
+from config.errors import Conflict
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Django's ValidationError from a service becomes a 400, never a 500."""
+    if isinstance(exc, Conflict):
+        return Response({"detail": " ".join(exc.messages)}, status=409)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 
+from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -18,6 +19,11 @@ from django.template.loader import render_to_string
 from config.middleware import API_PREFIX
 
 RETRY_AFTER_SECONDS = 30
+
+
+class Conflict(ValidationError):
+    """A write refused because the record moved on meanwhile (someone else decided it first):
+    the API answers 409, a page says so; nothing was changed."""
 
 
 def database_unavailable(exc: BaseException | None) -> bool:

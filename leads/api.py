@@ -308,14 +308,19 @@ def _decidable(request: Request, pk: int) -> Handoff:
     return handoff
 
 
-@extend_schema(tags=["handoffs"], request=None, responses={200: HandoffOut})
+ConflictOut = inline_serializer("Conflict", {"detail": serializers.CharField()})
+
+
+@extend_schema(tags=["handoffs"], request=None, responses={200: HandoffOut, 409: ConflictOut})
 class HandoffAccept(APIView):
     def post(self, request: Request, pk: int) -> Response:
         handoff = handoff_accept(handoff=_decidable(request, pk), by=request.user)
         return Response(HandoffOut(handoff).data)
 
 
-@extend_schema(tags=["handoffs"], request=HandoffRejectIn, responses={200: HandoffOut})
+@extend_schema(
+    tags=["handoffs"], request=HandoffRejectIn, responses={200: HandoffOut, 409: ConflictOut}
+)
 class HandoffReject(APIView):
     def post(self, request: Request, pk: int) -> Response:
         handoff = _decidable(request, pk)

@@ -51,6 +51,7 @@ from alignment.roles import Role, user_role
 from alignment.selectors import lead_definition_in_effect
 from alignment.services.round_robin import round_robin_next_owners
 from config.db import update_rows
+from config.errors import Conflict
 from config.queue import enqueue
 from leads.changes import (
     funnel_activity_changed,
@@ -1042,8 +1043,12 @@ def _closed_words(handoff: Handoff) -> str:
 
 
 def _decide(handoff: Handoff, *, by: AbstractBaseUser, stage: str, reason: str, note: str) -> None:
-    if handoff.status != Handoff.Status.PENDING:
-        raise ValidationError(_closed_words(handoff))
+    # Locked, and read again: of two people deciding at once, the second waits here for the
+    # first's commit and is then told, instead of deciding the handoff a second time.
+    locked = Handoff.objects.select_for_update(of=("self",)).get(pk=handoff.pk)
+    if locked.status != Handoff.Status.PENDING:
+        handoff.refresh_from_db()
+        raise Conflict(_closed_words(locked))
     with funnel_followed([handoff.lead_id]):
         _record_decision(handoff, by=by, stage=stage, reason=reason, note=note)
     handoff.refresh_from_db()

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from alignment.roles import Role, user_role
 from config.csv_export import csv_filename, csv_requested, csv_response
+from config.errors import Conflict
 from leads.exports import inbox_table, my_leads_table
 from leads.forms import AttemptForm, InboxFilterForm, ReassignForm, RejectForm
 from leads.models import AttemptChannel, AttemptOutcome, Handoff, RejectionReason
@@ -176,8 +177,13 @@ def _card(request: HttpRequest, pk: int, **extra: object) -> HttpResponse:
 
 
 def _decided(request: HttpRequest, handoff: Handoff, note: str = "") -> HttpResponse:
+    """Back where the decision was taken; `note` says why it was not (someone else decided
+    first), as a warning."""
     if not request.htmx:
-        messages.success(request, note or f"{handoff.get_status_display()} {handoff.lead}.")
+        if note:
+            messages.warning(request, note)
+        else:
+            messages.success(request, f"{handoff.get_status_display()} {handoff.lead}.")
         return _back(request)
     context = {"h": handoff, "note": note, "counts": inbox_counts(owner=_scope_owner(request))}
     return render(request, "leads/partials/handoff_decided.html", context)
@@ -188,7 +194,7 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
     handoff = _decidable(request, pk)
     try:
         handoff_accept(handoff=handoff, by=request.user)
-    except ValidationError as exc:
+    except Conflict as exc:
         return _decided(request, handoff, note=" ".join(exc.messages))
     return _decided(request, handoff)
 
@@ -211,9 +217,11 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             return _decided(request, handoff)
+    status = 409 if handoff.status != Handoff.Status.PENDING else 400 if form.errors else 200
     if request.htmx:
         return _card(request, pk, reject_form=form)
-    return render(request, "leads/handoff_reject.html", {"h": handoff, "form": form})
+    context = {"h": handoff, "form": form}
+    return render(request, "leads/handoff_reject.html", context, status=status)
 
 
 @require_POST

@@ -549,7 +549,7 @@ def test_a_handoff_cannot_be_decided_twice(sales_rep: object, pending: Handoff) 
     response = client.post(
         f"/api/v1/handoffs/{pending.pk}/reject/", {"reason": "bad_fit"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 409  # a conflict: someone decided it first
     assert "already decided" in str(response.json())
     pending.refresh_from_db()
     assert pending.status == "accepted"

@@ -137,7 +137,7 @@ def test_a_rejection_without_a_reason_is_refused_and_the_form_keeps_the_feedback
     assert handoff("soon").status == Handoff.Status.PENDING
     # Without JavaScript the same form is a page of its own.
     page = client.post(f"/leads/inbox/{pk}/reject/", {"reason": ""})
-    assert page.status_code == 200
+    assert page.status_code == 400  # bad input: the form again, with what was wrong
     assert "Choose why you reject this lead." in page.content.decode()
 
 
