@@ -1,8 +1,11 @@
 """Request and response rules of every page and endpoint: the API's body limit answered in
-JSON before anything reads the body, and logged-in pages kept out of shared caches."""
+JSON before anything reads the body, chunked bodies read with their length, and logged-in
+pages kept out of shared caches."""
 
 from __future__ import annotations
 
+import json
+import tempfile
 from collections.abc import Callable
 
 from django.conf import settings
@@ -49,3 +52,41 @@ class PrivatePagesMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             response["Cache-Control"] = "private, no-store"
         return response
+
+
+class ChunkedBodies:
+    """WSGI middleware: a request body sent chunked, without a Content-Length, is read whole
+    (up to DATA_UPLOAD_MAX_MEMORY_SIZE, spooled to disk past 1 MB) and handed on with its
+    length. Django reads a body by its Content-Length only, so it saw such a body as empty;
+    one over the limit gets the same JSON 413 as `BodyLimitMiddleware` gives."""
+
+    SPOOL_BYTES = 1024 * 1024
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict, start_response: Callable) -> object:
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not environ.get("CONTENT_LENGTH"):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+            body = tempfile.SpooledTemporaryFile(max_size=self.SPOOL_BYTES)  # noqa: SIM115 (the body, freed with the request)
+            size, source = 0, environ["wsgi.input"]
+            while piece := source.read(64 * 1024):
+                size += len(piece)
+                if limit and size > limit:
+                    body.close()
+                    payload = json.dumps(
+                        {"detail": f"The body is over {limit:,} bytes, the most the app takes."}
+                    ).encode()
+                    start_response(
+                        "413 Request Entity Too Large",
+                        [
+                            ("Content-Type", "application/json"),
+                            ("Content-Length", str(len(payload))),
+                        ],
+                    )
+                    return [payload]
+                body.write(piece)
+            body.seek(0)
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = body, str(size)
+        return self.app(environ, start_response)

@@ -6,3 +6,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
+
+from config.middleware import ChunkedBodies  # noqa: E402  (after the settings are set up)
+
+application = ChunkedBodies(application)

@@ -44,3 +44,54 @@ def test_signed_in_pages_and_api_answers_are_kept_out_of_shared_caches(
     client.force_login(admin_user)
     assert client.get("/").headers["Cache-Control"] == "private, no-store"
     assert api.get("/api/v1/handoffs/").headers["Cache-Control"] == "private, no-store"
+
+
+def _wsgi_post(path: str, body_pieces: list[bytes], token: str) -> tuple[str, bytes]:
+    """A chunked POST through the WSGI application, as gunicorn hands one over: no
+    Content-Length, a de-chunked `wsgi.input`, `Transfer-Encoding: chunked`."""
+    import io
+
+    from config.wsgi import application
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "CONTENT_TYPE": "application/json",
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "HTTP_AUTHORIZATION": f"Token {token}",
+        "wsgi.input": io.BytesIO(b"".join(body_pieces)),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+    }
+    seen: list[str] = []
+    body = b"".join(application(environ, lambda status, headers: seen.append(status)))
+    return seen[0], body
+
+
+def test_a_chunked_body_without_a_length_is_read_whole(admin_user: object) -> None:
+    import json
+
+    from alignment.services.accounts import api_token_get_or_create
+
+    token = api_token_get_or_create(user=admin_user).key
+    rows = [{"external_id": f"CH-{n}", "created_at": "2026-03-02T09:00:00Z"} for n in range(3)]
+    status, body = _wsgi_post("/api/v1/leads/", [json.dumps(rows).encode()], token)
+    assert status.startswith("200"), body
+    assert Lead.objects.filter(external_id__startswith="CH-").count() == 3
+
+
+def test_a_chunked_body_over_the_limit_gets_a_json_413(
+    admin_user: object, settings: object
+) -> None:
+    import json
+
+    from alignment.services.accounts import api_token_get_or_create
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    token = api_token_get_or_create(user=admin_user).key
+    status, body = _wsgi_post("/api/v1/leads/", [b"[" + b" " * 200 + b"]"], token)
+    assert status.startswith("413")
+    assert "over 100 bytes" in json.loads(body)["detail"]
