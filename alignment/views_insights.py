@@ -164,7 +164,7 @@ def _detail_page(
 ) -> HttpResponse:
     insight = get_object_or_404(selectors.insights_filtered(), pk=insight.pk)
     user = request.user
-    can_answer = svc.insight_can_answer(user=user)
+    can_answer = svc.insight_can_change_answer(insight=insight, user=user)
     context = {
         "insight": insight,
         "answer_form": form or (_answer_form(insight) if can_answer else None),

@@ -266,6 +266,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Ingest marketing and sales events; read the shared KPIs.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Login everywhere but the login page (SPEC §9): the schema and its docs too, with a token
+    # or a session like every other endpoint (DRF's default would let anyone read them).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -36,6 +36,7 @@ User = AbstractBaseUser | AnonymousUser
 POST_REFUSED = "Sales posts what prospects say."
 EDIT_REFUSED = "Only its poster changes an insight."
 ANSWER_REFUSED = "Marketing answers field insights."
+CHANGE_ANSWER_REFUSED = "Only who answered it, or a manager, changes or withdraws an answer."
 DELETE_REFUSED = "Its poster or a manager deletes an insight."
 
 MAX_TAGS = 10
@@ -58,6 +59,16 @@ def insight_can_edit(*, insight: FieldInsight, user: User) -> bool:
 def insight_can_answer(*, user: User) -> bool:
     """Marketing answers (its reps and its manager), and admins."""
     return user_team(user) == Team.MARKETING or user_role(user) == Role.ADMIN
+
+
+def insight_can_change_answer(*, insight: FieldInsight, user: User) -> bool:
+    """Marketing answers an insight that waits; an answer given is its answerer's to change or
+    withdraw (a rep changes only their own word), or a manager's or an admin's."""
+    if not insight_can_answer(user=user):
+        return False
+    if insight.answered_at is None or insight.answered_by_id in (None, user.pk):
+        return True
+    return user_is_manager(user)
 
 
 def insight_can_delete(*, insight: FieldInsight, user: User) -> bool:
@@ -217,9 +228,11 @@ def insight_answer(
 ) -> FieldInsight:
     """Marketing's answer: "used" names the content or campaign it went into (`text` or
     `campaign`), "not_used" says why not (`text`). Answering again replaces the answer and
-    who gave it; the first answer's time stays."""
+    who gave it (only they or a manager answer again: `insight_can_change_answer`); the
+    first answer's time stays."""
     _refuse(insight_can_answer(user=by), ANSWER_REFUSED)
     insight = _locked(insight)
+    _refuse(insight_can_change_answer(insight=insight, user=by), CHANGE_ANSWER_REFUSED)
     text = (text or "").replace("\r\n", "\n").strip()
     campaign = _clean_campaign(campaign, "campaign")
     if answer not in FieldInsight.Answer.values:
@@ -245,9 +258,11 @@ def insight_answer(
 
 @transaction.atomic
 def insight_unanswer(*, insight: FieldInsight, by: AbstractBaseUser) -> FieldInsight:
-    """Marketing withdraws its answer: the insight waits again (and its wait counts again)."""
+    """Marketing withdraws its answer (who gave it, or a manager): the insight waits again (and
+    its wait counts again)."""
     _refuse(insight_can_answer(user=by), ANSWER_REFUSED)
     insight = _locked(insight)
+    _refuse(insight_can_change_answer(insight=insight, user=by), CHANGE_ANSWER_REFUSED)
     before = insight.answered_at
     if before is None:
         return insight

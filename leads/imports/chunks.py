@@ -42,6 +42,10 @@ UPSERTS: dict[str, Callable[..., UpsertResult]] = {
     "deals": deals_upsert,
 }
 
+#: The kinds whose service applies the sender's rights (`by=`): a `rejected` stage event decides
+#: a handoff only as sales would, whether the API or an import sends it.
+TAKES_SENDER = {"stage_events"}
+
 SINGULAR = {
     "campaigns": "campaign",
     "leads": "lead",
@@ -96,7 +100,7 @@ def chunk_import(
     outcome = ChunkOutcome(rows=len(rows))
     plan = _read(preset, rows, columns, mapping, context, outcome)
     _validate(plan, outcome)
-    results = _write(plan, outcome)
+    results = _write(plan, outcome, sender=context.sender)
     if kind in results:
         outcome.created, outcome.updated = results[kind].created, results[kind].updated
     return outcome
@@ -235,9 +239,9 @@ def _live(records: list[Record], outcome: ChunkOutcome) -> list[Record]:
     return [r for r in records if any(row not in outcome.rejected for row in r.rows)]
 
 
-def _write(plan: _Plan, outcome: ChunkOutcome) -> dict[str, UpsertResult]:
-    """Write the chunk's records kind by kind in a savepoint; when a service refuses some,
-    roll back, reject their rows and write the rest again."""
+def _write(plan: _Plan, outcome: ChunkOutcome, *, sender: Any) -> dict[str, UpsertResult]:
+    """Write the chunk's records kind by kind in a savepoint, as `sender` (who imports them);
+    when a service refuses some, roll back, reject their rows and write the rest again."""
     while True:
         try:
             with transaction.atomic():
@@ -247,7 +251,8 @@ def _write(plan: _Plan, outcome: ChunkOutcome) -> dict[str, UpsertResult]:
                     if not records:
                         continue
                     try:
-                        results[kind] = UPSERTS[kind](rows=[r.data for r in records])
+                        extra = {"by": sender} if kind in TAKES_SENDER else {}
+                        results[kind] = UPSERTS[kind](rows=[r.data for r in records], **extra)
                     except RowsInvalid as exc:
                         raise _Refused(kind, records, exc.errors) from exc
                 _score(_live(plan.records.get("leads", []), outcome))

@@ -90,13 +90,15 @@ class Lookups:
 class Context:
     """What reading a chunk's rows needs besides the rows: the zone of naive times, the file's
     date order, the users an owner may name (lower-cased username, e-mail or full name →
-    username; None: several users), lookups, and what `Preset.prepare` found for the chunk."""
+    username; None: several users), lookups, what `Preset.prepare` found for the chunk, and
+    who imports it (`sender`: the services apply their rights, as the API's user's)."""
 
     zone: tzinfo
     date_order: str = ""
     owners: Mapping[str, str | None] = field(default_factory=dict)
     lookups: Lookups = field(default_factory=Lookups)
     found: dict[str, Any] = field(default_factory=dict)
+    sender: Any = None
 
 
 class Cells:

@@ -363,6 +363,7 @@ def import_job_run(
         date_order=job.date_order,
         owners=import_owner_index(),
         lookups=ImportLookups(),
+        sender=job.requested_by,  # a rejection it holds decides a handoff only as sales would
     )
     rows = file_rows(
         import_job_opener(job), encoding=job.encoding, delimiter=job.delimiter, skip=job.cursor

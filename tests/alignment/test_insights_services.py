@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from alignment import selectors
 from alignment.models import FieldInsight, InsightTag
+from alignment.roles import Role
 from alignment.services import insights as svc
 from leads.models import Campaign, FunnelChange
 
@@ -130,6 +132,30 @@ def test_answering_again_replaces_the_answer_but_keeps_its_time(
     assert insight.answered_by == marketing_manager
     assert insight.answered_at == first
     assert _insight_changes()  # logged all the same
+
+
+def test_a_marketing_rep_changes_or_withdraws_only_their_own_answer(
+    insight: FieldInsight,
+    marketing_rep: object,
+    marketing_manager: object,
+    make_user: Callable[..., object],
+) -> None:
+    other_rep = make_user("mo", Role.MARKETING_REP)
+    svc.insight_answer(insight=insight, by=marketing_rep, answer="used", text="FAQ")
+    for write in (
+        lambda: svc.insight_answer(insight=insight, by=other_rep, answer="not_used", text="No."),
+        lambda: svc.insight_unanswer(insight=insight, by=other_rep),
+    ):
+        with pytest.raises(PermissionDenied):
+            write()
+        insight.refresh_from_db()
+        assert (insight.answer, insight.answered_by) == ("used", marketing_rep)
+    assert not svc.insight_can_change_answer(insight=insight, user=other_rep)
+    assert svc.insight_can_change_answer(insight=insight, user=marketing_rep)
+    svc.insight_unanswer(insight=insight, by=marketing_manager)  # a manager may
+    insight.refresh_from_db()
+    assert insight.answered_at is None
+    assert svc.insight_can_change_answer(insight=insight, user=other_rep)  # it waits again
 
 
 def test_withdrawing_or_deleting_an_answered_insight_logs_its_answer_time(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -255,6 +256,23 @@ def test_marketing_withdraws_an_answer(
     _as(client, marketing_rep).post(f"/insights/{insight.pk}/unanswer/")
     insight.refresh_from_db()
     assert insight.answered_at is None
+
+
+def test_another_marketing_rep_can_neither_change_nor_withdraw_an_answer(
+    client: Client, insight: FieldInsight, marketing_rep: object, make_user: Callable
+) -> None:
+    svc.insight_answer(insight=insight, by=marketing_rep, answer="used", text="FAQ")
+    other = _as(client, make_user("mo", Role.MARKETING_REP))
+    assert "Change the answer" not in other.get(f"/insights/{insight.pk}/").content.decode()
+    answer = {"answer": "not_used", "text": "Not for us."}
+    assert other.post(f"/insights/{insight.pk}/answer/", answer).status_code == 403
+    assert other.post(f"/insights/{insight.pk}/unanswer/").status_code == 403
+    insight.refresh_from_db()
+    assert (insight.answer, insight.answer_text, insight.answered_by) == (
+        "used",
+        "FAQ",
+        marketing_rep,
+    )
 
 
 def test_the_insights_pages_use_the_together_tabs(

@@ -694,6 +694,12 @@ def test_the_openapi_schema_lists_every_endpoint(api: APIClient) -> None:
         assert f"/api/v1/{endpoint}/" in paths
 
 
+def test_the_schema_and_its_docs_are_for_signed_in_users_only(api: APIClient) -> None:
+    for url in ["/api/v1/schema/", "/api/v1/docs/"]:
+        assert APIClient().get(url).status_code == 401
+        assert api.get(url).status_code == 200
+
+
 def test_the_api_docs_use_locally_served_assets(admin_user: object) -> None:
     client = APIClient()
     client.force_login(admin_user)

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from alignment.roles import Role
 from leads.imports import services
 from leads.imports.reading import cell_problem
 from leads.imports.selectors import (
@@ -43,6 +44,7 @@ from leads.models import (
     Campaign,
     Channel,
     Deal,
+    Handoff,
     ImportJob,
     ImportPreset,
     Lead,
@@ -444,6 +446,32 @@ def test_a_row_the_ingest_service_refuses_is_rejected_with_the_file_s_column_and
     assert list(Deal.objects.values_list("external_id", "amount", "status")) == [
         ("D4", Decimal("1234.5"), "won")
     ]
+
+
+def test_a_rejection_imported_by_marketing_decides_nothing_and_names_the_actor_column(
+    tmp_path: Path, world: World, make_user: Callable[..., object], sales_rep: object
+) -> None:
+    """As through the API: a `rejected` stage event decides a sales handoff only as sales
+    would, its actor or else who imports it (the head of marketing could reject one)."""
+    world.lead("2026-03-01T09:00:00", external_id="L1", owner="sam")
+    world.stage("L1", "mql", "2026-03-02T09:00:00")
+    path = tmp_path / "stages.csv"
+    path.write_text(
+        "Id,Lead,Stage,At,Reason,By\n"
+        "SE1,L1,rejected,2026-03-03 09:00,no_budget,\n"  # the importer decides: marketing
+        "SE2,L1,rejected,2026-03-03 09:00,no_budget,sam\n",  # the sales rep who did
+        encoding="utf-8",
+    )
+    mapping = {"external_id": "Id", "lead": "Lead", "stage": "Stage", "occurred_at": "At",
+               "reason": "Reason", "actor": "By"}  # fmt: skip
+    head_of_marketing = make_user("maria", Role.MARKETING_MANAGER)
+    job = upload(path, kind="stage_events", by=head_of_marketing)
+    job = run(import_job_configure(job=job, mapping=mapping))
+    [problem] = problems(job)
+    assert problem.startswith('Row 2, column "By": Only sales decides a handoff: maria')
+    handoff = Handoff.objects.get(lead__external_id="L1")
+    assert (handoff.status, handoff.decided_by) == ("rejected", sales_rep)
+    assert not StageEvent.objects.filter(external_id="SE1").exists()
 
 
 def test_a_check_writes_nothing_but_counts_and_keeps_the_rejected_rows(
