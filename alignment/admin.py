@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alignment.models import (
+    AuditEntry,
     Goal,
     LeadDefinition,
     PayoutCurve,
@@ -479,3 +480,28 @@ class SalPaceAlertAdmin(_ReadOnlyAdmin):
 class RescoreJobAdmin(_ReadOnlyAdmin):
     list_display = ["definition", "status", "done", "total", "handed_off", "created_at"]
     list_filter = ["status"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log, to read: nobody adds, changes or deletes an entry, superusers included
+    (the services write them; the database refuses an update or a delete too). The page for
+    managers is /audit/."""
+
+    list_display = ["at", "actor_name", "action", "target_type", "target_label"]
+    search_fields = ["=actor_name", "action", "target_label"]
+    show_full_result_count = False  # the log is long: no second COUNT of it
+    fields = [
+        "at", "actor", "actor_name", "action", "target_type", "target_id", "target_label",
+        "changes", "details", "note",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -987,7 +987,7 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit entries"
         indexes = [
             models.Index(fields=["action", "at"], name="audit_action_at"),
-            models.Index(fields=["actor", "at"], name="audit_actor_at"),
+            models.Index(fields=["actor_name", "at"], name="audit_actor_at"),
             models.Index(fields=["target_type", "target_id"], name="audit_target"),
         ]
 

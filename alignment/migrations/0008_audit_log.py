@@ -106,7 +106,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name_plural': 'audit entries',
                 'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['action', 'at'], name='audit_action_at'), models.Index(fields=['actor', 'at'], name='audit_actor_at'), models.Index(fields=['target_type', 'target_id'], name='audit_target')],
+                'indexes': [models.Index(fields=['action', 'at'], name='audit_action_at'), models.Index(fields=['actor_name', 'at'], name='audit_actor_at'), models.Index(fields=['target_type', 'target_id'], name='audit_target')],
             },
         ),
         migrations.RunPython(install_guard, remove_guard),
