@@ -4,13 +4,16 @@ first, and the words the page and its CSV show of them."""
 from __future__ import annotations
 
 import json
+import re
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from alignment.models import AuditEntry
 from alignment.services.audit import ACTIONS
@@ -100,16 +103,26 @@ def audit_action_label(action: str) -> str:
     return ACTIONS.get(action, action)
 
 
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
 def audit_text(value: object) -> str:
-    """A value of an entry's changes or details as text: "—" for none, lists and objects as
-    compact JSON."""
+    """A value of an entry's changes or details as text: "—" for none, a moment as
+    "2026-03-02 10:00" in the site's time zone, lists and objects as compact JSON."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-    return str(value)
+    text = str(value)
+    if _MOMENT.match(text):
+        with suppress(ValueError):
+            moment = datetime.fromisoformat(text)
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
+            return f"{moment:%Y-%m-%d %H:%M}" + (f":{moment:%S}" if moment.second else "")
+    return text
 
 
 @dataclass(frozen=True)

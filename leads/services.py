@@ -799,6 +799,12 @@ def _decision(handoff: Handoff) -> dict[str, Any]:
     }
 
 
+def _handoff_label(lead: Lead) -> str:
+    """A handoff as the audit log names it: its lead, and the lead's external id."""
+    name = str(lead)
+    return f"Handoff of {name}" + (f" ({lead.external_id})" if name != lead.external_id else "")
+
+
 #: The audit action of a decision that turned a handoff to each status.
 _DECISION_ACTIONS = {
     Handoff.Status.ACCEPTED: "handoff.accepted",
@@ -866,7 +872,7 @@ def _decisions_audit(
                 actor=by,
                 action=action,
                 target=handoff,
-                label=f"Handoff of {lead} ({lead.external_id})",
+                label=_handoff_label(lead),
                 changes=diff,
                 details={
                     "lead": lead.external_id,
@@ -1305,11 +1311,10 @@ def handoff_reassign(
         actor=by,
         action="handoff.reassigned",
         target=locked,
-        label=f"Handoff of {lead} ({lead.external_id})",
+        label=_handoff_label(lead),
         changes={"owner": [locked.owner, to]},
         details={"lead": lead.external_id},
         note=reassignment.note,
-        at=now,
     )
     funnel_leads_changed(lead_ids=[locked.lead_id])
     # robust: the reassignment is committed; a mail server that fails (or a task run eagerly,

@@ -113,7 +113,7 @@ def dispute_raise(
         )
     dispute = Dispute.objects.create(handoff=locked, raised_by=by, raised_at=now, comment=comment)
     funnel_changed(at=locked.decided_at, part="decisions")  # the decision day's dispute rate
-    _audit(dispute, "dispute.raised", by=by, changes={"status": [None, dispute.status]}, at=now)
+    _audit(dispute, "dispute.raised", by=by, changes={"status": [None, dispute.status]})
     return dispute
 
 
@@ -127,7 +127,6 @@ def _audit(
     *,
     by: AbstractBaseUser,
     changes: dict[str, list],
-    at: datetime,
     details: dict[str, object] | None = None,
 ) -> None:
     handoff = dispute.handoff
@@ -139,7 +138,6 @@ def _audit(
         changes=changes,
         details={"handoff": handoff.pk, "lead": handoff.lead.external_id, **(details or {})},
         note=dispute.comment if action == "dispute.raised" else "",
-        at=at,
     )
 
 
@@ -195,7 +193,7 @@ def dispute_record_outcome(
     locked.notified_at = None  # a new outcome: the head it awaits hears of it
     locked.save()
     changes = audit_diff(before, audit_snapshot(locked, _AUDITED))
-    _audit(locked, "dispute.outcome_recorded", by=by, changes=changes, at=now)
+    _audit(locked, "dispute.outcome_recorded", by=by, changes=changes)
     transaction.on_commit(lambda: _notify_later(locked.pk), robust=True)
     return locked
 
@@ -232,7 +230,6 @@ def dispute_confirm(
         by=by,
         changes=audit_diff(before, audit_snapshot(locked, _AUDITED)),
         details={"outcome": locked.outcome, "handed_off_again": locked.reopen_event is not None},
-        at=now,
     )
     funnel_changed(at=now, part="disputes")  # the settling day's overturn rate
     return locked

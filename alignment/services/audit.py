@@ -10,7 +10,7 @@ entries. Nothing updates or deletes one (see `alignment.models.AuditEntry`).
 An entry's `changes` are {field: [before, after]} (a record created has `None` before, one
 deleted `None` after), its `details` {name: value} the values that place the change; both hold
 plain JSON (`audit_value`): users by username, records by their label, decimals and times as
-text. Never a secret: a token rotation names the user, not the key.
+text (a moment to the second, in the site's time zone, with its offset). Never a secret: a token rotation names the user, not the key.
 """
 
 from __future__ import annotations
@@ -77,7 +77,10 @@ def audit_value(value: object) -> object:
         return str(value)
     if isinstance(value, Decimal):
         return f"{value.normalize():f}" if value.is_finite() else str(value)
-    if isinstance(value, datetime | date | time):
+    if isinstance(value, datetime):  # to the second, in the site's time zone
+        moment = timezone.localtime(value) if timezone.is_aware(value) else value
+        return moment.isoformat(timespec="seconds")
+    if isinstance(value, date | time):
         return value.isoformat()
     if isinstance(value, AbstractBaseUser):
         return value.get_username()
@@ -129,9 +132,9 @@ def audit_entry(
     changes: Mapping[str, Sequence[object]] | None = None,
     details: Mapping[str, object] | None = None,
     note: str = "",
-    at: datetime | None = None,
 ) -> AuditEntry:
-    """An entry, unsaved (for `audit_record_many`). The target is a record (its model, primary
+    """An entry, unsaved (for `audit_record_many`), at this moment: a service's `now` (a
+    record's business time, which tests and the demo set) never dates an entry. The target is a record (its model, primary
     key and label), or named by `target_type`, `target_id` and `label` (one deleted in bulk).
     ValueError for an action `ACTIONS` does not name: a slip in the code, not the user's."""
     if action not in ACTIONS:
@@ -142,7 +145,7 @@ def audit_entry(
         label = str(target) if label is None else label
     who = _actor(actor)
     return AuditEntry(
-        at=at or timezone.now(),
+        at=timezone.now(),
         actor=who,
         actor_name=who.get_username() if who is not None else "",
         action=action,
@@ -171,7 +174,6 @@ def audit_record(
     changes: Mapping[str, Sequence[object]] | None = None,
     details: Mapping[str, object] | None = None,
     note: str = "",
-    at: datetime | None = None,
 ) -> AuditEntry:
     """Record one change (see `audit_entry`), in the caller's transaction."""
     _refuse_outside_transaction()
@@ -185,7 +187,6 @@ def audit_record(
         changes=changes,
         details=details,
         note=note,
-        at=at,
     )
     entry.save(force_insert=True)
     return entry

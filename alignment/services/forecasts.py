@@ -73,7 +73,6 @@ def revenue_forecast_set(
             audit_filled(audit_snapshot(forecast, names)),
         ),
         details={"period": period, "period_start": period_start},
-        at=now,
     )
     begin, end = period_bounds(period, period_start, tz)
     agreement_changed.send(sender=RevenueForecast, spans=[(begin, end - timedelta(microseconds=1))])

@@ -108,9 +108,7 @@ def goal_create(*, by: AbstractBaseUser | None, now: datetime | None = None, **f
     goal = Goal.objects.create(created_by=actor(by), **values)
     _goal_mark_dirty(goal)
     terms = audit_filled(audit_snapshot(goal, GOAL_FIELDS))
-    audit_record(
-        actor=by, action="goal.created", target=goal, changes=audit_diff({}, terms), at=now
-    )
+    audit_record(actor=by, action="goal.created", target=goal, changes=audit_diff({}, terms))
     return goal
 
 
@@ -136,7 +134,7 @@ def goal_update(
     _goal_mark_dirty(goal)
     changes = audit_diff(terms, audit_snapshot(goal, GOAL_FIELDS))
     if changes:
-        audit_record(actor=by, action="goal.updated", target=goal, changes=changes, at=now)
+        audit_record(actor=by, action="goal.updated", target=goal, changes=changes)
     return goal
 
 
@@ -151,9 +149,7 @@ def goal_delete(*, goal: Goal, by: AbstractBaseUser | None, now: datetime | None
     goal_check_deletable(goal=goal, now=now)
     _goal_mark_dirty(goal)
     terms = audit_filled(audit_snapshot(goal, GOAL_FIELDS))
-    audit_record(
-        actor=by, action="goal.deleted", target=goal, changes=audit_diff(terms, {}), at=now
-    )
+    audit_record(actor=by, action="goal.deleted", target=goal, changes=audit_diff(terms, {}))
     goal.delete()
 
 
@@ -219,6 +215,5 @@ def goal_check_in(
             audit_filled(audit_snapshot(check_in, names)),
         ),
         details={"week": week},
-        at=now,
     )
     return check_in

@@ -61,7 +61,6 @@ def payout_curve_set(
             audit_snapshot(previous, values) if previous else {}, audit_snapshot(curve, values)
         ),
         details={"effective_from": effective_from},
-        at=now,
     )
     agreement_changed.send(sender=PayoutCurve, spans=[(effective_from, max(effective_from, today))])
     return curve

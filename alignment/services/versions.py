@@ -39,7 +39,6 @@ def version_audit(
     by: AbstractBaseUser | None,
     changes: dict[str, Any],
     details: dict[str, Any] | None = None,
-    at: datetime | None = None,
 ) -> None:
     """Record in the audit log that a version was created, updated, approved or deleted."""
     prefix, label = AUDIT_NAMES[obj._meta.model_name]
@@ -50,7 +49,6 @@ def version_audit(
         label=f"{label} v{obj.version}",
         changes=changes,
         details=details,
-        at=at,
     )
 
 
@@ -139,7 +137,7 @@ def version_approve(obj: DualSigned, by: AbstractBaseUser, now: datetime) -> boo
     after = audit_snapshot(obj, before)
     details = {"team": team, "binding": binding}
     version_audit(
-        obj, happened="approved", by=by, changes=audit_diff(before, after), details=details, at=now
+        obj, happened="approved", by=by, changes=audit_diff(before, after), details=details
     )
     if binding:  # the apps that apply agreements act on it, in this transaction
         version_approved.send(sender=type(obj), version=obj, by=by, now=now)
