@@ -81,7 +81,10 @@ def team_head_set(
     """
     team = team_head_clean(team=team, user=user)
     previous = (
-        TeamHead.objects.select_for_update().filter(team=team.value).select_related("user").first()
+        TeamHead.objects.select_for_update(of=("self",))
+        .filter(team=team.value)
+        .select_related("user")
+        .first()
     )
     head, _ = TeamHead.objects.update_or_create(
         team=team.value,

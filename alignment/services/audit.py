@@ -26,6 +26,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from alignment.models import AuditEntry
+from config.db import insert_rows
 
 #: Every action the log records, by slug ("<what>.<happened>"), with the words the page shows.
 ACTIONS: dict[str, str] = {
@@ -193,10 +194,10 @@ def audit_record(
 
 
 def audit_record_many(*, entries: Sequence[AuditEntry]) -> int:
-    """Record a batch of entries (`audit_entry`) in one INSERT per 500, in the caller's
-    transaction; returns how many."""
+    """Record a batch of entries (`audit_entry`) with one prepared INSERT run for each
+    (`config.db.insert_rows`: no ids read back), in the caller's transaction; returns how
+    many."""
     if not entries:
         return 0
     _refuse_outside_transaction()
-    AuditEntry.objects.bulk_create(entries, batch_size=500)
-    return len(entries)
+    return insert_rows(AuditEntry, entries)
