@@ -959,7 +959,7 @@ class AuditEntry(models.Model):
     UPDATE and DELETE, letting through only the update that empties `actor` when its user is
     deleted (`actor_name` keeps the name). Django's SQLite schema editor rebuilds a table it
     alters, dropping its triggers: a migration that alters this table on SQLite must create
-    them again (`alignment.audit_guard`)."""
+    them again, with the SQL of migration 0008. `at` is when the entry was written."""
 
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
