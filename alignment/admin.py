@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alignment.models import (
+    AuditEntry,
     Goal,
     LeadDefinition,
     PayoutCurve,
@@ -46,11 +48,19 @@ from alignment.services.lead_definitions import (
     lead_definition_approve,
     lead_definition_clean,
     lead_definition_create,
+    lead_definition_delete,
     lead_definition_update,
     scoring_rules_clean,
 )
 from alignment.services.payout_curves import payout_curve_clean, payout_curve_set
-from alignment.services.sla import SLA_FIELDS, sla_approve, sla_clean, sla_create, sla_update
+from alignment.services.sla import (
+    SLA_FIELDS,
+    sla_approve,
+    sla_clean,
+    sla_create,
+    sla_delete,
+    sla_update,
+)
 
 APPROVAL_FIELDS = [
     "status",
@@ -102,11 +112,37 @@ class SlaForm(_ServiceCheckedForm):
 
 
 class _VersionAdmin(admin.ModelAdmin):
-    """Shared by the SLA and the lead definition: drafts edit, approved versions are history."""
+    """Shared by the SLA and the lead definition: drafts edit, approved versions are history.
+    Deletes go through the service (audited; an approved version is refused)."""
 
     list_filter = ["status"]
-    actions = ["approve_for_my_team"]
+    actions = ["approve_for_my_team", "delete_drafts"]
     editable: tuple[str, ...] = ()
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would bypass the service
+        return actions
+
+    @admin.action(description="Delete selected drafts (not approved versions)")
+    def delete_drafts(self, request: HttpRequest, queryset: QuerySet) -> None:
+        try:
+            self.delete_queryset(request, queryset)
+        except ValidationError as exc:
+            _report(request, exc)
+            return
+        messages.success(request, "Deleted.")
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        with transaction.atomic():  # all or none: an approved version refuses the lot
+            for version in queryset:
+                self.delete(version=version, by=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.delete(version=obj, by=request.user)
+
+    def delete(self, *, version: Any, by: Any) -> None:
+        raise NotImplementedError
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is not None and obj.is_approved:
@@ -159,6 +195,9 @@ class ServiceLevelAgreementAdmin(_VersionAdmin):
 
     def approve(self, *, version: Any, by: Any) -> None:
         sla_approve(sla=version, by=by)
+
+    def delete(self, *, version: Any, by: Any) -> None:
+        sla_delete(sla=version, by=by)
 
 
 class LeadDefinitionForm(_ServiceCheckedForm):
@@ -245,6 +284,9 @@ class LeadDefinitionAdmin(_VersionAdmin):
 
     def approve(self, *, version: Any, by: Any) -> None:
         lead_definition_approve(definition=version, by=by)
+
+    def delete(self, *, version: Any, by: Any) -> None:
+        lead_definition_delete(definition=version, by=by)
 
 
 class TeamHeadForm(_ServiceCheckedForm):
@@ -438,3 +480,28 @@ class SalPaceAlertAdmin(_ReadOnlyAdmin):
 class RescoreJobAdmin(_ReadOnlyAdmin):
     list_display = ["definition", "status", "done", "total", "handed_off", "created_at"]
     list_filter = ["status"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log, to read: nobody adds, changes or deletes an entry, superusers included
+    (the services write them; the database refuses an update or a delete too). The page for
+    managers is /audit/."""
+
+    list_display = ["at", "actor_name", "action", "target_type", "target_label"]
+    search_fields = ["=actor_name", "action", "target_label"]
+    show_full_result_count = False  # the log is long: no second COUNT of it
+    fields = [
+        "at", "actor", "actor_name", "action", "target_type", "target_id", "target_label",
+        "changes", "details", "note",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -11,8 +11,21 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from alignment.models import ActionItem, FieldInsight, Meeting, ShadowingSession, Spotlight
+from alignment.models import (
+    ActionItem,
+    AuditEntry,
+    FieldInsight,
+    Meeting,
+    ShadowingSession,
+    Spotlight,
+)
 from alignment.selectors import IdeaColumn
+from alignment.selectors_audit import (
+    audit_action_label,
+    audit_changes_line,
+    audit_details_line,
+    audit_target_name,
+)
 from alignment.templatetags.ideas_insights import days_between
 
 Table = tuple[list[str], Iterator[Sequence[object]]]
@@ -184,6 +197,25 @@ def spotlights_table(spotlights: QuerySet[Spotlight]) -> Table:
                 ", ".join(people[""]), s.thanks_count,
                 ", ".join(name_of(t.user) for t in s.thanks.all()),
                 getattr(s, "thanked", False), name_of(s.created_by), s.created_at, s.story,
+            ]  # fmt: skip
+
+    return header, lines()
+
+
+# --- the audit log ----------------------------------------------------------------------------
+
+
+def audit_table(entries: Iterable[AuditEntry]) -> Table:
+    """The audit log's entries the page lists with its filters (`alignment.views_audit`)."""
+    header = ["At", "Who", "Action", "Action code", "Record type", "Record id", "Record",
+              "Changes", "Details", "Note"]  # fmt: skip
+
+    def lines() -> Iterator[Sequence[object]]:
+        for e in entries:
+            yield [
+                e.at, e.actor_name or "system", audit_action_label(e.action), e.action,
+                audit_target_name(e.target_type), e.target_id, e.target_label,
+                audit_changes_line(e), audit_details_line(e), e.note,
             ]  # fmt: skip
 
     return header, lines()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -939,3 +940,57 @@ class CampaignRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rater} rates {self.campaign}: {self.rating}"
+
+
+# --- the audit log --------------------------------------------------------------------------
+
+
+class AuditEntry(models.Model):
+    """One change to a record the teams' pay and trust depend on: who (`actor`, kept by name
+    as `actor_name` should the user be deleted; none: the system), when (`at`), what
+    (`action`, a slug of `alignment.services.audit.ACTIONS`) to which record (`target_type`,
+    the model's `app_label.model_name`, `target_id` and `target_label`: text, so an entry
+    outlives its record) and how: `changes` holds each changed field's [before, after],
+    `details` the values that place the change (a decision's source, an import's counts).
+
+    Append-only. The services write entries in the transaction of the change they record
+    (`audit_record`); nothing in the app updates or deletes one, the admin shows them read-only,
+    and the database refuses it too: a trigger (PostgreSQL and SQLite, migration 0008) raises on
+    UPDATE and DELETE, letting through only the update that empties `actor` when its user is
+    deleted (`actor_name` keeps the name). Django's SQLite schema editor rebuilds a table it
+    alters, dropping its triggers: a migration that alters this table on SQLite must create
+    them again, with the SQL of migration 0008. `at` is when the entry was written."""
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text="The actor's username when they acted; empty: the system.",
+    )
+    action = models.CharField(max_length=48)
+    target_type = models.CharField(max_length=64, help_text="app_label.model_name")
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(
+        default=dict, blank=True, encoder=DjangoJSONEncoder, help_text="{field: [before, after]}"
+    )
+    details = models.JSONField(
+        default=dict, blank=True, encoder=DjangoJSONEncoder, help_text="{name: value}"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["action", "at"], name="audit_action_at"),
+            models.Index(fields=["actor_name", "at"], name="audit_actor_at"),
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.actor_name or "system"
+        return f"{self.at:%Y-%m-%d %H:%M} {who}: {self.action} {self.target_label}".rstrip()

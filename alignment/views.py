@@ -44,7 +44,7 @@ from config.csv_export import csv_filename, csv_requested, csv_response
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        api_token_rotate(user=request.user)
+        api_token_rotate(user=request.user, by=request.user)
         messages.success(request, "A new API token was issued; the old one no longer works.")
         return redirect("profile")
     return render(request, "alignment/profile.html", {"token": api_token_for(user=request.user)})

@@ -21,6 +21,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("imports/", include("leads.urls_imports")),
     path("agreements/", include("alignment.urls")),
+    path("audit/", include("alignment.urls_audit")),
     # Working together (SPEC §8): each habit's pages.
     path("meetings/", include("alignment.urls_meetings")),
     path("ideas/", include("alignment.urls_ideas")),

@@ -50,13 +50,16 @@ class KeepsMetricsTrue(admin.ModelAdmin):
             super(KeepsMetricsTrue, self).save_model(request, obj, form, change)
             return self.lead_ids(obj)
 
-        funnel_record_change(change=save, lead_ids=ids, spans=spans + self.spans(obj))
+        funnel_record_change(
+            change=save, lead_ids=ids, spans=spans + self.spans(obj), by=request.user
+        )
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
         funnel_record_change(
             change=lambda: super(KeepsMetricsTrue, self).delete_model(request, obj),
             lead_ids=self.lead_ids(obj),
             spans=self.spans(obj),
+            by=request.user,
         )
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -65,6 +68,7 @@ class KeepsMetricsTrue(admin.ModelAdmin):
             change=lambda: super(KeepsMetricsTrue, self).delete_queryset(request, queryset),
             lead_ids={pk for obj in objs for pk in self.lead_ids(obj)},
             spans=[span for obj in objs for span in self.spans(obj)],
+            by=request.user,
         )
 
 

@@ -49,6 +49,7 @@ from alignment.business_time import (
 from alignment.models import LeadDefinition, ServiceLevelAgreement
 from alignment.roles import Role, user_role
 from alignment.selectors import lead_definition_in_effect
+from alignment.services.audit import audit_entry, audit_record, audit_record_many
 from alignment.services.round_robin import round_robin_next_owners
 from config.db import update_rows
 from config.errors import Conflict
@@ -380,7 +381,7 @@ def stage_events_upsert(
             objs,
             update_fields=["lead", "stage", "occurred_at", "actor", "reason", "note", "source"],
         )
-        leads_sync_stages(lead_ids=affected)
+        leads_sync_stages(lead_ids=affected, by=by)
     return result
 
 
@@ -649,13 +650,24 @@ def derive_handoffs(events: Iterable[dict[str, Any]]) -> list[DerivedHandoff]:
     return handoffs
 
 
-def leads_sync_stages(*, lead_ids: Iterable[int]) -> None:
+def leads_sync_stages(
+    *,
+    lead_ids: Iterable[int],
+    by: AbstractBaseUser | None = None,
+    audit_details: dict[str, Any] | None = None,
+    audited: bool = True,
+) -> None:
     """Re-derive the stored stage and the handoffs of these leads from their stage events.
 
     Events may arrive out of time order; replaying the whole history keeps the result the same
     whatever the arrival order. Owner, feedback, rating, matched rules and the dispute of an
     existing handoff are kept: a handoff is matched to the replay by the `mql` event that opened
     it, else (rows from before the events were linked, or whose opening event changed) by order.
+
+    Every decision the replay makes, undoes or corrects, and every handoff it removes, is
+    audited in one INSERT per chunk (`_decisions_audit`), with `by` as who changed the events
+    (None: the system) and `audit_details` added to each entry's details (`audited=False`:
+    none, for an upgrade's replay).
     """
     lead_ids = sorted(set(lead_ids))
     if not lead_ids:
@@ -663,26 +675,35 @@ def leads_sync_stages(*, lead_ids: Iterable[int]) -> None:
     reasons = dict(RejectionReason.objects.values_list("code", "pk"))
     for start in range(0, len(lead_ids), 2000):
         chunk = lead_ids[start : start + 2000]
-        _sync_chunk(chunk, reasons)
+        _sync_chunk(chunk, reasons, by=by, audit_details=audit_details, audited=audited)
 
 
 @transaction.atomic
 def leads_replay(*, lead_ids: Iterable[int]) -> None:
     """Replay these leads' stage events (`leads_sync_stages`) and log every period the replay
-    moved (an upgrade that changes what the events mean: the withdrawn handoffs)."""
+    moved (an upgrade that changes what the events mean: the withdrawn handoffs). Not audited:
+    an upgrade re-reads decisions nobody took now, and runs in a migration (leads 0013) that
+    may come before the audit log's."""
     ids = sorted(set(lead_ids))
     for start in range(0, len(ids), 2000):  # the change log's reads bind every id
         chunk = ids[start : start + 2000]
         with funnel_followed(chunk):
-            leads_sync_stages(lead_ids=chunk)
+            leads_sync_stages(lead_ids=chunk, audited=False)
 
 
-def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
+def _sync_chunk(
+    lead_ids: list[int],
+    reasons: dict[str, int],
+    *,
+    by: AbstractBaseUser | None,
+    audit_details: dict[str, Any] | None,
+    audited: bool,
+) -> None:
     events_by_lead: dict[int, list[dict]] = defaultdict(list)
     for event in (
         StageEvent.objects.filter(lead_id__in=lead_ids)
         .order_by("lead_id", "occurred_at", "id")
-        .values("id", "lead_id", "stage", "occurred_at", "actor_id", "reason", "note")
+        .values("id", "lead_id", "stage", "occurred_at", "actor_id", "reason", "note", "source")
     ):
         events_by_lead[event["lead_id"]].append(event)
     handoffs_by_lead: dict[int, list[Handoff]] = defaultdict(list)
@@ -697,6 +718,9 @@ def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
     to_save: list[Handoff] = []
     to_create: list[Handoff] = []
     unrejected: list[int] = []  # stored rejections the events now decide otherwise
+    # id(handoff) → its decision as it was (None: created by this replay)
+    decided_before: dict[int, dict[str, Any] | None] = {}
+    removed: list[Handoff] = []
     for lead_id, lead in leads.items():
         events = events_by_lead.get(lead_id, [])
         stage = events[-1]["stage"] if events else Stage.INQUIRY
@@ -708,14 +732,17 @@ def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
         derived = derive_handoffs(events)
         matched, unmatched = _handoffs_matched(handoffs_by_lead.get(lead_id, []), derived)
         to_delete.extend(h.pk for h in unmatched)
+        removed.extend(unmatched)
         for handoff, wanted in zip(matched, derived, strict=True):
             if handoff is None:
                 handoff = Handoff(lead_id=lead_id, owner_id=lead.owner_id)
                 to_create.append(handoff)
+                decided_before[id(handoff)] = None
             elif _handoff_matches(handoff, wanted, reasons):
                 continue
             else:
                 to_save.append(handoff)
+                decided_before[id(handoff)] = _decision(handoff)
                 if handoff.status == Handoff.Status.REJECTED != wanted.status:
                     unrejected.append(handoff.pk)
             handoff.handed_at = wanted.handed_at
@@ -750,7 +777,114 @@ def _sync_chunk(lead_ids: list[int], reasons: dict[str, int]) -> None:
     update_rows(Handoff, to_save, fields)  # in this order
     if to_create:
         Handoff.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+    if audited:
+        _decisions_audit(
+            [(h, decided_before[id(h)]) for h in [*to_save, *to_create]],
+            removed,
+            leads=leads,
+            events_by_lead=events_by_lead,
+            reasons=reasons,
+            by=by,
+            details=audit_details or {},
+        )
     handoffs_refresh_sla(lead_ids=lead_ids)
+
+
+def _decision(handoff: Handoff) -> dict[str, Any]:
+    """What the audit log reads of a handoff's decision (ids; `_decisions_audit` names them)."""
+    return {
+        "status": handoff.status,
+        "decided_at": handoff.decided_at,
+        "decided_by": handoff.decided_by_id,
+        "reason": handoff.reason_id,
+        "feedback": handoff.feedback,
+    }
+
+
+def _handoff_label(lead: Lead) -> str:
+    """A handoff as the audit log names it: its lead, and the lead's external id."""
+    name = str(lead)
+    return f"Handoff of {name}" + (f" ({lead.external_id})" if name != lead.external_id else "")
+
+
+#: The audit action of a decision that turned a handoff to each status.
+_DECISION_ACTIONS = {
+    Handoff.Status.ACCEPTED: "handoff.accepted",
+    Handoff.Status.REJECTED: "handoff.rejected",
+    Handoff.Status.WITHDRAWN: "handoff.withdrawn",
+    Handoff.Status.PENDING: "handoff.reopened",
+}
+
+
+def _decisions_audit(
+    changed: list[tuple[Handoff, dict[str, Any] | None]],
+    removed: list[Handoff],
+    *,
+    leads: dict[int, Lead],
+    events_by_lead: dict[int, list[dict]],
+    reasons: dict[str, int],
+    by: AbstractBaseUser | None,
+    details: dict[str, Any],
+) -> None:
+    """Audit the decisions a replay changed, in one INSERT: a handoff whose status moved (to
+    accepted, rejected or withdrawn; back to pending: "reopened"), a decision whose decider,
+    reason or time the events corrected, a handoff created already decided, and a handoff the
+    events no longer open ("removed"). A handoff opened pending, or whose decision stayed as it
+    was (its handed_at moved), is not a decision and writes nothing. Users are named by their
+    username (one query for the chunk), reasons by their code."""
+    found: list[tuple[str, Handoff, dict[str, list]]] = []
+    for handoff, before in changed:
+        after = _decision(handoff)
+        if before is None:  # created: a decision only if the events decided it already
+            if handoff.status == Handoff.Status.PENDING:
+                continue
+            before = {k: None for k in after} | {"feedback": ""}
+        diff = {k: [before[k], v] for k, v in after.items() if before[k] != v}
+        if "status" in diff:
+            action = _DECISION_ACTIONS[handoff.status]
+        elif diff and handoff.status != Handoff.Status.PENDING:
+            action = "handoff.corrected"
+        else:
+            continue
+        found.append((action, handoff, diff))
+    for handoff in removed:
+        found.append(("handoff.removed", handoff, {"status": [handoff.status, None]}))
+    if not found:
+        return
+    user_ids = {v for _, _, diff in found for v in diff.get("decided_by", ()) if v is not None}
+    usernames = dict(User.objects.filter(pk__in=user_ids).values_list("pk", User.USERNAME_FIELD))
+    codes = {pk: code for code, pk in reasons.items()}
+    names = {"decided_by": usernames, "reason": codes}
+    entries = []
+    for action, handoff, diff in found:
+        for field, lookup in names.items():
+            if field in diff:
+                diff[field] = [lookup.get(v, v) if v is not None else None for v in diff[field]]
+        lead = leads[handoff.lead_id]
+        source = next(
+            (
+                e["source"]
+                for e in events_by_lead.get(handoff.lead_id, ())
+                if e["id"] == handoff.closing_event_id
+            ),
+            "",
+        )
+        entries.append(
+            audit_entry(
+                actor=by,
+                action=action,
+                target=handoff,
+                label=_handoff_label(lead),
+                changes=diff,
+                details={
+                    "lead": lead.external_id,
+                    "handed_at": handoff.handed_at,
+                    **({"source": source} if source else {}),
+                    **details,
+                },
+            )
+        )
+    audit_record_many(entries=entries)
 
 
 def _handoffs_matched(
@@ -1042,7 +1176,15 @@ def _closed_words(handoff: Handoff) -> str:
     return f"This handoff was withdrawn: the lead {left} before sales decided."
 
 
-def _decide(handoff: Handoff, *, by: AbstractBaseUser, stage: str, reason: str, note: str) -> None:
+def _decide(
+    handoff: Handoff,
+    *,
+    by: AbstractBaseUser,
+    stage: str,
+    reason: str,
+    note: str,
+    audit_details: dict[str, Any] | None = None,
+) -> None:
     # Locked, and read again: of two people deciding at once, the second waits here for the
     # first's commit and is then told, instead of deciding the handoff a second time.
     locked = Handoff.objects.select_for_update(of=("self",)).get(pk=handoff.pk)
@@ -1050,13 +1192,22 @@ def _decide(handoff: Handoff, *, by: AbstractBaseUser, stage: str, reason: str, 
         handoff.refresh_from_db()
         raise Conflict(_closed_words(locked))
     with funnel_followed([handoff.lead_id]):
-        _record_decision(handoff, by=by, stage=stage, reason=reason, note=note)
+        _record_decision(
+            handoff, by=by, stage=stage, reason=reason, note=note, audit_details=audit_details
+        )
     handoff.refresh_from_db()
 
 
 def _record_decision(
-    handoff: Handoff, *, by: AbstractBaseUser, stage: str, reason: str, note: str
+    handoff: Handoff,
+    *,
+    by: AbstractBaseUser,
+    stage: str,
+    reason: str,
+    note: str,
+    audit_details: dict[str, Any] | None = None,
 ) -> None:
+    """The decision as a stage event, replayed into the handoff (the replay audits it)."""
     StageEvent.objects.create(
         lead_id=handoff.lead_id,
         stage=stage,
@@ -1066,7 +1217,7 @@ def _record_decision(
         note=note,
         source=StageEvent.Source.APP,
     )
-    leads_sync_stages(lead_ids=[handoff.lead_id])
+    leads_sync_stages(lead_ids=[handoff.lead_id], by=by, audit_details=audit_details)
 
 
 @transaction.atomic
@@ -1103,7 +1254,8 @@ def handoff_reject(
         raise ValidationError({"feedback": OTHER_NEEDS_FEEDBACK.format(reason=found.label)})
     if rating is not None and not 1 <= rating <= 5:
         raise ValidationError({"rating": "Rate the lead from 1 to 5."})
-    _decide(handoff, by=by, stage=Stage.REJECTED, reason=reason, note=feedback)
+    rated = {"rating": rating} if rating is not None else None
+    _decide(handoff, by=by, stage=Stage.REJECTED, reason=reason, note=feedback, audit_details=rated)
     handoff.feedback = feedback
     handoff.rating = rating
     handoff.save(update_fields=["feedback", "rating"])
@@ -1160,6 +1312,16 @@ def handoff_reassign(
     )
     Handoff.objects.filter(pk=locked.pk).update(owner=to)
     Lead.objects.filter(pk=locked.lead_id).update(owner=to, updated_at=now)
+    lead = locked.lead
+    audit_record(
+        actor=by,
+        action="handoff.reassigned",
+        target=locked,
+        label=_handoff_label(lead),
+        changes={"owner": [locked.owner, to]},
+        details={"lead": lead.external_id},
+        note=reassignment.note,
+    )
     funnel_leads_changed(lead_ids=[locked.lead_id])
     # robust: the reassignment is committed; a mail server that fails (or a task run eagerly,
     # without a broker, that raises) must not turn it into an error page. The notice is
@@ -1222,19 +1384,21 @@ def funnel_record_change(
     change: Callable[[], Iterable[int] | None],
     lead_ids: Iterable[int] = (),
     spans: Iterable[tuple[date, date]] = (),
+    by: AbstractBaseUser | None = None,
 ) -> None:
     """Apply an edit made outside the ingest services (the admin) and keep derived data true.
 
     `change` writes and returns the ids of the leads it touched as they are after the write
     (a new lead has its id only then); `lead_ids` are those it touched before. The leads are
     replayed (stages, handoffs, SLA facts) and re-scored, and every period the edit touched,
-    before and after, is logged in the change log.
+    before and after, is logged in the change log. A handoff decision the edit changes is
+    audited, with `by` (the admin) as who.
     """
     ids = {pk for pk in lead_ids if pk is not None}
     before = lead_activity(lead_ids=ids)
     with funnel_horizon_followed():  # a campaign may now end later
         ids |= {pk for pk in change() or () if pk is not None}
-    leads_sync_stages(lead_ids=ids)
+    leads_sync_stages(lead_ids=ids, by=by)
     leads_score(lead_ids=ids)  # an edited lead may now reach the MQL threshold
     funnel_activity_changed(activity=_merged(before, lead_activity(lead_ids=ids)))
     funnel_changed(spans=spans, part="campaigns")

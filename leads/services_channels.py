@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from alignment.models import Goal
+from alignment.services.audit import audit_record
 from leads.changes import funnel_changed, funnel_leads_changed
 from leads.models import Campaign, Channel
 from leads.selectors import campaign_lead_ids
@@ -66,8 +67,8 @@ def channels_ensure(*, keys: Iterable[str]) -> set[str]:
 
 @transaction.atomic
 def channel_merge(*, source: Channel, into: Channel, by: AbstractBaseUser | None) -> int:
-    """Move every campaign of `source` to `into`, delete `source` and log both in the admin's
-    history; returns how many campaigns moved. The days of those campaigns' leads and costs are
+    """Move every campaign of `source` to `into`, delete `source`, audit the merge and log it in
+    the admin's history of both; returns how many campaigns moved. The days of those campaigns' leads and costs are
     logged for the recompute, so the numbers file under `into` once it has run."""
     if source.pk == into.pk:
         raise ValidationError("A channel cannot be merged into itself.")
@@ -92,5 +93,13 @@ def channel_merge(*, source: Channel, into: Channel, by: AbstractBaseUser | None
                 change_message=message,
                 single_object=True,
             )
+    audit_record(
+        actor=by,
+        action="channel.merged",
+        target=source,
+        label=f"Channel {source.label} ({source.key})",
+        changes={"channel": [source.key, into.key]},
+        details={"into": f"{into.label} ({into.key})", "campaigns": moved, "goals": goals},
+    )
     source.delete()
     return moved

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from alignment.roles import Role, Team, user_heads, user_role
 from alignment.selectors import team_heads, user_heads_team
+from alignment.services.audit import audit_diff, audit_record, audit_snapshot
 from alignment.services.round_robin import round_robin_next_owners
 from config.queue import enqueue
 from leads.changes import funnel_changed
@@ -113,7 +114,32 @@ def dispute_raise(
         )
     dispute = Dispute.objects.create(handoff=locked, raised_by=by, raised_at=now, comment=comment)
     funnel_changed(at=locked.decided_at, part="decisions")  # the decision day's dispute rate
+    _audit(dispute, "dispute.raised", by=by, changes={"status": [None, dispute.status]})
     return dispute
+
+
+#: What a dispute's audit entries compare of it.
+_AUDITED = ("status", "outcome", "outcome_note", "awaiting_team")
+
+
+def _audit(
+    dispute: Dispute,
+    action: str,
+    *,
+    by: AbstractBaseUser,
+    changes: dict[str, list],
+    details: dict[str, object] | None = None,
+) -> None:
+    handoff = dispute.handoff
+    audit_record(
+        actor=by,
+        action=action,
+        target=dispute,
+        label=f"Dispute {dispute.pk} of the rejection of {handoff.lead}",
+        changes=changes,
+        details={"handoff": handoff.pk, "lead": handoff.lead.external_id, **(details or {})},
+        note=dispute.comment if action == "dispute.raised" else "",
+    )
 
 
 def _head_team(user: AbstractBaseUser) -> Team:
@@ -160,12 +186,15 @@ def dispute_record_outcome(
         by.pk,
     ):
         return locked  # the same outcome again (a form sent twice): the other head heard once
+    before = audit_snapshot(locked, _AUDITED)
     locked.status = Dispute.Status.AWAITING
     locked.outcome, locked.outcome_note = outcome, note
     locked.outcome_by, locked.outcome_at = by, now
     locked.awaiting_team = _other(team).value
     locked.notified_at = None  # a new outcome: the head it awaits hears of it
     locked.save()
+    changes = audit_diff(before, audit_snapshot(locked, _AUDITED))
+    _audit(locked, "dispute.outcome_recorded", by=by, changes=changes)
     transaction.on_commit(lambda: _notify_later(locked.pk), robust=True)
     return locked
 
@@ -190,16 +219,24 @@ def dispute_confirm(
         )
     if team != awaiting:
         raise ValidationError(f"This outcome awaits the head of {TEAM_NAMES[awaiting]}.")
+    before = audit_snapshot(locked, _AUDITED)
     locked.status = Dispute.Status.RESOLVED
     locked.resolved_by, locked.resolved_at = by, now
     if locked.outcome == Dispute.Outcome.OVERTURNED:
-        locked.reopen_event = _reopen(locked.handoff, now=now)
+        locked.reopen_event = _reopen(locked.handoff, by=by, now=now)
     locked.save()
+    _audit(
+        locked,
+        "dispute.confirmed",
+        by=by,
+        changes=audit_diff(before, audit_snapshot(locked, _AUDITED)),
+        details={"outcome": locked.outcome, "handed_off_again": locked.reopen_event is not None},
+    )
     funnel_changed(at=now, part="disputes")  # the settling day's overturn rate
     return locked
 
 
-def _reopen(handoff: Handoff, *, now: datetime) -> StageEvent | None:
+def _reopen(handoff: Handoff, *, by: AbstractBaseUser, now: datetime) -> StageEvent | None:
     """Hand the lead off again to another rep, unless it has moved on since the rejection
     (handed off again, or on to another stage than rejected or back in nurture: won, lost,
     disqualified in the CRM): a system `mql` event, replayed into a new handoff."""
@@ -221,7 +258,7 @@ def _reopen(handoff: Handoff, *, now: datetime) -> StageEvent | None:
             note="Handed off again: the two heads overturned the rejection after a dispute.",
             source=StageEvent.Source.SYSTEM,
         )
-        leads_sync_stages(lead_ids=[lead_id])
+        leads_sync_stages(lead_ids=[lead_id], by=by)
     # The rules the lead matched still say why it is an MQL.
     Handoff.objects.filter(opening_event=event).update(matched_rules=handoff.matched_rules)
     return event

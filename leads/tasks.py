@@ -9,10 +9,14 @@ from config.locks import single_flight
 
 @shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=10)
 def leads_sync_stages_task(self, lead_ids: list[int]) -> int:  # noqa: ANN001
-    """Re-derive stored stages and handoffs of these leads from their stage events."""
+    """Re-derive stored stages and handoffs of these leads from their stage events, in one
+    transaction (with the audit entries of the decisions it changes)."""
+    from django.db import transaction
+
     from leads.services import leads_sync_stages
 
-    leads_sync_stages(lead_ids=lead_ids)
+    with transaction.atomic():
+        leads_sync_stages(lead_ids=lead_ids)
     return len(lead_ids)
 
 

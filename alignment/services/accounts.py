@@ -10,17 +10,36 @@ from rest_framework.authtoken.models import Token
 
 from alignment.models import TeamHead
 from alignment.roles import Role, Team, user_role
+from alignment.services.audit import audit_record
+
+
+def _audit_token(action: str, *, user: AbstractBaseUser, by: AbstractBaseUser | None) -> None:
+    """The audit entry of a token issued: its user, never its key (the key is the secret)."""
+    audit_record(
+        actor=by,
+        action=action,
+        target=user,
+        label=f"API token of {user.get_username()}",
+        details={"user": user},
+    )
 
 
 @transaction.atomic
-def api_token_rotate(*, user: AbstractBaseUser) -> Token:
-    """Issue a fresh API token for the user; the previous one stops working."""
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
+def api_token_rotate(*, user: AbstractBaseUser, by: AbstractBaseUser | None = None) -> Token:
+    """Issue a fresh API token for the user; the previous one stops working. Audited, with
+    `by` as who rotated it (None: the system, or an operator at the command line)."""
+    had = Token.objects.filter(user=user).delete()[0] > 0
+    token = Token.objects.create(user=user)
+    _audit_token("api_token.rotated" if had else "api_token.created", user=user, by=by)
+    return token
 
 
-def api_token_get_or_create(*, user: AbstractBaseUser) -> Token:
-    token, _ = Token.objects.get_or_create(user=user)
+@transaction.atomic
+def api_token_get_or_create(*, user: AbstractBaseUser, by: AbstractBaseUser | None = None) -> Token:
+    """The user's API token, issued (and audited) if they have none."""
+    token, created = Token.objects.get_or_create(user=user)
+    if created:
+        _audit_token("api_token.created", user=user, by=by)
     return token
 
 
@@ -61,6 +80,12 @@ def team_head_set(
     person heads one team. Approvals already given by a previous head stay valid.
     """
     team = team_head_clean(team=team, user=user)
+    previous = (
+        TeamHead.objects.select_for_update(of=("self",))
+        .filter(team=team.value)
+        .select_related("user")
+        .first()
+    )
     head, _ = TeamHead.objects.update_or_create(
         team=team.value,
         defaults={
@@ -70,4 +95,13 @@ def team_head_set(
         },
     )
     user._tandem_heads = team  # what `alignment.roles.user_heads` read of it before
+    if previous is None or previous.user_id != user.pk:
+        audit_record(
+            actor=by,
+            action="team_head.set",
+            target=head,
+            label=f"Head of {team.value}",
+            changes={"user": [previous.user if previous else None, user]},
+            details={"team": team},
+        )
     return head

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alignment.models import RevenueForecast
+from alignment.services.audit import audit_diff, audit_filled, audit_record, audit_snapshot
 from alignment.services.versions import actor
 from alignment.signals import agreement_changed
 from config.dates import date_in_range_problem
@@ -54,6 +55,7 @@ def revenue_forecast_set(
     now = now or timezone.now()
     tz = ZoneInfo(settings.TIME_ZONE)
     revenue_forecast_clean(period=period, period_start=period_start, amount=amount, now=now)
+    previous = RevenueForecast.objects.filter(period=period, period_start=period_start).first()
     forecast, _ = RevenueForecast.objects.update_or_create(
         period=period,
         period_start=period_start,
@@ -63,6 +65,17 @@ def revenue_forecast_set(
             "entered_by": actor(by),
             "entered_at": now,
         },
+    )
+    names = ("amount", "note")
+    audit_record(
+        actor=by,
+        action="forecast.set",
+        target=forecast,
+        changes=audit_diff(
+            audit_filled(audit_snapshot(previous, names)) if previous else {},
+            audit_filled(audit_snapshot(forecast, names)),
+        ),
+        details={"period": period, "period_start": period_start},
     )
     begin, end = period_bounds(period, period_start, tz)
     agreement_changed.send(sender=RevenueForecast, spans=[(begin, end - timedelta(microseconds=1))])

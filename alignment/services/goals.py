@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alignment.models import Goal, GoalCheckIn
+from alignment.services.audit import audit_diff, audit_filled, audit_record, audit_snapshot
 from alignment.services.versions import actor
 from alignment.signals import agreement_changed
 from config.dates import date_in_range_problem
@@ -109,6 +110,8 @@ def goal_create(*, by: AbstractBaseUser | None, now: datetime | None = None, **f
     )
     goal = Goal.objects.create(created_by=actor(by), **values)
     _goal_mark_dirty(goal)
+    terms = audit_filled(audit_snapshot(goal, GOAL_FIELDS))
+    audit_record(actor=by, action="goal.created", target=goal, changes=audit_diff({}, terms))
     return goal
 
 
@@ -126,11 +129,15 @@ def goal_update(
         raise ValidationError("That goal's period is over; its scorecard is final.")
     before = Goal(period=goal.period, period_start=goal.period_start)
     values = goal_clean(values={n: getattr(goal, n) for n in GOAL_FIELDS} | fields, now=now)
+    terms = audit_snapshot(goal, GOAL_FIELDS)
     for name, value in values.items():
         setattr(goal, name, value)
     goal.save()
     _goal_mark_dirty(before)
     _goal_mark_dirty(goal)
+    changes = audit_diff(terms, audit_snapshot(goal, GOAL_FIELDS))
+    if changes:
+        audit_record(actor=by, action="goal.updated", target=goal, changes=changes)
     return goal
 
 
@@ -144,6 +151,8 @@ def goal_check_deletable(*, goal: Goal, now: datetime | None = None) -> None:
 def goal_delete(*, goal: Goal, by: AbstractBaseUser | None, now: datetime | None = None) -> None:
     goal_check_deletable(goal=goal, now=now)
     _goal_mark_dirty(goal)
+    terms = audit_filled(audit_snapshot(goal, GOAL_FIELDS))
+    audit_record(actor=by, action="goal.deleted", target=goal, changes=audit_diff(terms, {}))
     goal.delete()
 
 
@@ -192,9 +201,22 @@ def goal_check_in(
         )
     if status not in GoalCheckIn.Status.values:
         raise ValidationError({"status": "Say whether the goal is on track, at risk or off track."})
+    week = _week_of(now)
+    previous = GoalCheckIn.objects.filter(goal=goal, week=week).first()
     check_in, _ = GoalCheckIn.objects.update_or_create(
         goal=goal,
-        week=_week_of(now),
+        week=week,
         defaults={"status": status, "note": (note or "").strip(), "by": actor(by), "at": now},
+    )
+    names = ("status", "note")
+    audit_record(
+        actor=by,
+        action="goal.checked_in",
+        target=goal,
+        changes=audit_diff(
+            audit_filled(audit_snapshot(previous, names)) if previous else {},
+            audit_filled(audit_snapshot(check_in, names)),
+        ),
+        details={"week": week},
     )
     return check_in

@@ -13,10 +13,14 @@ from django.utils import timezone
 
 from alignment import scoring
 from alignment.models import LeadDefinition, ScoringRule
+from alignment.services.audit import audit_diff, audit_filled, audit_snapshot
 from alignment.services.versions import (
+    APPROVERS,
     refuse_unknown_fields,
     version_approve,
+    version_audit,
     version_create,
+    version_delete,
     version_digest,
     version_locked,
     version_refuse_if_changed,
@@ -85,6 +89,8 @@ def lead_definition_create(
     cleaned = scoring_rules_clean(rules=rules)
     definition = version_create(LeadDefinition, by, values)
     _rules_write(definition, cleaned)
+    terms = audit_filled(audit_snapshot(definition, DEFINITION_FIELDS)) | {"rules": cleaned}
+    version_audit(definition, happened="created", by=by, changes=audit_diff({}, terms))
     return definition
 
 
@@ -96,19 +102,35 @@ def lead_definition_update(
     rules: Sequence[dict[str, Any]] | None = None,
     **fields: Any,
 ) -> LeadDefinition:
-    """Change a draft (its fields and/or its rules). Any change clears the approvals."""
-    definition, changed = version_update(
+    """Change a draft (its fields and/or its rules). Any change clears the approvals; a
+    change is audited (the rules as a whole, before and after)."""
+    definition, changes = version_update(
         definition, DEFINITION_FIELDS, "lead definition", lead_definition_clean, fields
     )
     if rules is not None:
         cleaned = scoring_rules_clean(rules=rules)
-        if cleaned != _rules_of(definition):
+        previous = _rules_of(definition)
+        if cleaned != previous:
+            approvals = audit_snapshot(definition, APPROVERS)
             _rules_write(definition, cleaned)
             version_reset_approvals(definition)
-            changed = True
-    if changed:
+            changes = {
+                **audit_diff(approvals, audit_snapshot(definition, APPROVERS)),
+                **changes,
+                **audit_diff({"rules": previous}, {"rules": cleaned}),
+            }
+    if changes:
         definition.save()
+        version_audit(definition, happened="updated", by=by, changes=changes)
     return definition
+
+
+@transaction.atomic
+def lead_definition_delete(*, definition: LeadDefinition, by: AbstractBaseUser | None) -> None:
+    """Delete a draft that was never approved (an approved version is history)."""
+    version_delete(
+        definition, by, DEFINITION_FIELDS, terms=lambda locked: {"rules": _rules_of(locked)}
+    )
 
 
 def lead_definition_digest(*, definition: LeadDefinition) -> str:

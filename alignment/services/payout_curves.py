@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from alignment import scorecard as card
 from alignment.models import PayoutCurve
+from alignment.services.audit import audit_diff, audit_record, audit_snapshot
 from alignment.services.versions import actor
 from alignment.signals import agreement_changed
 from config.dates import date_in_range_problem
@@ -51,8 +52,18 @@ def payout_curve_set(
     now = now or timezone.now()
     today = timezone.localdate(now)
     values = payout_curve_clean(effective_from=effective_from, now=now, **points)
+    previous = PayoutCurve.objects.filter(effective_from=effective_from).first()
     curve, _ = PayoutCurve.objects.update_or_create(
         effective_from=effective_from, defaults={**values, "created_by": actor(by)}
+    )
+    audit_record(
+        actor=by,
+        action="payout_curve.set",
+        target=curve,
+        changes=audit_diff(
+            audit_snapshot(previous, values) if previous else {}, audit_snapshot(curve, values)
+        ),
+        details={"effective_from": effective_from},
     )
     agreement_changed.send(sender=PayoutCurve, spans=[(effective_from, max(effective_from, today))])
     return curve

@@ -14,10 +14,13 @@ from django.utils import timezone
 
 from alignment.business_time import BusinessCalendar
 from alignment.models import ServiceLevelAgreement
+from alignment.services.audit import audit_diff, audit_filled, audit_snapshot
 from alignment.services.versions import (
     refuse_unknown_fields,
     version_approve,
+    version_audit,
     version_create,
+    version_delete,
     version_digest,
     version_locked,
     version_refuse_if_changed,
@@ -84,18 +87,28 @@ def sla_create(*, by: AbstractBaseUser | None, **fields: Any) -> ServiceLevelAgr
         values={name: fields.get(name) for name in SLA_FIELDS}
         | {"notes": fields.get("notes") or ""}
     )
-    return version_create(ServiceLevelAgreement, by, values)
+    sla = version_create(ServiceLevelAgreement, by, values)
+    terms = audit_filled(audit_snapshot(sla, SLA_FIELDS))
+    version_audit(sla, happened="created", by=by, changes=audit_diff({}, terms))
+    return sla
 
 
 @transaction.atomic
 def sla_update(
     *, sla: ServiceLevelAgreement, by: AbstractBaseUser | None, **fields: Any
 ) -> ServiceLevelAgreement:
-    """Change a draft. Any change clears the approvals given so far."""
-    sla, changed = version_update(sla, SLA_FIELDS, "SLA", sla_clean, fields)
-    if changed:
+    """Change a draft. Any change clears the approvals given so far; a change is audited."""
+    sla, changes = version_update(sla, SLA_FIELDS, "SLA", sla_clean, fields)
+    if changes:
         sla.save()
+        version_audit(sla, happened="updated", by=by, changes=changes)
     return sla
+
+
+@transaction.atomic
+def sla_delete(*, sla: ServiceLevelAgreement, by: AbstractBaseUser | None) -> None:
+    """Delete a draft that was never approved (an approved version is history)."""
+    version_delete(sla, by, SLA_FIELDS)
 
 
 def sla_digest(*, sla: ServiceLevelAgreement) -> str:

@@ -18,9 +18,38 @@ from alignment.models import DualSigned, VersionStatus
 from alignment.roles import Team, user_role
 from alignment.selectors import user_heads_team
 from alignment.services.accounts import HEAD_ROLE
+from alignment.services.audit import audit_diff, audit_filled, audit_record, audit_snapshot
 from alignment.signals import version_approved
 
 VersionT = TypeVar("VersionT", bound=DualSigned)
+
+#: How the audit log names each dual-signed model: (action prefix, label).
+AUDIT_NAMES = {
+    "servicelevelagreement": ("sla", "SLA"),
+    "leaddefinition": ("lead_definition", "Lead definition"),
+}
+#: Who approved, as a draft's audited changes show it (an edit clears both approvals).
+APPROVERS = tuple(f"{team}_approved_by" for team in Team)
+
+
+def version_audit(
+    obj: DualSigned,
+    *,
+    happened: str,
+    by: AbstractBaseUser | None,
+    changes: dict[str, Any],
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Record in the audit log that a version was created, updated, approved or deleted."""
+    prefix, label = AUDIT_NAMES[obj._meta.model_name]
+    audit_record(
+        actor=by,
+        action=f"{prefix}.{happened}",
+        target=obj,
+        label=f"{label} v{obj.version}",
+        changes=changes,
+        details=details,
+    )
 
 
 def version_digest(obj: DualSigned, names: Sequence[str], rules: Sequence[Any] = ()) -> str:
@@ -87,7 +116,8 @@ def version_approve(obj: DualSigned, by: AbstractBaseUser, now: datetime) -> boo
     retroactively: when the second approval lands, `effective_from` becomes
     max(effective_from, approval time), so a version dated in the past governs only what
     happens from its approval on (earlier handoffs stay under the version then in effect).
-    The binding approval sends `version_approved`.
+    The binding approval sends `version_approved`. The approval is audited: who, for which
+    team, and whether it made the version binding.
     """
     team = user_heads_team(user=by)
     if team is None or user_role(by) != HEAD_ROLE[team]:
@@ -95,6 +125,7 @@ def version_approve(obj: DualSigned, by: AbstractBaseUser, now: datetime) -> boo
     version_refuse_if_approved(obj)
     if getattr(obj, f"{team}_approved_at") is not None:
         return False
+    before = audit_snapshot(obj, [f"{team}_approved_by", "status", "effective_from"])
     setattr(obj, f"{team}_approved_by", by)
     setattr(obj, f"{team}_approved_at", now)
     binding = all(getattr(obj, f"{t}_approved_at") is not None for t in Team)
@@ -103,6 +134,11 @@ def version_approve(obj: DualSigned, by: AbstractBaseUser, now: datetime) -> boo
         obj.approved_at = now
         obj.effective_from = max(obj.effective_from, now)
     obj.save()
+    after = audit_snapshot(obj, before)
+    details = {"team": team, "binding": binding}
+    version_audit(
+        obj, happened="approved", by=by, changes=audit_diff(before, after), details=details
+    )
     if binding:  # the apps that apply agreements act on it, in this transaction
         version_approved.send(sender=type(obj), version=obj, by=by, now=now)
     return binding
@@ -117,7 +153,8 @@ def refuse_unknown_fields(fields: dict[str, Any], names: Sequence[str], label: s
 def version_create(
     model: type[VersionT], by: AbstractBaseUser | None, values: dict[str, Any]
 ) -> VersionT:
-    """Insert the next version of `model` as a draft (cleaned `values`)."""
+    """Insert the next version of `model` as a draft (cleaned `values`). The caller audits it
+    (`version_audit`), once its rules are written too."""
     try:
         with transaction.atomic():
             return model.objects.create(
@@ -129,6 +166,21 @@ def version_create(
         ) from None
 
 
+def version_delete(
+    obj: DualSigned,
+    by: AbstractBaseUser | None,
+    names: Sequence[str],
+    terms: Callable[[DualSigned], dict[str, Any]] = lambda obj: {},
+) -> None:
+    """Delete a draft (an approved version is history: ValidationError) and audit its terms
+    (`names`, and what `terms` reads of the locked draft: its rules)."""
+    obj = version_locked(obj)
+    version_refuse_if_approved(obj)
+    gone = audit_filled(audit_snapshot(obj, names) | terms(obj))
+    version_audit(obj, happened="deleted", by=by, changes=audit_diff(gone, {}))
+    obj.delete()
+
+
 def version_update(
     obj: VersionT,
     names: Sequence[str],
@@ -137,9 +189,12 @@ def version_update(
     fields: dict[str, Any],
 ) -> tuple[VersionT, bool]:
     """Lock a draft, check it with `clean` and set the changed `fields` (clearing approvals).
-    Returns the locked draft, unsaved, and whether anything changed."""
+    Returns the locked draft, unsaved, and what changed ({field: [before, after]}, the
+    approvals cleared included; empty: nothing), for the caller to save and audit."""
     refuse_unknown_fields(fields, names, label)
     obj = version_locked(obj)
     version_refuse_if_approved(obj)
     values = clean(values={name: getattr(obj, name) for name in names} | fields)
-    return obj, version_apply_changes(obj, values)
+    before = audit_snapshot(obj, [*names, *APPROVERS])
+    version_apply_changes(obj, values)
+    return obj, audit_diff(before, audit_snapshot(obj, before))

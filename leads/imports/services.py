@@ -25,6 +25,7 @@ from django.core.files import File
 from django.db import connections, transaction
 from django.utils import timezone
 
+from alignment.services.audit import audit_record
 from alignment.services.versions import actor
 from config.queue import enqueue
 from leads.imports.chunks import ChunkOutcome, chunk_import
@@ -116,6 +117,37 @@ def import_job_create(
     job.date_order = shape.date_order or (saved.date_order if saved else "")
     job.save()
     return job
+
+
+def _audit(
+    job: ImportJob,
+    action: str,
+    *,
+    by: AbstractBaseUser | None,
+    changes: dict[str, list] | None = None,
+    details: dict[str, object] | None = None,
+    note: str = "",
+) -> None:
+    """The audit entry of a run: the job by kind and file, its mode and preset."""
+    audit_record(
+        actor=by,
+        action=action,
+        target=job,
+        label=f"{job.get_kind_display()} from {job.filename}",
+        changes=changes,
+        details={"kind": job.kind, "mode": job.mode, "preset": job.preset, **(details or {})},
+        note=note,
+    )
+
+
+def _counts(job: ImportJob) -> dict[str, int]:
+    return {
+        "rows": job.done,
+        "valid": job.valid,
+        "rejected": job.rejected,
+        "created": job.created,
+        "updated": job.updated,
+    }
 
 
 def _job_refuse_if_active(job: ImportJob) -> None:
@@ -257,6 +289,7 @@ def import_job_start(
     if by is not None and actor(by) is not None:
         job.requested_by = by
     job.save()
+    _audit(job, "import.started", by=by, details={"rows": job.total})
     if queue:
         _dispatch_on_commit(job)
     return job
@@ -288,16 +321,22 @@ def import_job_resume(
     job.heartbeat_at = now
     job.finished_at = None
     job.save(update_fields=["status", "error", "heartbeat_at", "finished_at"])
+    _audit(job, "import.resumed", by=by, details={"from_row": job.cursor})
     _dispatch_on_commit(job)
     return job
 
 
+@transaction.atomic
 def import_job_fail(*, job_id: object, error: str) -> ImportJob:
-    """Mark a job failed with the reason (one that finished stays as it is); it can resume."""
-    ImportJob.objects.filter(pk=job_id, status__in=ACTIVE).update(
+    """Mark a job failed with the reason (one that finished stays as it is; audited, the
+    system as who); it can resume."""
+    failed = ImportJob.objects.filter(pk=job_id, status__in=ACTIVE).update(
         status=ImportJob.Status.FAILED, error=error[:2000], finished_at=timezone.now()
     )
-    return ImportJob.objects.get(pk=job_id)
+    job = ImportJob.objects.get(pk=job_id)
+    if failed:
+        _audit(job, "import.failed", by=None, details=_counts(job), note=job.error)
+    return job
 
 
 def _dispatch_on_commit(job: ImportJob) -> None:
@@ -447,4 +486,13 @@ def _finish(job: ImportJob) -> ImportJob:
         locked.finished_at = locked.heartbeat_at = timezone.now()
         locked.total = locked.done
         locked.save(update_fields=["status", "finished_at", "heartbeat_at", "total"])
+        # The run is the system's work; who asked for it is in `requested_by` and the entry
+        # of its start.
+        _audit(
+            locked,
+            "import.finished",
+            by=None,
+            changes={"status": [ImportJob.Status.RUNNING, locked.status]},
+            details=_counts(locked),
+        )
     return locked
