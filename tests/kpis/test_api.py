@@ -241,3 +241,34 @@ def test_a_stage_event_posted_to_the_api_shows_in_the_kpis_without_a_manual_step
             break
         time.sleep(1)
     assert value == 1.0
+
+
+def test_an_ingest_after_a_poisoned_change_log_entry_answers_200_and_its_numbers_follow(
+    api: APIClient, django_capture_on_commit_callbacks: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from leads.models import FunnelChange
+
+    # Logged before dates were checked: its periods do not exist.
+    FunnelChange.objects.create(
+        period="day", period_start=date(9999, 12, 31), part="leads", marked_at=timezone.now()
+    )
+    lead = {"external_id": "L-1", "created_at": "2026-03-02T09:00:00Z"}
+    with (
+        caplog.at_level(logging.ERROR, logger="kpis.services"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = api.post("/api/v1/leads/", lead, format="json")
+    assert response.status_code == 200
+    assert "Could not recompute the logged day 9999-12-31 leads" in caplog.text
+    rows = api.get(
+        "/api/v1/kpis/",
+        {"metric": "leads_created", "start": "2026-03-01", "end": "2026-03-31"},
+    ).json()
+    assert [r["value"] for r in rows if r["dimension"] is None] == [1.0]
+    parked = FunnelChange.objects.get()
+    assert (parked.period_start, parked.error[:23]) == (
+        date(9999, 12, 31),
+        "Must be in the years 19",
+    )
