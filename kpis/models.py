@@ -122,6 +122,30 @@ class RecomputeUnit(models.Model):
         return f"{self.kind} {self.month} ({self.status})"
 
 
+class ChangeSetAside(models.Model):
+    """An entry of the funnel's change log (`leads.models.FunnelChange`) the engine failed to
+    recompute, taken out of the log with its error so that it blocks no other entry. Listed to
+    managers on the dashboard; cleared once the same day or period recomputes (it was logged
+    again) or a full recompute covers it."""
+
+    period = models.CharField(max_length=8)
+    period_start = models.DateField()
+    part = models.CharField(max_length=16, blank=True, default="")
+    error = models.TextField()
+    failed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["failed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "period_start", "part"], name="change_set_aside_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.period_start} {self.part}".rstrip()
+
+
 class KpiDaily(models.Model):
     """The engine's additive partials: one metric's numerator and denominator for one local
     day and one dimension member (or the total). A week, month or quarter of a summable

@@ -37,14 +37,12 @@ from kpis.engine import (
     periods_compute,
     six_places,
 )
-from kpis.models import EngineMark, KpiSnapshot, RecomputeJob, RecomputeUnit
+from kpis.models import ChangeSetAside, EngineMark, KpiSnapshot, RecomputeJob, RecomputeUnit
 from kpis.versions import kpis_snapshots_changed
 from leads.changes import (
     DAY,
     funnel_changes,
     funnel_changes_clear,
-    funnel_changes_park,
-    funnel_changes_parked_clear,
     funnel_deadlines_passed,
 )
 from leads.models import Campaign, Deal, FunnelChange, Handoff, Lead
@@ -81,7 +79,7 @@ def kpis_schedule_dirty_recompute() -> None:
 class DirtyRun:
     """What a run over the change log did: how many entries it recomputed (and cleared), and
     the entries it could not recompute, each with its error ("day 9999-12-31 leads: …"), set
-    aside so that they block no other (`leads.changes.funnel_changes_park`)."""
+    aside so that they block no other (`ChangeSetAside`)."""
 
     recomputed: int = 0
     failed: tuple[str, ...] = ()
@@ -97,8 +95,9 @@ def kpis_recompute_dirty(*, now: datetime | None = None) -> DirtyRun:
 
     One bad entry blocks no other: an entry dated outside DATE_MIN_YEAR..DATE_MAX_YEAR is set
     aside at once, and when a batch fails its halves are run again until the entry that fails
-    is alone; each set aside is logged at ERROR, returned in `failed`, and listed to managers
-    on the dashboard. A database error (the server is away) is raised: everything stays.
+    is alone; each is taken out of the log into `ChangeSetAside` with its error, logged at
+    ERROR, returned in `failed` and listed to managers on the dashboard. A database error (the
+    server is away) is raised: everything stays in the log.
     """
     token = _recomputing.set(True)
     try:
@@ -149,10 +148,33 @@ def _recompute_dirty(*, now: datetime) -> DirtyRun:
     EngineMark.objects.filter(name=_RUNNING_MARK).delete()
     said = []
     for change, error in failed:
-        if funnel_changes_park(change=change, error=error):
+        if _set_aside(change, error=error, now=now):
             said.append(f"{change}: {error}")
             log.error("Could not recompute the logged %s; it is set aside: %s", change, error)
     return DirtyRun(recomputed=recomputed, failed=tuple(said))
+
+
+def _set_aside(change: FunnelChange, *, error: str, now: datetime) -> bool:
+    """Take an entry that failed out of the change log, keeping it with its error; False when
+    it was logged again meanwhile (it stays in the log, to be tried again)."""
+    with transaction.atomic():
+        if not funnel_changes_clear(changes=[change]):
+            return False
+        ChangeSetAside.objects.update_or_create(
+            period=change.period,
+            period_start=change.period_start,
+            part=change.part,
+            defaults={"error": error[:2000] or "failed", "failed_at": now},
+        )
+    return True
+
+
+def _set_aside_recomputed(changes: Sequence[FunnelChange]) -> None:
+    """Clear what was set aside of these entries: logged again, they recomputed now."""
+    aside = ChangeSetAside.objects.values_list("pk", "period", "period_start", "part")
+    keys = {(c.period, c.period_start, c.part) for c in changes}
+    if done := [pk for pk, *key in aside if tuple(key) in keys]:
+        ChangeSetAside.objects.filter(pk__in=done).delete()
 
 
 def _changes_recompute(
@@ -176,6 +198,7 @@ def _changes_recompute(
         second, second_failed = _changes_recompute(changes[half:], now=now, whole=True)
         return first + second, first_failed + second_failed
     funnel_changes_clear(changes=changes)
+    _set_aside_recomputed(changes)
     return len(changes), []
 
 
@@ -583,7 +606,7 @@ def _finish(job: RecomputeJob, *, now: datetime) -> list[str]:
     job.status = _Job.FAILED if job.failed_units else _Job.DONE
     job.finished_at = now
     if job.status == _Job.DONE:
-        funnel_changes_parked_clear(first=job.since, last=job.until)
+        ChangeSetAside.objects.filter(period_start__range=(job.since, job.until)).delete()
     return ["status", "finished_at"]
 
 

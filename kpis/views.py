@@ -49,9 +49,8 @@ from kpis.pages.dashboard import (
     dashboard_now,
 )
 from kpis.pages.evidence import EVIDENCE_NOTE
-from kpis.selectors import KpiFilter, campaign_rows
+from kpis.selectors import KpiFilter, campaign_rows, changes_set_aside
 from kpis.services import recompute_job_retry, recompute_job_start, recompute_job_status
-from leads.changes import funnel_changes_parked
 from leads.models import Campaign
 from leads.selectors import campaign_feedback
 
@@ -107,7 +106,7 @@ def _home_page(
         "recompute_form": recompute_form or RecomputeForm(),
         "refusal": refusal or [],
         # The change log's entries the engine set aside: for those who can recompute.
-        "parked": funnel_changes_parked() if manager else [],
+        "set_aside": changes_set_aside() if manager else [],
         "my_items": list(action_items_open(owner=request.user)),  # per user: never cached
         "today": timezone.localdate(),
         # per viewer (their thanks) and changing without the snapshots: never cached

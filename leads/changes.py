@@ -12,10 +12,6 @@ events, the deals opened or closed, the deals won, the campaigns running, the di
 settled; empty for every part), or a whole period of a kind (its agreements changed: goals,
 forecasts, the SAL commitment, or it came into the computed range), logged with
 `funnel_periods_changed` and named by the agreement (`AGREEMENTS`; empty for everything).
-
-An entry the engine fails to recompute is set aside with its error (`funnel_changes_park`):
-`funnel_changes` no longer gives it, so it blocks no other entry, until it is logged again or a
-full recompute covers it (`funnel_changes_parked_clear`); `funnel_changes_parked` lists them.
 """
 
 from __future__ import annotations
@@ -109,7 +105,7 @@ def _log(entries: Iterable[tuple[str, date, str]]) -> int:
         ],
         update_conflicts=True,
         unique_fields=["period", "period_start", "part"],
-        update_fields=["marked_at", "error"],  # logged again: tried again
+        update_fields=["marked_at"],
         batch_size=500,
     )
     transaction.on_commit(lambda: funnel_change_committed.send(sender=FunnelChange))
@@ -153,32 +149,16 @@ def funnel_horizon_followed() -> Iterator[None]:
 
 
 def funnel_changes() -> list[FunnelChange]:
-    """The logged days and periods not yet recomputed, by kind and start (not those set aside
-    with an error)."""
-    return list(FunnelChange.objects.filter(error="").order_by("period", "period_start"))
+    """The logged days and periods not yet recomputed, by kind and start."""
+    return list(FunnelChange.objects.order_by("period", "period_start"))
 
 
-def funnel_changes_clear(*, changes: Sequence[FunnelChange]) -> None:
-    """Clear entries that were recomputed; one logged again meanwhile (a later `marked_at`)
-    stays, so the change that came during the recompute is not lost."""
+def funnel_changes_clear(*, changes: Sequence[FunnelChange]) -> int:
+    """Clear entries that were recomputed (or set aside); one logged again meanwhile (a later
+    `marked_at`) stays, so the change that came during the recompute is not lost. Returns how
+    many were cleared."""
+    cleared = 0
     for change in changes:
-        FunnelChange.objects.filter(pk=change.pk, marked_at__lte=change.marked_at).delete()
-
-
-def funnel_changes_park(*, change: FunnelChange, error: str) -> bool:
-    """Set an entry that failed to recompute aside with its error, so that the others go on;
-    False when it was logged again meanwhile (it is tried again then)."""
-    parked = FunnelChange.objects.filter(pk=change.pk, marked_at__lte=change.marked_at)
-    return bool(parked.update(error=error[:2000] or "failed"))
-
-
-def funnel_changes_parked() -> list[FunnelChange]:
-    """The entries set aside with an error, oldest first."""
-    return list(FunnelChange.objects.exclude(error="").order_by("marked_at", "pk"))
-
-
-def funnel_changes_parked_clear(*, first: date, last: date) -> int:
-    """Clear the entries set aside whose day or period starts in [first, last]: a full
-    recompute of those days has just recomputed them. Returns how many."""
-    parked = FunnelChange.objects.exclude(error="")
-    return parked.filter(period_start__gte=first, period_start__lte=last).delete()[0]
+        found = FunnelChange.objects.filter(pk=change.pk, marked_at__lte=change.marked_at)
+        cleared += found.delete()[0]
+    return cleared

@@ -526,9 +526,6 @@ class FunnelChange(models.Model):
     # or empty for all of them.
     part = models.CharField(max_length=16, blank=True, default="")
     marked_at = models.DateTimeField()
-    # Why recomputing it failed: set aside until it is logged again (or a full recompute
-    # covers it), so that it blocks no other entry (`leads.changes.funnel_changes_park`).
-    error = models.TextField(blank=True, default="")
 
     class Meta:
         constraints = [

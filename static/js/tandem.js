@@ -75,7 +75,7 @@
         var query = params.toString();
         setTimeout(function () { location.replace(location.pathname + (query ? "?" + query : "")); }, 700);
       } else {
-        // The page says why (failed, or dead) and offers the retry; it polls running jobs only.
+        // The page says why (failed, or dead) and offers the retry; it follows no such job.
         setTimeout(function () { location.reload(); }, 700);
       }
     }
