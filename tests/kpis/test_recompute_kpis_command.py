@@ -1,7 +1,8 @@
-"""`manage.py recompute_kpis` killed with SIGKILL in the middle of a unit's snapshot swap: the
-dashboard and the KPI API go on answering with the previous snapshots, whole; the job is seen
-dead, and a retry finishes it with the values of a clean recompute, no row twice (PostgreSQL:
-a real process on the test database, really killed)."""
+"""`manage.py recompute_kpis`: a `since` out of bounds and a retry, and the command killed with
+SIGKILL in the middle of a unit's snapshot swap: the dashboard and the KPI API go on answering
+with the previous snapshots, whole; the job is seen dead, and a retry finishes it with the values
+of a clean recompute, no row twice (PostgreSQL: a real process on the test database, really
+killed)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Count
 from django.test import Client
@@ -78,6 +81,25 @@ def snapshots(**where: object) -> list[tuple]:
 def _run(job: RecomputeJob) -> None:
     recompute_job_run(job=job)
     assert job.status == "done"
+
+
+@pytest.mark.django_db
+def test_the_command_refuses_a_since_out_of_bounds_and_retries_a_dead_job(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.lead("2026-11-03T09:00:00+00:00")
+    with pytest.raises(CommandError, match="Must be in the years 1970 to 2100"):
+        call_command("recompute_kpis", "--since", "0001-01-01", "--no-progress")
+    job = recompute_job_start(since=SINCE, fan_out=False)  # its process died before any unit
+    with pytest.raises(CommandError, match="is running: wait for it to finish"):
+        call_command("recompute_kpis", "--retry", str(job.pk), "--no-progress")
+    RecomputeJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    call_command("recompute_kpis", "--retry", str(job.pk), "--no-progress")
+    assert f"Recomputed 6 units (2026-11-01 to {timezone.localdate()}" in capsys.readouterr().out
+    job.refresh_from_db()
+    assert (job.status, job.done_units) == ("done", 6)
+    with pytest.raises(CommandError, match="No recompute job nonsense"):
+        call_command("recompute_kpis", "--retry", "nonsense", "--no-progress")
 
 
 def _killed_mid_swap() -> None:
