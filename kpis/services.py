@@ -502,7 +502,7 @@ def recompute_job_dispatch(*, job_id: str) -> None:
     job = RecomputeJob.objects.get(pk=job_id)
     if not job.fan_out:
         # Not a daemon: a management command's process waits for its recompute.
-        threading.Thread(target=_run_in_thread, args=(job_id,), name=JOB_THREAD_NAME).start()
+        threading.Thread(target=_run_in_thread, args=(job,), name=JOB_THREAD_NAME).start()
         return
     pending = list(job.units.filter(status=_Unit.PENDING).values_list("kind", "month"))
     days = [unit for unit in pending if unit[0] == DAY]
@@ -516,12 +516,12 @@ def recompute_job_dispatch(*, job_id: str) -> None:
         recompute_job_fail(job_id=job_id, error=f"Could not queue its units: {exc}")
 
 
-def _run_in_thread(job_id: str) -> None:
+def _run_in_thread(job: RecomputeJob) -> None:
     try:
-        recompute_job_run(job=RecomputeJob.objects.get(pk=job_id))
+        recompute_job_run(job=job)
     except Exception as exc:
-        log.exception("The recompute %s failed.", job_id)
-        recompute_job_fail(job_id=job_id, error=str(exc) or type(exc).__name__)
+        log.exception("The recompute %s failed.", job.pk)
+        recompute_job_fail(job_id=str(job.pk), error=str(exc) or type(exc).__name__)
     finally:
         connections.close_all()  # this thread's own connections
 

@@ -728,6 +728,36 @@ def test_the_default_recompute_stays_within_the_bounds_whatever_old_data_there_i
     assert job.total_units == job.units.count() == 15 + 3 * 2
 
 
+def test_without_a_broker_a_job_started_by_a_request_runs_in_a_thread_not_in_the_request(
+    november: World, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: object
+) -> None:
+    import threading
+
+    from django.test import override_settings
+
+    import kpis.services
+
+    ran, release = [], threading.Event()
+
+    def run_here(*, job: RecomputeJob) -> None:
+        release.wait(5)
+        ran.append((threading.current_thread().name, job.pk))
+
+    monkeypatch.setattr(kpis.services, "recompute_job_run", run_here)
+    monkeypatch.setattr(kpis.services.connections, "close_all", lambda: None)
+    with (
+        override_settings(CELERY_TASK_ALWAYS_EAGER=True, KPI_RECOMPUTE_IN_BACKGROUND=True),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        job = recompute_job_start(since=NOVEMBER)  # what "Recompute now" runs
+    assert ran == [] and not job.fan_out  # the caller returned before any unit ran
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name == kpis.services.JOB_THREAD_NAME:
+            thread.join(5)
+    assert ran == [(kpis.services.JOB_THREAD_NAME, job.pk)]
+
+
 def test_a_job_killed_between_units_is_seen_dead_and_a_retry_runs_only_the_units_left(
     november: World,
 ) -> None:
