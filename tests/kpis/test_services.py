@@ -826,6 +826,32 @@ def test_a_unit_that_fails_fails_the_job_and_a_retry_runs_that_unit_again(
     assert _total("deals_won", "quarter", date(2026, 10, 1)) == 1
 
 
+def test_a_job_stuck_running_from_before_the_units_were_kept_is_marked_dead_and_retried_whole(
+    november: World,
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from kpis.services import recompute_job_retry, recompute_jobs_dead_mark
+
+    # As the issue found them: "since year 1", 56,728 units, running for ever; and a sane one.
+    stuck = RecomputeJob.objects.create(
+        since=date(1, 1, 1), until=date(2026, 12, 1), status="running", total_units=56728,
+        done_units=184,
+    )  # fmt: skip
+    sane = RecomputeJob.objects.create(
+        since=NOVEMBER, until=date(2026, 12, 1), status="running", total_units=6, done_units=3
+    )
+    RecomputeJob.objects.update(created_at=timezone.now() - timedelta(hours=2))
+    assert recompute_jobs_dead_mark() == 2
+    with pytest.raises(ValidationError, match="Must be in the years 1970 to 2100"):
+        recompute_job_retry(job=stuck, queue=False)
+    stuck.refresh_from_db()
+    assert stuck.status == "dead"
+    job = recompute_job_retry(job=sane, queue=False)
+    recompute_job_run(job=job)
+    assert (job.status, job.done_units, job.total_units) == ("done", 6, 6)
+
+
 def test_a_unit_reported_twice_is_counted_once(november: World) -> None:
     from kpis.services import recompute_job_unit_done
 
