@@ -74,8 +74,8 @@ class RecomputeJob(models.Model):
     done_units = models.PositiveIntegerField(default=0)
     failed_units = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
-    # Fanned out over Celery (the units of days queue the units of periods), or run in the
-    # requesting process, one unit after the other.
+    # Fanned out over Celery (the units of days queue the units of periods), or run by one
+    # process (a thread of the one that queued it, or the command), one unit after the other.
     fan_out = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     heartbeat_at = models.DateTimeField(

@@ -536,7 +536,7 @@ def recompute_job_run(*, job: RecomputeJob, on_unit: Callable[[], None] = lambda
             try:
                 kpis_recompute_unit(kind=unit.kind, month=unit.month, job_id=job_id)
             except TRANSIENT:
-                raise  # the database is away: the unit stays pending, the job dies
+                raise  # the database is away: the unit stays pending (the job fails or dies)
             except Exception as exc:
                 error = f"{unit.kind} {unit.month}: {exc}"
                 recompute_job_unit_done(
