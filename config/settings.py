@@ -186,6 +186,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BEAT_SCHEDULE: dict = {
     "kpis-sweep-dirty-periods": {"task": "kpis.tasks.kpis_recompute_dirty_task", "schedule": 60.0},
+    "kpis-recompute-dead-jobs": {
+        "task": "kpis.tasks.recompute_jobs_dead_task",
+        "schedule": 60.0,
+    },
     "kpis-nightly-full-recompute": {
         "task": "kpis.tasks.kpis_recompute_all_task",
         "schedule": crontab(hour=2, minute=30),
@@ -203,6 +207,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
     },
 }
+
+# A full recompute (kpis.services.recompute_job_start) covers at most this many years back from
+# the funnel's last day: a "since" before that is refused with a 400; the nightly one starts
+# there at the earliest. A running job none of whose units started or finished for
+# RECOMPUTE_DEAD_AFTER_SECONDS is dead: shown so, marked so by the beat sweep, and retried from
+# the units it had not done.
+RECOMPUTE_MAX_YEARS = env_int("RECOMPUTE_MAX_YEARS", 20, minimum=1)
+RECOMPUTE_DEAD_AFTER_SECONDS = env_int("RECOMPUTE_DEAD_AFTER_SECONDS", 300, minimum=10)
+# The longest range the KPI pages and GET /api/v1/kpis/ take (start to end); longer is a 400.
+KPI_RANGE_MAX_YEARS = env_int("KPI_RANGE_MAX_YEARS", 10, minimum=1)
 
 # A shared cache in production (debounces KPI recomputes across processes, counts the API
 # throttle), failing open: with Redis unreachable it holds nothing and the app carries on.

@@ -21,7 +21,7 @@ from alignment.roles import Team
 from alignment.selectors import goal_list
 from alignment.services.forecasts import revenue_forecast_set
 from alignment.services.goals import goal_create, goal_delete, goal_update
-from config.api import Pagination, paginated
+from config.api import BoundedDateField, Pagination, paginated
 from core import attribution
 from core.catalog import GOAL_EXCLUDED_METRICS, METRICS
 from core.periods import period_start
@@ -158,8 +158,8 @@ def _goal_data(goals: list[Goal], many: bool = True) -> Any:
 
 class GoalQuery(serializers.Serializer):
     period = serializers.ChoiceField(choices=PeriodKind.choices, required=False)
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+    start = BoundedDateField(required=False)
+    end = BoundedDateField(required=False)
 
 
 class GoalList(APIView):
@@ -254,7 +254,7 @@ class ScorecardOut(serializers.Serializer):
 
 class ScorecardQuery(serializers.Serializer):
     period = serializers.ChoiceField(choices=PeriodKind.choices, default="month")
-    start = serializers.DateField(required=False, help_text="Any day of the period; default today.")
+    start = BoundedDateField(required=False, help_text="Any day of the period; default today.")
 
 
 class ScorecardView(APIView):

@@ -91,7 +91,8 @@ def _run() -> None:
             try:
                 # The lock of the Celery task: an eager run in this process excludes this one.
                 with single_flight("kpis:recompute-dirty", seconds=600) as mine:
-                    while mine and kpis_recompute_dirty():  # until the change log is empty
+                    # Until the change log is empty (an entry that fails is set aside).
+                    while mine and kpis_recompute_dirty().recomputed:
                         pass
             except Exception:
                 log.exception("The background KPI recompute failed; its periods stay logged.")

@@ -6,7 +6,10 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from django import forms
+from django.conf import settings
+from django.utils import timezone
 
+from config.api import date_in_range_problem
 from core import attribution
 from core.periods import period_start
 from kpis.models import PeriodKind
@@ -57,6 +60,12 @@ class KpiFilterForm(forms.Form):
                 ("(unassigned)", "Unassigned"),
             ]
 
+    def clean_start(self) -> date | None:
+        return _bounded(self.cleaned_data.get("start"))
+
+    def clean_end(self) -> date | None:
+        return _bounded(self.cleaned_data.get("end"))
+
     def clean(self) -> dict:
         data = super().clean()
         chosen = [name for name in SLICES if data.get(name)]
@@ -65,11 +74,14 @@ class KpiFilterForm(forms.Form):
                 "Filter by one of channel, campaign or owner at a time "
                 f"(you chose {' and '.join(chosen)})."
             )
-        start, end = data.get("start"), data.get("end")
-        if start and end and start > end:
+        if "start" not in data or "end" not in data:
+            return data  # a date already refused
+        # An empty end is today (`kpi_filter`): a start alone is a range too.
+        start, end = data["start"], data["end"] or timezone.localdate()
+        if start and start > end:
             self.add_error("start", "The range starts after it ends.")
-        elif start and end and end - start > timedelta(days=366 * 10):
-            self.add_error("start", "Choose at most ten years.")
+        elif start and end - start > timedelta(days=366 * settings.KPI_RANGE_MAX_YEARS):
+            self.add_error("start", range_too_long())
         return data
 
     def kpi_filter(self, *, today: date | None = None) -> KpiFilter:
@@ -87,3 +99,27 @@ class KpiFilterForm(forms.Form):
             key=data.get(dimension) if dimension else None,
             model=data.get("model") or "linear",
         )
+
+
+def range_too_long() -> str:
+    years = settings.KPI_RANGE_MAX_YEARS
+    return f"Choose at most {years} years from start to end (KPI_RANGE_MAX_YEARS)."
+
+
+def _bounded(value: date | None) -> date | None:
+    """A date of a range, refused outside DATE_MIN_YEAR..DATE_MAX_YEAR (the periods around
+    31 December 9999 do not exist)."""
+    if value is not None and (problem := date_in_range_problem(value)):
+        raise forms.ValidationError(problem)
+    return value
+
+
+class RecomputeForm(forms.Form):
+    """A manager's "Recompute now": from a day (by default the first day with data)."""
+
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean_since(self) -> date | None:
+        return _bounded(self.cleaned_data.get("since"))

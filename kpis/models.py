@@ -51,14 +51,17 @@ class KpiSnapshot(models.Model):
 
 
 class RecomputeJob(models.Model):
-    """A full recompute fanned out over Celery tasks: the days of each month, then one task
-    per (period kind, month)."""
+    """A full recompute in units (`RecomputeUnit`): the days of each month, then the periods of
+    each kind a year at a time; fanned out over Celery tasks, or run one after the other by one
+    process. A running job whose units stopped moving (`heartbeat_at`) died: it is marked
+    dead and can be retried from the units it had not done."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        DEAD = "dead", "Dead"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     requested_by = models.ForeignKey(
@@ -71,14 +74,18 @@ class RecomputeJob(models.Model):
     done_units = models.PositiveIntegerField(default=0)
     failed_units = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
-    # Fanned out over Celery (the units of days queue the units of periods), or run in the
-    # requesting process, one unit after the other.
+    # Fanned out over Celery (the units of days queue the units of periods), or run by one
+    # process (a thread of the one that queued it, or the command), one unit after the other.
     fan_out = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="A unit last started or finished: long silent, it died."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
 
     def __str__(self) -> str:
         return f"Recompute {self.since}..{self.until} ({self.status})"
@@ -86,6 +93,57 @@ class RecomputeJob(models.Model):
     @property
     def progress(self) -> float:
         return (self.done_units + self.failed_units) / self.total_units if self.total_units else 0.0
+
+
+class RecomputeUnit(models.Model):
+    """One unit of a full recompute: the days of the month `month` (kind "day"), or the periods
+    of `kind` starting in the year of `month`. Its snapshots are swapped in one transaction; its
+    status says what a retry still has to run."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    job = models.ForeignKey(RecomputeJob, on_delete=models.CASCADE, related_name="units")
+    position = models.PositiveIntegerField(help_text="The order the units run in: days first.")
+    kind = models.CharField(max_length=8)
+    month = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "kind", "month"], name="recompute_unit_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.month} ({self.status})"
+
+
+class ChangeSetAside(models.Model):
+    """An entry of the funnel's change log (`leads.models.FunnelChange`) the engine failed to
+    recompute, taken out of the log with its error so that it blocks no other entry. Listed to
+    managers on the dashboard; cleared once the same day or period recomputes (it was logged
+    again) or a full recompute covers it."""
+
+    period = models.CharField(max_length=8)
+    period_start = models.DateField()
+    part = models.CharField(max_length=16, blank=True, default="")
+    error = models.TextField()
+    failed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["failed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "period_start", "part"], name="change_set_aside_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.period_start} {self.part}".rstrip()
 
 
 class KpiDaily(models.Model):

@@ -120,10 +120,12 @@ def cached(key: str, build: Callable[[], T]) -> T:
 @dataclass(frozen=True)
 class Fragments:
     """A page's cached part: what its builder read (`data`, for the parts that render on every
-    request) and its fragments' HTML."""
+    request), its fragments' HTML, and the status the page answers with (400 for a filter that
+    does not hold: the page shows why, with its default numbers)."""
 
     data: Any
     html: dict[str, SafeString]
+    status: int = 200
 
     def filled(self) -> dict[str, SafeString]:
         """The fragments as of now (`fill`)."""

@@ -20,7 +20,7 @@ from django.utils import timezone
 from core.attribution import MODEL_LABELS, MODELS
 from core.catalog import METRICS, Aggregation
 from core.periods import period_label, period_start, periods_between, previous_period
-from kpis.models import KpiSnapshot
+from kpis.models import ChangeSetAside, KpiSnapshot
 from leads.models import Campaign
 
 
@@ -428,3 +428,8 @@ def rejections_by_reason(*, period: str, start: date, end: date) -> list[tuple[s
         key=lambda row: (-row[1], row[0]),
     )
     return [(code, n) for code, n in counts if n]
+
+
+def changes_set_aside() -> list[ChangeSetAside]:
+    """The change log's entries the engine could not recompute, oldest first (one query)."""
+    return list(ChangeSetAside.objects.all())

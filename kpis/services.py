@@ -1,21 +1,26 @@
 """Writes of the KPI app: recomputes of the periods the funnel logged as changed, and full
-recompute jobs."""
+recompute jobs (in units, each swapping its snapshots in one transaction; a job whose process
+died is seen as dead and retried from the units it had not done)."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import F, Min
+from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError, connections, transaction
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from config.api import date_in_range_problem
 from config.db import rows_sync
 from config.queue import enqueue
 from core.periods import (
@@ -33,7 +38,7 @@ from kpis.engine import (
     periods_compute,
     six_places,
 )
-from kpis.models import EngineMark, KpiSnapshot, RecomputeJob
+from kpis.models import ChangeSetAside, EngineMark, KpiSnapshot, RecomputeJob, RecomputeUnit
 from kpis.versions import kpis_snapshots_changed
 from leads.changes import (
     DAY,
@@ -41,11 +46,14 @@ from leads.changes import (
     funnel_changes_clear,
     funnel_deadlines_passed,
 )
-from leads.models import Campaign, Deal, Handoff, Lead
+from leads.models import Campaign, Deal, FunnelChange, Handoff, Lead
 from leads.selectors import funnel_data_end, funnel_horizon
 
 log = logging.getLogger(__name__)
 DEBOUNCE_SECONDS = 1  # a burst of writes makes one run; the numbers are a second behind
+#: Errors of the database itself (gone, locked, a deadlock): a run that meets one is retried
+#: whole, never taken as the fault of what it was recomputing.
+TRANSIENT = (OperationalError, InterfaceError)
 
 
 # --- the funnel's change log ---------------------------------------------------------------
@@ -66,13 +74,29 @@ def kpis_schedule_dirty_recompute() -> None:
         enqueue(kpis_recompute_dirty_task, countdown=DEBOUNCE_SECONDS)
 
 
-def kpis_recompute_dirty(*, now: datetime | None = None) -> int:
+@dataclass(frozen=True)
+class DirtyRun:
+    """What a run over the change log did: how many entries it recomputed (and cleared), and
+    the entries it could not recompute, each with its error ("day 9999-12-31 leads: …"), set
+    aside so that they block no other (`ChangeSetAside`)."""
+
+    recomputed: int = 0
+    failed: tuple[str, ...] = ()
+
+
+def kpis_recompute_dirty(*, now: datetime | None = None) -> DirtyRun:
     """Recompute what the funnel's change log holds; an entry logged again meanwhile stays.
 
     A logged day is recomputed into the daily partials; each of its metrics that changed is
     re-added in the week, month and quarter holding the day (and what is derived from it); a
     changed day of the open pipeline moves every later period's. A logged period (its
     agreements changed) is recomputed whole from its stored days.
+
+    One bad entry blocks no other: an entry dated outside DATE_MIN_YEAR..DATE_MAX_YEAR is set
+    aside at once, and when a batch fails its halves are run again until the entry that fails
+    is alone; each is taken out of the log into `ChangeSetAside` with its error, logged at
+    ERROR, returned in `failed` and listed to managers on the dashboard. A database error (the
+    server is away) is raised: everything stays in the log.
     """
     token = _recomputing.set(True)
     try:
@@ -95,15 +119,92 @@ AGREEMENT_METRICS: dict[str, frozenset[str]] = {
 _recomputing: ContextVar[bool] = ContextVar("kpis_recomputing", default=False)
 
 
-def _recompute_dirty(*, now: datetime) -> int:
+#: Set while a run over the change log works, cleared when it ends: found set at the start of
+#: a run, the one before died (killed) after writing days whose periods it had not re-added.
+_RUNNING_MARK = "dirty-run"
+
+
+def _recompute_dirty(*, now: datetime) -> DirtyRun:
     if EngineMark.objects.filter(name="rebuild").delete()[0]:
         # Snapshots from before the daily partials (migration 0004): build the days in full.
         recompute_job_start()
-        return 0
+        return DirtyRun()
     _time_passed(now=now)
     changes = funnel_changes()
     if not changes:
-        return 0
+        return DirtyRun()
+    died = EngineMark.objects.filter(name=_RUNNING_MARK).exists()
+    EngineMark.objects.update_or_create(name=_RUNNING_MARK, defaults={"at": now})
+    failed: list[tuple[FunnelChange, str]] = []
+    good = []
+    for change in changes:
+        if problem := date_in_range_problem(change.period_start):
+            failed.append((change, problem))
+        else:
+            good.append(change)
+    recomputed, failures = _changes_recompute(good, now=now, whole=died)
+    failed += failures
+    EngineMark.objects.filter(name=_RUNNING_MARK).delete()
+    said = []
+    for change, error in failed:
+        if _set_aside(change, error=error, now=now):
+            said.append(f"{change}: {error}")
+            log.error("Could not recompute the logged %s; it is set aside: %s", change, error)
+    return DirtyRun(recomputed=recomputed, failed=tuple(said))
+
+
+def _set_aside(change: FunnelChange, *, error: str, now: datetime) -> bool:
+    """Take an entry that failed out of the change log, keeping it with its error; False when
+    it was logged again meanwhile (it stays in the log, to be tried again)."""
+    with transaction.atomic():
+        if not funnel_changes_clear(changes=[change]):
+            return False
+        ChangeSetAside.objects.update_or_create(
+            period=change.period,
+            period_start=change.period_start,
+            part=change.part,
+            defaults={"error": error[:2000] or "failed", "failed_at": now},
+        )
+    return True
+
+
+def _set_aside_recomputed(changes: Sequence[FunnelChange]) -> None:
+    """Clear what was set aside of these entries: logged again, they recomputed now."""
+    aside = ChangeSetAside.objects.values_list("pk", "period", "period_start", "part")
+    keys = {(c.period, c.period_start, c.part) for c in changes}
+    if done := [pk for pk, *key in aside if tuple(key) in keys]:
+        ChangeSetAside.objects.filter(pk__in=done).delete()
+
+
+def _changes_recompute(
+    changes: Sequence[FunnelChange], *, now: datetime, whole: bool
+) -> tuple[int, list[tuple[FunnelChange, str]]]:
+    """Recompute and clear `changes`; when that fails, each half again, down to the entries
+    that fail alone. Returns how many were recomputed, and those that failed with the error."""
+    if not changes:
+        return 0, []
+    try:
+        _changes_apply(changes, now=now, whole=whole)
+    except TRANSIENT:
+        raise  # the database, not the entries: they all stay for the next run
+    except Exception as exc:
+        if len(changes) == 1:
+            return 0, [(changes[0], f"{type(exc).__name__}: {exc}")]
+        # What the failed batch wrote of the days stays, so that the halves find those days
+        # unchanged: they recompute the days' periods whole instead of what changed.
+        half = len(changes) // 2
+        first, first_failed = _changes_recompute(changes[:half], now=now, whole=True)
+        second, second_failed = _changes_recompute(changes[half:], now=now, whole=True)
+        return first + second, first_failed + second_failed
+    funnel_changes_clear(changes=changes)
+    _set_aside_recomputed(changes)
+    return len(changes), []
+
+
+def _changes_apply(changes: Sequence[FunnelChange], *, now: datetime, whole: bool) -> None:
+    """Recompute what these entries changed. `whole`: the days may have been written by a run
+    that did not finish, so each logged day's periods are recomputed whole (and its open
+    pipeline in every later period), not only the metrics found changed."""
     parts: dict[str, set[date]] = defaultdict(set)
     for change in changes:
         if change.period == DAY:
@@ -115,12 +216,20 @@ def _recompute_dirty(*, now: datetime) -> int:
         if metric != "_pipeline":
             for kind in KINDS:
                 work[kind].setdefault(period_start(kind, day), set()).update(moved_by[metric])
+    logged_days = sorted({c.period_start for c in changes if c.period == DAY})
+    if whole:
+        changed |= {("_pipeline", day) for day in logged_days}
+        moved_by.setdefault("_pipeline", metrics_moved({"_pipeline"}))
     # A change of the open pipeline moves the level at the end of every later period.
     if pipeline_days := [day for metric, day in changed if metric == "_pipeline"]:
         horizon = funnel_horizon()
         for kind in KINDS:
             for start in periods_overlapping(kind, min(pipeline_days), horizon):
                 work[kind].setdefault(start, set()).update(moved_by["_pipeline"])
+    if whole:
+        for day in logged_days:
+            for kind in KINDS:
+                work[kind][period_start(kind, day)] = None
     for change in changes:
         if change.period in KINDS:
             found = work[change.period].setdefault(change.period_start, set())
@@ -135,8 +244,6 @@ def _recompute_dirty(*, now: datetime) -> int:
             by_metrics[None if metrics is None else frozenset(metrics)].append(start)
         for metrics, starts in by_metrics.items():
             _snapshots_write(kind=kind, periods=starts, metrics=metrics, now=now)
-    funnel_changes_clear(changes=changes)
-    return len(changes)
 
 
 def _time_passed(*, now: datetime) -> None:
@@ -282,6 +389,35 @@ def _data_start() -> date:
     return min(days) if days else timezone.localdate()
 
 
+def recompute_range(*, since: date | None = None) -> tuple[date, date]:
+    """The days a full recompute covers: from `since` (by default the first day with data) to
+    the funnel's last day, going back at most RECOMPUTE_MAX_YEARS from it and never before
+    DATE_MIN_YEAR. A `since` outside those bounds, or after the last day, is refused (a
+    ValidationError on "since"); the default starts at the bound, whatever old data there is."""
+    until = funnel_data_end()
+    years = settings.RECOMPUTE_MAX_YEARS
+    earliest = max(
+        date(settings.DATE_MIN_YEAR, 1, 1),
+        date(max(until.year - years, 1), until.month, 1),
+    )
+    if since is None:
+        return max(_data_start(), earliest), until
+    if problem := date_in_range_problem(since):
+        raise ValidationError({"since": problem})
+    if since < earliest:
+        raise ValidationError(
+            {
+                "since": f"A recompute goes back at most {years} years (RECOMPUTE_MAX_YEARS): "
+                f"start on {earliest:%Y-%m-%d} or later."
+            }
+        )
+    if since > until:
+        raise ValidationError(
+            {"since": f"Nothing to recompute after {until:%Y-%m-%d}, the funnel's last day."}
+        )
+    return since, until
+
+
 def recompute_units(
     *, since: date | None = None, until: date | None = None
 ) -> list[tuple[str, date]]:
@@ -301,73 +437,259 @@ def recompute_units(
     return [(DAY, month) for month in months] + periods
 
 
+# --- full recompute jobs -----------------------------------------------------------------------
+
+JOB_THREAD_NAME = "kpis-recompute-job"
+_Unit = RecomputeUnit.Status
+_Job = RecomputeJob.Status
+
+
+def _in_a_thread() -> bool:
+    """Without a broker (the embedded default), a job's units run in a thread of the process
+    that queued it, as imports do; under the test settings, in the caller (eager tasks)."""
+    return settings.CELERY_TASK_ALWAYS_EAGER and settings.KPI_RECOMPUTE_IN_BACKGROUND
+
+
 def recompute_job_start(
     *, by: object | None = None, since: date | None = None, fan_out: bool = True
 ) -> RecomputeJob:
-    """Create a full-recompute job and fan it out, one Celery task per (period kind, month).
+    """Create a full-recompute job for `recompute_range(since=since)` (a `since` out of bounds
+    is a ValidationError: nothing is created) with its units, and hand it on after commit: one
+    Celery task per unit, the days first (`recompute_job_dispatch`); without a broker, a thread
+    of this process that runs them in order. The caller only queues: nothing is computed here.
 
     With `fan_out=False` the caller runs the units itself (`recompute_job_run`).
     """
-    from kpis.tasks import kpis_recompute_unit_task
-
-    units = recompute_units(since=since)
-    job = RecomputeJob.objects.create(
-        requested_by=by if getattr(by, "pk", None) else None,
-        since=since or _data_start(),  # recompute_job_run derives the same units from it
-        until=funnel_data_end(),
-        total_units=len(units),
-        status=RecomputeJob.Status.RUNNING if units else RecomputeJob.Status.DONE,
-        fan_out=fan_out,
-        finished_at=None if units else timezone.now(),
-    )
-
-    def dispatch() -> None:  # the days first: the periods are sums of them
-        for kind, month in units:
-            if kind == DAY:
-                enqueue(kpis_recompute_unit_task, str(job.pk), kind, month.isoformat())
-
-    if fan_out:
-        transaction.on_commit(dispatch)
+    first, last = recompute_range(since=since)
+    units = recompute_units(since=first, until=last)
+    now = timezone.now()
+    with transaction.atomic():
+        job = RecomputeJob.objects.create(
+            requested_by=by if getattr(by, "pk", None) else None,
+            since=first,
+            until=last,
+            total_units=len(units),
+            status=_Job.RUNNING if units else _Job.DONE,
+            fan_out=fan_out and not _in_a_thread(),
+            heartbeat_at=now,
+            finished_at=None if units else now,
+        )
+        RecomputeUnit.objects.bulk_create(
+            [
+                RecomputeUnit(job=job, position=n, kind=kind, month=month)
+                for n, (kind, month) in enumerate(units)
+            ],
+            batch_size=1000,
+        )
+    if fan_out and units:
+        _dispatch_on_commit(job)
     return job
 
 
+def _dispatch_on_commit(job: RecomputeJob) -> None:
+    job_id = str(job.pk)
+    transaction.on_commit(lambda: recompute_job_dispatch(job_id=job_id))
+
+
+def recompute_job_dispatch(*, job_id: str) -> None:
+    """Hand a running job's pending units on: to Celery, the units of days first (the one that
+    finishes the days queues the units of periods, which are sums of them); without a broker,
+    to a thread that runs them in order. A broker that cannot be reached fails the job with
+    the reason, to be retried."""
+    from kpis.tasks import kpis_recompute_unit_task
+
+    job = RecomputeJob.objects.get(pk=job_id)
+    if not job.fan_out:
+        # Not a daemon: a management command's process waits for its recompute.
+        threading.Thread(target=_run_in_thread, args=(job,), name=JOB_THREAD_NAME).start()
+        return
+    pending = list(job.units.filter(status=_Unit.PENDING).values_list("kind", "month"))
+    days = [unit for unit in pending if unit[0] == DAY]
+    for kind, month in days or pending:
+        if not enqueue(kpis_recompute_unit_task, job_id, kind, month.isoformat()):
+            recompute_job_fail(
+                job_id=job_id, error="Could not queue its units: the broker can't be reached."
+            )
+            return
+
+
+def _run_in_thread(job: RecomputeJob) -> None:
+    try:
+        recompute_job_run(job=job)
+    except Exception as exc:
+        log.exception("The recompute %s failed.", job.pk)
+        recompute_job_fail(job_id=str(job.pk), error=str(exc) or type(exc).__name__)
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
 def recompute_job_run(*, job: RecomputeJob, on_unit: Callable[[], None] = lambda: None) -> None:
-    """Run a job's units in this process, one after the other (the embedded mode)."""
-    for kind, month in recompute_units(since=job.since, until=job.until):
-        try:
-            kpis_recompute_unit(kind=kind, month=month, since=job.since, until=job.until)
-        except Exception as exc:
-            recompute_job_unit_done(job_id=str(job.pk), failed=True, error=f"{kind} {month}: {exc}")
-        else:
-            recompute_job_unit_done(job_id=str(job.pk))
+    """Run a job's pending units in this process, one after the other (the embedded mode and
+    `manage.py recompute_kpis`), each counted as it finishes: a process killed midway leaves
+    the units it finished done, and a retry runs the rest."""
+    job_id = str(job.pk)
+    for unit in list(job.units.filter(status=_Unit.PENDING).order_by("position")):
+        if recompute_job_unit_begin(job_id=job_id, kind=unit.kind, month=unit.month):
+            try:
+                kpis_recompute_unit(kind=unit.kind, month=unit.month, job_id=job_id)
+            except TRANSIENT:
+                raise  # the database is away: the unit stays pending (the job fails or dies)
+            except Exception as exc:
+                error = f"{unit.kind} {unit.month}: {exc}"
+                recompute_job_unit_done(
+                    job_id=job_id, kind=unit.kind, month=unit.month, failed=True, error=error
+                )
+            else:
+                recompute_job_unit_done(job_id=job_id, kind=unit.kind, month=unit.month)
         on_unit()
     job.refresh_from_db()
 
 
-def recompute_job_unit_done(*, job_id: str, failed: bool = False, error: str = "") -> None:
-    """Count one finished unit; the last unit of days queues the units of periods, and the
-    last unit closes the job."""
-    from kpis.tasks import kpis_recompute_unit_task
+def recompute_job_unit_begin(
+    *, job_id: str, kind: str, month: date, now: datetime | None = None
+) -> bool:
+    """Whether a unit is still to run (pending, and its job running); if so the job's
+    heartbeat is now. A unit done already (a task delivered twice) or of a job that ended
+    meanwhile is skipped."""
+    pending = RecomputeUnit.objects.filter(
+        job_id=job_id, kind=kind, month=month, status=_Unit.PENDING, job__status=_Job.RUNNING
+    )
+    if not pending.exists():
+        return False
+    RecomputeJob.objects.filter(pk=job_id).update(heartbeat_at=now or timezone.now())
+    return True
 
-    field = "failed_units" if failed else "done_units"
+
+def recompute_job_unit_done(
+    *, job_id: str, kind: str, month: date, failed: bool = False, error: str = ""
+) -> None:
+    """Count a finished unit (once, however often it is reported): the one that finishes the
+    days queues the units of periods, and the last one closes the job (a job seen as dead
+    whose units all came in after all is closed too)."""
+    now = timezone.now()
     with transaction.atomic():
-        RecomputeJob.objects.filter(pk=job_id).update(**{field: F(field) + 1})
-        if error:
-            RecomputeJob.objects.filter(pk=job_id, error="").update(error=error[:2000])
         job = RecomputeJob.objects.select_for_update().get(pk=job_id)
-        finished = job.done_units + job.failed_units
-        units = recompute_units(since=job.since, until=job.until)
-        days = sum(1 for kind, _ in units if kind == DAY)
-        if finished == days and job.fan_out:
+        marked = job.units.filter(kind=kind, month=month, status=_Unit.PENDING).update(
+            status=_Unit.FAILED if failed else _Unit.DONE, error=error[:2000]
+        )
+        if not marked:
+            return
+        counts = _unit_counts(job)
+        job.done_units, job.failed_units = counts[_Unit.DONE], counts[_Unit.FAILED]
+        job.heartbeat_at = now
+        if error and not job.error:
+            job.error = error[:2000]
+        fields = ["done_units", "failed_units", "heartbeat_at", "error"]
+        if not counts[_Unit.PENDING]:
+            fields += _finish(job, now=now)
+        elif (
+            job.status == _Job.RUNNING
+            and job.fan_out
+            and kind == DAY
+            and not job.units.filter(kind=DAY, status=_Unit.PENDING).exists()
+        ):
+            _dispatch_on_commit(job)  # the days are in: their periods next
+        job.save(update_fields=fields)
 
-            def dispatch() -> None:
-                for kind, month in units[days:]:
-                    enqueue(kpis_recompute_unit_task, job_id, kind, month.isoformat())
 
-            transaction.on_commit(dispatch)
-        if finished >= job.total_units and job.finished_at is None:
-            job.status = (
-                RecomputeJob.Status.FAILED if job.failed_units else RecomputeJob.Status.DONE
-            )
-            job.finished_at = timezone.now()
+def _unit_counts(job: RecomputeJob) -> dict[str, int]:
+    counts = dict(job.units.order_by().values_list("status").annotate(n=Count("pk")))
+    return {status: counts.get(status, 0) for status in _Unit.values}
+
+
+def _finish(job: RecomputeJob, *, now: datetime) -> list[str]:
+    """Close a job whose units all finished; a full recompute that succeeded also clears the
+    change log's entries set aside in its range (it has just recomputed them)."""
+    job.status = _Job.FAILED if job.failed_units else _Job.DONE
+    job.finished_at = now
+    if job.status == _Job.DONE:
+        ChangeSetAside.objects.filter(period_start__range=(job.since, job.until)).delete()
+    return ["status", "finished_at"]
+
+
+def recompute_job_fail(*, job_id: str, error: str) -> None:
+    """Mark a running job failed with the reason (its process could not go on); it can be
+    retried from the units it had not done."""
+    RecomputeJob.objects.filter(pk=job_id, status=_Job.RUNNING).update(
+        status=_Job.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+def recompute_job_is_dead(job: RecomputeJob, now: datetime | None = None) -> bool:
+    """Marked dead, or running with none of its units started or finished for
+    RECOMPUTE_DEAD_AFTER_SECONDS: whatever ran it (a worker, a thread, a command) died."""
+    if job.status == _Job.DEAD:
+        return True
+    if job.status != _Job.RUNNING:
+        return False
+    last = job.heartbeat_at or job.created_at
+    return last < (now or timezone.now()) - timedelta(seconds=settings.RECOMPUTE_DEAD_AFTER_SECONDS)
+
+
+def recompute_job_status(job: RecomputeJob, now: datetime | None = None) -> str:
+    """The status to show: "dead" for a job that died, even before the sweep marks it."""
+    return _Job.DEAD if recompute_job_is_dead(job, now) else job.status
+
+
+def recompute_jobs_dead_mark(*, now: datetime | None = None) -> int:
+    """Mark the running jobs that died as dead (the beat, every minute), so that none stays
+    running for ever. Returns how many; each is logged."""
+    now = now or timezone.now()
+    silent = now - timedelta(seconds=settings.RECOMPUTE_DEAD_AFTER_SECONDS)
+    candidates = RecomputeJob.objects.filter(status=_Job.RUNNING).filter(
+        Q(heartbeat_at__lt=silent) | Q(heartbeat_at__isnull=True, created_at__lt=silent)
+    )
+    marked = 0
+    for job_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            job = RecomputeJob.objects.select_for_update().get(pk=job_id)
+            if job.status != _Job.RUNNING or not recompute_job_is_dead(job, now):
+                continue
+            job.status, job.finished_at = _Job.DEAD, now
             job.save(update_fields=["status", "finished_at"])
+        marked += 1
+        log.warning(
+            "Recompute %s died: no unit moved since %s; %s of %s units done. Retry it.",
+            job.pk, job.heartbeat_at, job.done_units, job.total_units,
+        )  # fmt: skip
+    return marked
+
+
+def recompute_job_retry(
+    *, job: RecomputeJob, now: datetime | None = None, queue: bool = True
+) -> RecomputeJob:
+    """Run a job that failed or died again, from the units it had not done (the failed and
+    the pending ones; those done stay done), handed on after commit as a new job is
+    (`queue=False`: the caller runs `recompute_job_run`). A job still running is refused, and
+    one that finished: a ValidationError."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        job = RecomputeJob.objects.select_for_update().get(pk=job.pk)
+        if job.status == _Job.RUNNING and not recompute_job_is_dead(job, now):
+            raise ValidationError(
+                "This recompute is running: wait for it to finish, or until it is seen as dead."
+            )
+        if job.status == _Job.DONE:
+            raise ValidationError("This recompute is done: start a new one instead.")
+        if not job.units.exists():  # a job from before the units were kept: all of it again
+            first, last = recompute_range(since=job.since)
+            units = recompute_units(since=first, until=last)
+            RecomputeUnit.objects.bulk_create(
+                [
+                    RecomputeUnit(job=job, position=n, kind=kind, month=month)
+                    for n, (kind, month) in enumerate(units)
+                ],
+                batch_size=1000,
+            )
+            job.since, job.until, job.total_units = first, last, len(units)
+        job.units.filter(status=_Unit.FAILED).update(status=_Unit.PENDING, error="")
+        counts = _unit_counts(job)
+        job.done_units, job.failed_units = counts[_Unit.DONE], 0
+        job.status, job.error, job.finished_at, job.heartbeat_at = _Job.RUNNING, "", None, now
+        job.fan_out = queue and not _in_a_thread()
+        if not counts[_Unit.PENDING]:
+            _finish(job, now=now)  # it died after its last unit
+        job.save()
+        if queue and job.status == _Job.RUNNING:
+            _dispatch_on_commit(job)
+    return job

@@ -12,39 +12,59 @@ from config.locks import single_flight
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=30)
-def kpis_recompute_dirty_task(self) -> int:  # noqa: ANN001
+def kpis_recompute_dirty_task(self) -> dict:  # noqa: ANN001
     """Recompute the dirty days and periods (after writes, and every minute from beat as a
     sweep), one run at a time: a run queued while another works comes back shortly after, so
-    what was logged meanwhile waits seconds, not for the sweep."""
+    what was logged meanwhile waits seconds, not for the sweep. Returns how many entries were
+    recomputed and those that failed ("failed"), set aside so that they block nothing."""
     from kpis.services import kpis_recompute_dirty
 
     with single_flight("kpis:recompute-dirty", seconds=600) as mine:
         if not mine:
             if settings.CELERY_TASK_ALWAYS_EAGER:
-                return 0  # in-process: the run holding the lock reads the log to its end
+                # in-process: the run holding the lock reads the log to its end
+                return {"recomputed": 0, "failed": []}
             raise self.retry(countdown=2, max_retries=30)
         try:
-            return kpis_recompute_dirty()
+            run = kpis_recompute_dirty()
         except Exception as exc:
             raise self.retry(exc=exc) from exc
+        # What was set aside is logged at ERROR by the service and listed on the dashboard.
+        return {"recomputed": run.recomputed, "failed": list(run.failed)}
 
 
 @shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=30)
 def kpis_recompute_unit_task(self, job_id: str, kind: str, month: str) -> int:  # noqa: ANN001
     """One unit of a full recompute: the days of `month` (kind "day"), or the periods of
-    `kind` starting in the year of `month`."""
-    from kpis.services import kpis_recompute_unit, recompute_job_unit_done
+    `kind` starting in the year of `month`. Skipped when done already or its job ended."""
+    from kpis.services import (
+        kpis_recompute_unit,
+        recompute_job_unit_begin,
+        recompute_job_unit_done,
+    )
 
+    day = date.fromisoformat(month)
+    if not recompute_job_unit_begin(job_id=job_id, kind=kind, month=day):
+        return 0
     try:
-        written = kpis_recompute_unit(kind=kind, month=date.fromisoformat(month), job_id=job_id)
+        written = kpis_recompute_unit(kind=kind, month=day, job_id=job_id)
     except Exception as exc:
         try:
             raise self.retry(exc=exc)
         except MaxRetriesExceededError:
-            recompute_job_unit_done(job_id=job_id, failed=True, error=f"{kind} {month}: {exc}")
+            error = f"{kind} {month}: {exc}"
+            recompute_job_unit_done(job_id=job_id, kind=kind, month=day, failed=True, error=error)
             raise exc from None
-    recompute_job_unit_done(job_id=job_id)
+    recompute_job_unit_done(job_id=job_id, kind=kind, month=day)
     return written
+
+
+@shared_task(acks_late=True)
+def recompute_jobs_dead_task() -> int:
+    """Beat, every minute: mark the recompute jobs whose units stopped moving as dead."""
+    from kpis.services import recompute_jobs_dead_mark
+
+    return recompute_jobs_dead_mark()
 
 
 @shared_task(acks_late=True)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("csv/<slug:dataset>/", views.dashboard_csv, name="dashboard-csv"),
     path("recompute/", views.recompute, name="recompute"),
+    path("recompute/<uuid:pk>/retry/", views.recompute_retry, name="recompute-retry"),
     path("meeting/", views.meeting_view, name="meeting"),
     path("meeting/section/<slug:slug>/", views.meeting_section, name="meeting-section"),
     path("meeting/start/", views_meetings.meeting_start, name="meeting-start"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
     Http404,
     HttpRequest,
@@ -36,7 +36,7 @@ from config.csv_export import CsvFilename, csv_filename, csv_requested, csv_resp
 from core import attribution
 from core.catalog import FAMILY_LABELS, METRICS
 from kpis import render_cache
-from kpis.forms import KpiFilterForm
+from kpis.forms import KpiFilterForm, RecomputeForm
 from kpis.models import RecomputeJob
 from kpis.pages import meeting
 from kpis.pages.campaigns import campaign_detail, campaign_list_flags, campaign_meetings_of
@@ -49,12 +49,13 @@ from kpis.pages.dashboard import (
     dashboard_now,
 )
 from kpis.pages.evidence import EVIDENCE_NOTE
-from kpis.selectors import KpiFilter, campaign_rows
-from kpis.services import recompute_job_start
+from kpis.selectors import KpiFilter, campaign_rows, changes_set_aside
+from kpis.services import recompute_job_retry, recompute_job_start, recompute_job_status
 from leads.models import Campaign
 from leads.selectors import campaign_feedback
 
 MODELS = [(m, attribution.MODEL_LABELS[m]) for m in attribution.MODELS]
+BAD_REQUEST = 400
 
 
 def dataset_csv_response(ds: Dataset, filename: CsvFilename) -> StreamingHttpResponse:
@@ -74,22 +75,49 @@ def home(request: HttpRequest) -> HttpResponse:
 
     What the snapshots decide is built and rendered once per version of them (and day, filter
     and role: `kpis.render_cache`); the tiles, the live breach count, the goals' pace and
-    the latest joint wins (with the viewer's thanks) follow the clock on every request.
+    the latest joint wins (with the viewer's thanks) follow the clock on every request. A
+    filter that does not hold (a range out of bounds or too long) answers 400: the page says
+    why, field by field, and shows the default range.
     """
+    job = RecomputeJob.objects.filter(pk=request.GET["job"]).first() if _is_uuid(request) else None
+    return _home_page(request, job=job)
+
+
+def _home_page(
+    request: HttpRequest,
+    *,
+    job: RecomputeJob | None = None,
+    recompute_form: RecomputeForm | None = None,
+    refusal: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The dashboard, with a recompute job's progress (`job`), or why a recompute was refused
+    (the form's errors, or `refusal`) with its 400."""
     page = render_cache.cached(
         render_cache.page_key(request, "home"), lambda: _home_fragments(request)
     )
-    job = RecomputeJob.objects.filter(pk=request.GET["job"]).first() if _is_uuid(request) else None
+    manager = user_is_manager(request.user)
     context = {
         "d": dashboard_now(page.data),
         "page": page.filled(),
         "job": job,
+        "job_status": recompute_job_status(job) if job else None,
+        "job_left": job.total_units - job.done_units if job else 0,
+        "recompute_form": recompute_form or RecomputeForm(),
+        "refusal": refusal or [],
+        # The change log's entries the engine set aside: for those who can recompute.
+        "set_aside": changes_set_aside() if manager else [],
         "my_items": list(action_items_open(owner=request.user)),  # per user: never cached
         "today": timezone.localdate(),
         # per viewer (their thanks) and changing without the snapshots: never cached
         "spotlights": spotlights_latest(limit=3, viewer=request.user),
     }
-    return render(request, "kpis/home.html", context)
+    return render(request, "kpis/home.html", context, status=max(status, page.status))
+
+
+def filter_status(form: KpiFilterForm) -> int:
+    """400 for a filter that does not hold (the page shows why and its defaults), else 200."""
+    return BAD_REQUEST if form.is_bound and not form.is_valid() else 200
 
 
 def _home_fragments(request: HttpRequest) -> render_cache.Fragments:
@@ -102,6 +130,7 @@ def _home_fragments(request: HttpRequest) -> render_cache.Fragments:
             name: render_cache.render_fragment(f"kpis/dashboard/{name}.html", context, request)
             for name in DASHBOARD_FRAGMENTS
         },
+        status=filter_status(form),
     )
 
 
@@ -126,13 +155,42 @@ def dashboard_csv(request: HttpRequest, dataset: str) -> HttpResponse:
 
 @require_POST
 def recompute(request: HttpRequest) -> HttpResponse:
-    """Managers start a full recompute; the dashboard follows its progress."""
+    """Managers start a full recompute (from `since`, by default the first day with data); the
+    dashboard follows its progress. A `since` out of bounds is refused with a 400 that says
+    why (`kpis.services.recompute_range`); the request only queues the job's units."""
     if not user_is_manager(request.user):
         raise PermissionDenied("Only managers start a recompute.")
-    job = recompute_job_start(by=request.user)
+    form = RecomputeForm(request.POST)
+    if form.is_valid():
+        try:
+            job = recompute_job_start(by=request.user, since=form.cleaned_data["since"])
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            return redirect(_following(request, job))
+    return _home_page(request, recompute_form=form, status=BAD_REQUEST)
+
+
+@require_POST
+def recompute_retry(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """Managers run a recompute that failed or died again, from the units it had not done; one
+    still running (or done) is refused with a 400 that says so."""
+    if not user_is_manager(request.user):
+        raise PermissionDenied("Only managers retry a recompute.")
+    job = get_object_or_404(RecomputeJob, pk=pk)
+    try:
+        job = recompute_job_retry(job=job)
+    except ValidationError as exc:
+        return _home_page(request, job=job, refusal=exc.messages, status=BAD_REQUEST)
+    return redirect(_following(request, job))
+
+
+def _following(request: HttpRequest, job: RecomputeJob) -> str:
+    """The dashboard as it was (`next_query`), following `job`."""
     params = request.POST.get("next_query", "").lstrip("?")
     params = "&".join(p for p in params.split("&") if p and not p.startswith("job="))
-    return redirect(f"{reverse('home')}?{params}{'&' if params else ''}job={job.pk}")
+    return f"{reverse('home')}?{params}{'&' if params else ''}job={job.pk}"
 
 
 def meeting_view(request: HttpRequest) -> HttpResponse:
@@ -188,11 +246,13 @@ def _kept_page(
         return render_cache.Fragments(
             data={name: data[name] for name in keep},
             html={"body": render_cache.render_fragment(body, data, request)},
+            status=filter_status(data["form"]) if "form" in data else 200,
         )
 
     kept = render_cache.cached(render_cache.page_key(request, page, *args), build)
     extra = live(kept.data) if live else {}
-    return render(request, template, {**kept.data, **extra, "page": kept.filled()}, status=status)
+    context = {**kept.data, **extra, "page": kept.filled()}
+    return render(request, template, context, status=max(status, kept.status))
 
 
 def campaign_list(request: HttpRequest) -> HttpResponse:
@@ -300,7 +360,9 @@ def campaign_live_context(
 
 def campaign_csv(request: HttpRequest, external_id: str, dataset: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, external_id=external_id)
-    _, f = _campaign_filter(request)
+    form, f = _campaign_filter(request)
+    if form.is_bound and not form.is_valid():
+        return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
     detail = campaign_detail(key=campaign.external_id, f=f)
     datasets = {"funnel": detail.funnel, "trend": detail.trend, "models": detail.models_data}
     if dataset not in datasets:

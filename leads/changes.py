@@ -156,8 +156,12 @@ def funnel_changes() -> list[FunnelChange]:
     return list(FunnelChange.objects.order_by("period", "period_start"))
 
 
-def funnel_changes_clear(*, changes: Sequence[FunnelChange]) -> None:
-    """Clear entries that were recomputed; one logged again meanwhile (a later `marked_at`)
-    stays, so the change that came during the recompute is not lost."""
+def funnel_changes_clear(*, changes: Sequence[FunnelChange]) -> int:
+    """Clear entries that were recomputed (or set aside); one logged again meanwhile (a later
+    `marked_at`) stays, so the change that came during the recompute is not lost. Returns how
+    many were cleared."""
+    cleared = 0
     for change in changes:
-        FunnelChange.objects.filter(pk=change.pk, marked_at__lte=change.marked_at).delete()
+        found = FunnelChange.objects.filter(pk=change.pk, marked_at__lte=change.marked_at)
+        cleared += found.delete()[0]
+    return cleared

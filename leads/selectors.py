@@ -71,10 +71,13 @@ def handoff_list(*, status: str | None = None, owner: str | None = None) -> Quer
 
 
 def funnel_data_end() -> date:
-    """The last day the funnel has anything for: today, or the end of the last campaign."""
+    """The last day the funnel has anything for: today, or the end of the last campaign; at
+    most the last day of DATE_MAX_YEAR (a campaign stored before dates were checked may end in
+    9999, where the month after its end does not exist)."""
     today = timezone.localdate()
     last_campaign = Campaign.objects.aggregate(m=Max("ends_on"))["m"]
-    return max(today, last_campaign) if last_campaign else today
+    end = max(today, last_campaign) if last_campaign else today
+    return min(end, date(settings.DATE_MAX_YEAR, 12, 31))
 
 
 def funnel_horizon() -> date:

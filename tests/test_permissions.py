@@ -68,6 +68,8 @@ MATRIX = _rows(
     ("home", GET, "",                                     L, 200, 200, 200, 200, 200, 200, 200),
     ("dashboard-csv", GET, "funnel",                      L, 200, 200, 200, 200, 200, 200, 200),
     ("recompute", POST, "",                               L, 403, 302, 302, 403, 302, 302, 302),
+    # the world's job has no units (as one from before them): dead, so a manager's retry runs it
+    ("recompute-retry", POST, "recompute_job",            L, 403, 302, 302, 403, 302, 302, 302),
     ("meeting", GET, "",                                  L, 200, 200, 200, 200, 200, 200, 200),
     ("meeting-section", GET, "week",                      L, 200, 200, 200, 200, 200, 200, 200),
     ("meeting-start", POST, "",                           L, 302, 302, 302, 302, 302, 302, 302),
@@ -117,6 +119,8 @@ MATRIX = _rows(
     ("handoff-dispute", POST, "handoff_rejected",         L, 302, 302, 302, 403, 403, 403, 403),
     ("lead-detail", GET, "lead_sam",                      L, 200, 200, 200, 200, 200, 200, 200),
     ("lead-detail", GET, "lead_rita",                     L, 200, 200, 200, 403, 200, 200, 200),
+    # the audit log: managers and the admin read it; nobody writes it
+    ("audit-list", GET, "",                               L, 403, 200, 200, 403, 200, 200, 200),
     # CSV imports: managers and the admin
     ("import-list", GET, "",                              L, 403, 200, 200, 403, 200, 200, 200),
     ("import-list", POST, "",                             L, 403, 302, 302, 403, 302, 302, 302),
@@ -249,6 +253,7 @@ MATRIX = _rows(
     ("api-kpis", GET, "",                               401, 200, 200, 200, 200, 200, 200, 200),
     ("api-recompute", POST, "",                         401, 403, 202, 202, 403, 202, 202, 202),
     ("api-recompute-status", GET, "recompute_job",      401, 200, 200, 200, 200, 200, 200, 200),
+    ("api-recompute-retry", POST, "recompute_job",      401, 403, 202, 202, 403, 202, 202, 202),
     ("api-goals", GET, "",                              401, 200, 200, 200, 200, 200, 200, 200),
     ("api-goals", POST, "",                             401, 403, 201, 201, 403, 201, 201, 201),
     ("api-goal", GET, "goal",                           401, 200, 200, 200, 200, 200, 200, 200),

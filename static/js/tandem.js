@@ -68,12 +68,15 @@
     var bar = box.querySelector("progress");
     var units = box.querySelector("[data-job-units]");
     function finish(ok) {
-      status.textContent = ok ? "Recompute done — refreshing…" : "Recompute failed";
+      status.textContent = ok ? "Recompute done — refreshing…" : "Recompute stopped — reloading…";
       if (ok) {
         var params = new URLSearchParams(location.search);
         params.delete("job");
         var query = params.toString();
         setTimeout(function () { location.replace(location.pathname + (query ? "?" + query : "")); }, 700);
+      } else {
+        // The page says why (failed, or dead) and offers the retry; it follows no such job.
+        setTimeout(function () { location.reload(); }, 700);
       }
     }
     function poll() {
@@ -83,7 +86,7 @@
           bar.value = job.progress;
           units.textContent = (job.done_units + job.failed_units) + " of " + job.total_units + " parts";
           if (job.status === "done") return finish(true);
-          if (job.status === "failed") return finish(false);
+          if (job.status === "failed" || job.status === "dead") return finish(false);
           status.textContent = "Recomputing… " + Math.round(job.progress * 100) + " %";
           setTimeout(poll, 1000);
         })

@@ -51,6 +51,9 @@ def _wsgi_post(path: str, body_pieces: list[bytes], token: str) -> tuple[str, by
     Content-Length, a de-chunked `wsgi.input`, `Transfer-Encoding: chunked`."""
     import io
 
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     from config.wsgi import application
 
     environ = {
@@ -67,7 +70,15 @@ def _wsgi_post(path: str, body_pieces: list[bytes], token: str) -> tuple[str, by
         "wsgi.errors": io.StringIO(),
     }
     seen: list[str] = []
-    body = b"".join(application(environ, lambda status, headers: seen.append(status)))
+    # As Django's test client does: the handler would close the test's database connection
+    # (inside the test's transaction) at the start and end of the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(application(environ, lambda status, headers: seen.append(status)))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return seen[0], body
 
 

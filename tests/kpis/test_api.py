@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from kpis.models import RecomputeJob
@@ -96,6 +97,10 @@ def test_attributed_revenue_defaults_to_the_linear_model(api: APIClient, compute
         ({"metric": "mqls", "dimension": "reason"}, "dimension"),
         ({"metric": "mqls", "model": "linear"}, "model"),
         ({"metric": "attributed_revenue", "model": "gut_feeling"}, "model"),
+        ({"metric": "mqls", "start": "0001-01-01"}, "start"),
+        ({"metric": "mqls", "end": "9999-12-31"}, "end"),
+        ({"metric": "mqls", "start": "9999-12-31", "end": "9999-12-31"}, "start"),
+        ({"metric": "mqls", "start": "2000-01-01", "end": "2026-01-01"}, "start"),
     ],
 )
 def test_bad_queries_get_a_clear_400(api: APIClient, params: dict, field: str) -> None:
@@ -126,6 +131,65 @@ def test_a_manager_starts_a_recompute_and_follows_its_progress(
 def test_a_rep_cannot_start_a_recompute(sales_rep: object) -> None:
     assert token_client(sales_rep).post("/api/v1/recompute/").status_code == 403
     assert not RecomputeJob.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("since", "words"),
+    [
+        ("0001-01-01", "Must be in the years 1970 to 2100"),
+        ("1990-01-01", "A recompute goes back at most 20 years (RECOMPUTE_MAX_YEARS)"),
+        ("2999-01-01", "Must be in the years 1970 to 2100"),
+    ],
+)
+def test_a_recompute_since_a_day_out_of_bounds_is_a_400_naming_since(
+    marketing_manager: object, world: World, since: str, words: str
+) -> None:
+    response = token_client(marketing_manager).post(
+        "/api/v1/recompute/", {"since": since}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["since"] and words in response.json()["since"][0]
+    assert not RecomputeJob.objects.exists()
+
+
+def test_a_job_whose_worker_died_reads_dead_and_a_manager_retries_it(
+    marketing_manager: object, sales_rep: object, world: World,
+    django_capture_on_commit_callbacks: object,
+) -> None:  # fmt: skip
+    from kpis.services import recompute_job_start
+
+    world.lead("2026-11-02T09:00:00+00:00")
+    job = recompute_job_start(since=date(2026, 11, 1))  # its worker dies before any unit
+    client = token_client(marketing_manager)
+    url = f"/api/v1/recompute/{job.pk}/"
+    assert client.get(url).json()["status"] == "running"
+    refused = client.post(f"{url}retry/")
+    assert refused.status_code == 400
+    assert "running: wait for it to finish" in refused.json()["detail"][0]
+    RecomputeJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert client.get(url).json()["status"] == "dead"
+    assert token_client(sales_rep).post(f"{url}retry/").status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{url}retry/")
+    assert response.status_code == 202 and response.json()["status"] == "running"
+    done = client.get(url).json()
+    assert (done["status"], done["done_units"], done["progress"]) == ("done", job.total_units, 1)
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/v1/goals/?end=9999-12-31", "end"),
+        ("/api/v1/goals/?start=0001-01-01", "start"),
+        ("/api/v1/scorecard/?start=9999-12-31", "start"),
+    ],
+)
+def test_the_goals_and_scorecard_refuse_a_day_out_of_bounds_with_a_400(
+    api: APIClient, url: str, field: str
+) -> None:
+    response = api.get(url)
+    assert response.status_code == 400
+    assert "Must be in the years 1970 to 2100" in response.json()[field][0]
 
 
 def test_the_definitions_page_lists_every_metric_and_model(
@@ -177,3 +241,33 @@ def test_a_stage_event_posted_to_the_api_shows_in_the_kpis_without_a_manual_step
             break
         time.sleep(1)
     assert value == 1.0
+
+
+def test_an_ingest_after_a_poisoned_change_log_entry_answers_200_and_its_numbers_follow(
+    api: APIClient, django_capture_on_commit_callbacks: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from kpis.models import ChangeSetAside
+    from leads.models import FunnelChange
+
+    # Logged before dates were checked: its periods do not exist.
+    FunnelChange.objects.create(
+        period="day", period_start=date(9999, 12, 31), part="leads", marked_at=timezone.now()
+    )
+    lead = {"external_id": "L-1", "created_at": "2026-03-02T09:00:00Z"}
+    with (
+        caplog.at_level(logging.ERROR, logger="kpis.services"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = api.post("/api/v1/leads/", lead, format="json")
+    assert response.status_code == 200
+    assert "Could not recompute the logged day 9999-12-31 leads" in caplog.text
+    rows = api.get(
+        "/api/v1/kpis/",
+        {"metric": "leads_created", "start": "2026-03-01", "end": "2026-03-31"},
+    ).json()
+    assert [r["value"] for r in rows if r["dimension"] is None] == [1.0]
+    aside = ChangeSetAside.objects.get()
+    assert (aside.period_start, aside.error[:22]) == (date(9999, 12, 31), "Must be in the years 1")
+    assert not FunnelChange.objects.exists()

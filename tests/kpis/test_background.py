@@ -8,6 +8,7 @@ import pytest
 
 from kpis import background
 from kpis.background import kpis_recompute_soon, kpis_recompute_wait
+from kpis.services import DirtyRun
 
 
 @pytest.fixture
@@ -25,11 +26,11 @@ def test_without_a_broker_the_recompute_runs_in_one_background_thread_until_the_
     release, rounds, threads = threading.Event(), [], set()
     log = [3, 1]  # the change log: 3 periods, then 1 logged meanwhile
 
-    def recompute_dirty() -> int:
+    def recompute_dirty() -> DirtyRun:
         release.wait(5)
         threads.add(threading.current_thread().name)
         rounds.append(log.pop(0) if log else 0)
-        return rounds[-1]
+        return DirtyRun(recomputed=rounds[-1])
 
     monkeypatch.setattr(background, "kpis_recompute_dirty", recompute_dirty)
     for _ in range(5):  # five writes commit while the first round waits
@@ -47,7 +48,7 @@ def test_the_request_does_not_wait_for_the_background_recompute(
     in_background: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     release = threading.Event()
-    monkeypatch.setattr(background, "kpis_recompute_dirty", lambda: release.wait(5) and 0)
+    monkeypatch.setattr(background, "kpis_recompute_dirty", lambda: release.wait(5) and DirtyRun())
     kpis_recompute_soon()  # returns while the recompute still waits
     assert background.kpis_recompute_running()
     release.set()
@@ -58,11 +59,11 @@ def test_a_failing_background_recompute_is_logged_and_the_next_write_tries_again
 ) -> None:
     calls = []
 
-    def recompute_dirty() -> int:
+    def recompute_dirty() -> DirtyRun:
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("database gone")
-        return 0
+        return DirtyRun()
 
     monkeypatch.setattr(background, "kpis_recompute_dirty", recompute_dirty)
     with caplog.at_level(logging.ERROR, logger="kpis.background"):

@@ -17,6 +17,7 @@ from core.periods import next_period, periods_between
 from kpis import engine
 from kpis.models import KpiSnapshot, RecomputeJob
 from kpis.services import (
+    DirtyRun,
     kpis_recompute,
     kpis_recompute_dirty,
     recompute_job_run,
@@ -657,3 +658,301 @@ def test_moving_a_lead_with_a_settled_dispute_moves_the_overturn_rate_of_its_set
         metric="dispute_overturn_rate", dimension="campaign", key="A"
     ).exists()
     assert _cell("mqls", MARCH, "campaign", "B") == (2, None)  # the rejection and the reopening
+
+
+# --- full recompute jobs: bounded, in units, dead when their worker died, retried -------------
+
+NOVEMBER = date(2026, 11, 1)
+
+
+@pytest.fixture
+def november(world: World) -> World:
+    """A lead, its MQL and a won deal in November 2026: a full recompute since 1 November is
+    six units (the days of October to December, then the weeks, months and quarters of 2026)."""
+    world.campaign("N", starts_on="2026-11-01", ends_on="2026-11-30", cost=300)
+    lead = world.lead("2026-11-03T09:00:00+00:00", campaign="N")
+    world.stage(lead, "mql", "2026-11-04T10:00:00+00:00")
+    world.deal(
+        lead, 500, "2026-11-05T10:00:00+00:00", status="won", closed_at="2026-11-20T10:00:00+00:00"
+    )
+    return world
+
+
+class Killed(Exception):
+    """What a process killed between two units leaves behind: nothing after that unit."""
+
+
+def _killed_after(count: int) -> Callable[[], None]:
+    done = []
+
+    def on_unit() -> None:
+        done.append(1)
+        if len(done) == count:
+            raise Killed
+
+    return on_unit
+
+
+@pytest.mark.parametrize(
+    ("since", "words"),
+    [
+        (date(1, 1, 1), "Must be in the years 1970 to 2100"),
+        (date(9999, 12, 31), "Must be in the years 1970 to 2100"),
+        (date(1990, 1, 1), "at most 20 years (RECOMPUTE_MAX_YEARS): start on 2006-12-01 or later"),
+        (date(2100, 1, 1), "Nothing to recompute after 2026-12-"),
+    ],
+)
+def test_a_recompute_since_a_day_out_of_bounds_is_refused_and_creates_nothing(
+    november: World, since: date, words: str
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        recompute_job_start(since=since)
+    assert list(refused.value.message_dict) == ["since"]
+    assert words in refused.value.message_dict["since"][0]
+    assert not RecomputeJob.objects.exists()
+
+
+def test_the_default_recompute_stays_within_the_bounds_whatever_old_data_there_is(
+    november: World,
+) -> None:
+    from django.test import override_settings
+
+    # Stored before dates were checked: a campaign that ends on the calendar's last day.
+    Campaign.objects.filter(external_id="N").update(ends_on=date(9999, 12, 31))
+    with override_settings(RECOMPUTE_MAX_YEARS=1, DATE_MAX_YEAR=2027):
+        job = recompute_job_start(fan_out=False)
+    assert (job.since, job.until) == (date(2026, 12, 1), date(2027, 12, 31))
+    # The days from the quarter holding 1 December 2026 on, then 3 kinds of 2 years.
+    assert job.total_units == job.units.count() == 15 + 3 * 2
+
+
+def test_without_a_broker_a_job_started_by_a_request_runs_in_a_thread_not_in_the_request(
+    november: World, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: object
+) -> None:
+    import threading
+
+    from django.test import override_settings
+
+    import kpis.services
+
+    ran, release = [], threading.Event()
+
+    def run_here(*, job: RecomputeJob) -> None:
+        release.wait(5)
+        ran.append((threading.current_thread().name, job.pk))
+
+    monkeypatch.setattr(kpis.services, "recompute_job_run", run_here)
+    monkeypatch.setattr(kpis.services.connections, "close_all", lambda: None)
+    with (
+        override_settings(CELERY_TASK_ALWAYS_EAGER=True, KPI_RECOMPUTE_IN_BACKGROUND=True),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        job = recompute_job_start(since=NOVEMBER)  # what "Recompute now" runs
+    assert ran == [] and not job.fan_out  # the caller returned before any unit ran
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name == kpis.services.JOB_THREAD_NAME:
+            thread.join(5)
+    assert ran == [(kpis.services.JOB_THREAD_NAME, job.pk)]
+
+
+def test_a_job_killed_between_units_is_seen_dead_and_a_retry_runs_only_the_units_left(
+    november: World,
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from kpis.services import (
+        recompute_job_retry,
+        recompute_job_status,
+        recompute_jobs_dead_mark,
+    )
+
+    job = recompute_job_start(since=NOVEMBER, fan_out=False)
+    with pytest.raises(Killed):
+        recompute_job_run(job=job, on_unit=_killed_after(4))  # the days, then the weeks
+    job.refresh_from_db()
+    assert (job.status, job.done_units, job.total_units) == ("running", 4, 6)
+    later = timezone.now() + timedelta(minutes=6)
+    assert recompute_job_status(job) == "running"  # a unit moved a moment ago
+    assert recompute_job_status(job, later) == "dead"  # …and then none for five minutes
+    with pytest.raises(ValidationError, match="is running"):
+        recompute_job_retry(job=job, queue=False)
+    assert recompute_jobs_dead_mark() == 0
+    assert recompute_jobs_dead_mark(now=later) == 1  # the beat sweep
+    job.refresh_from_db()
+    assert job.status == "dead" and job.finished_at is not None
+
+    job = recompute_job_retry(job=job, queue=False, now=later)
+    assert (job.status, job.finished_at) == ("running", None)
+    ran = []
+    recompute_job_run(job=job, on_unit=lambda: ran.append(1))
+    assert (job.status, job.done_units, len(ran)) == ("done", 6, 2)  # the month and quarter
+    assert set(job.units.values_list("status", flat=True)) == {"done"}
+    with pytest.raises(ValidationError, match="is done"):
+        recompute_job_retry(job=job)
+    resumed = snapshot_rows()
+    KpiSnapshot.objects.all().delete()
+    recompute_job_run(job=recompute_job_start(since=NOVEMBER, fan_out=False))
+    assert snapshot_rows() == resumed  # the values of a clean recompute
+
+
+def test_a_unit_that_fails_fails_the_job_and_a_retry_runs_that_unit_again(
+    november: World, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: object
+) -> None:
+    import kpis.services
+    from kpis.services import recompute_job_retry
+
+    real = kpis.services.periods_compute
+
+    def quarters_fail(*, kind: str, **kwargs: object) -> list:
+        if kind == "quarter":
+            raise RuntimeError("quarters are broken today")
+        return real(kind=kind, **kwargs)
+
+    monkeypatch.setattr(kpis.services, "periods_compute", quarters_fail)
+    job = recompute_job_start(since=NOVEMBER, fan_out=False)
+    recompute_job_run(job=job)
+    assert (job.status, job.done_units, job.failed_units) == ("failed", 5, 1)
+    assert job.error == "quarter 2026-01-01: quarters are broken today"
+    assert not KpiSnapshot.objects.filter(period="quarter").exists()
+
+    monkeypatch.setattr(kpis.services, "periods_compute", real)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = recompute_job_retry(job=job)  # fanned out (eager under the test settings)
+    job.refresh_from_db()
+    assert (job.status, job.done_units, job.failed_units, job.error) == ("done", 6, 0, "")
+    assert _total("deals_won", "quarter", date(2026, 10, 1)) == 1
+
+
+def test_a_job_stuck_running_from_before_the_units_were_kept_is_marked_dead_and_retried_whole(
+    november: World,
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from kpis.services import recompute_job_retry, recompute_jobs_dead_mark
+
+    # As the issue found them: "since year 1", 56,728 units, running for ever; and a sane one.
+    stuck = RecomputeJob.objects.create(
+        since=date(1, 1, 1), until=date(2026, 12, 1), status="running", total_units=56728,
+        done_units=184,
+    )  # fmt: skip
+    sane = RecomputeJob.objects.create(
+        since=NOVEMBER, until=date(2026, 12, 1), status="running", total_units=6, done_units=3
+    )
+    RecomputeJob.objects.update(created_at=timezone.now() - timedelta(hours=2))
+    assert recompute_jobs_dead_mark() == 2
+    with pytest.raises(ValidationError, match="Must be in the years 1970 to 2100"):
+        recompute_job_retry(job=stuck, queue=False)
+    stuck.refresh_from_db()
+    assert stuck.status == "dead"
+    job = recompute_job_retry(job=sane, queue=False)
+    recompute_job_run(job=job)
+    assert (job.status, job.done_units, job.total_units) == ("done", 6, 6)
+
+
+def test_a_unit_reported_twice_is_counted_once(november: World) -> None:
+    from kpis.services import recompute_job_unit_done
+
+    job = recompute_job_start(since=NOVEMBER, fan_out=False)
+    for _ in range(2):  # a task delivered again after its worker was lost
+        recompute_job_unit_done(job_id=str(job.pk), kind="day", month=date(2026, 10, 1))
+    job.refresh_from_db()
+    assert (job.done_units, job.status) == (1, "running")
+
+
+# --- the change log: one bad entry blocks no other ----------------------------------------------
+
+
+def test_a_poisoned_change_log_entry_is_set_aside_with_its_error_and_the_others_recompute(
+    november: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from kpis.selectors import changes_set_aside
+    from leads.changes import funnel_changes
+
+    now = timezone.now()
+    # Written before dates were checked, or by a bug: the log takes them as they are.
+    FunnelChange.objects.create(period="day", period_start=date(9999, 12, 31), marked_at=now)
+    FunnelChange.objects.create(period="month", period_start=date(2026, 11, 15), marked_at=now)
+    good = FunnelChange.objects.filter(period_start__year=2026).exclude(period="month").count()
+    with caplog.at_level(logging.ERROR, logger="kpis.services"):
+        run = kpis_recompute_dirty()
+    assert run.recomputed == good > 0
+    assert sorted(run.failed) == [
+        "day 9999-12-31: Must be in the years 1970 to 2100 (DATE_MIN_YEAR, DATE_MAX_YEAR).",
+        "month 2026-11-15: ValueError: Not all of (datetime.date(2026, 11, 15),) are starts "
+        "of a month.",
+    ]
+    assert caplog.text.count("Could not recompute the logged") == 2
+    assert [r.levelname for r in caplog.records] == ["ERROR", "ERROR"]
+    # The good entries' numbers are in, whole: the failed batch's days were recomputed again.
+    assert _total("leads_created", "month", NOVEMBER) == 1
+    assert _total("deals_won", "week", date(2026, 11, 16)) == 1
+    assert _total("mqls", "quarter", date(2026, 10, 1)) == 1
+    assert funnel_changes() == []
+    assert [str(c) for c in changes_set_aside()] == ["day 9999-12-31", "month 2026-11-15"]
+    assert changes_set_aside()[1].error.startswith("ValueError: Not all of")
+    assert kpis_recompute_dirty() == DirtyRun()  # set aside: not tried again
+
+    november.lead("2026-11-06T09:00:00+00:00")  # a later write goes through
+    assert kpis_recompute_dirty().recomputed == 1
+    assert _total("leads_created", "month", NOVEMBER) == 2
+    # A full recompute that covers an entry set aside clears it; one out of bounds stays.
+    recompute_job_run(job=recompute_job_start(since=NOVEMBER, fan_out=False))
+    assert [str(c) for c in changes_set_aside()] == ["day 9999-12-31"]
+
+
+def test_an_entry_set_aside_is_cleared_once_it_is_logged_again_and_recomputes(
+    world: World,
+) -> None:
+    from kpis.models import ChangeSetAside
+
+    ChangeSetAside.objects.create(
+        period="day", period_start=date(2026, 3, 2), part="leads", error="RuntimeError: a bug",
+        failed_at=timezone.now(),
+    )  # fmt: skip
+    world.lead("2026-03-02T10:00:00+00:00")  # the same day logged again (after a fix)
+    assert kpis_recompute_dirty().recomputed == 1
+    assert _total("leads_created", "month", MARCH) == 1
+    assert not ChangeSetAside.objects.exists()
+
+
+def test_when_the_database_fails_the_run_raises_and_sets_nothing_aside(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    import kpis.services
+    from kpis.models import ChangeSetAside
+
+    world.lead("2026-03-02T09:00:00+00:00")
+
+    def gone(**kwargs: object) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(kpis.services, "days_refresh", gone)
+    with pytest.raises(OperationalError):
+        kpis_recompute_dirty()
+    assert FunnelChange.objects.count() == 1  # the next run (a retry, the sweep) takes it
+    assert not ChangeSetAside.objects.exists()
+
+
+def test_a_run_killed_after_writing_days_has_the_next_run_recompute_their_periods(
+    some_funnel: World,
+) -> None:
+    from kpis.models import EngineMark
+
+    kpis_recompute_dirty()
+    some_funnel.lead("2026-03-20T09:00:00+00:00")
+    # What a run killed midway leaves: the day's partials written, its periods not, its
+    # entry still logged, and its mark.
+    engine.days_refresh(days=[date(2026, 3, 20)], now=timezone.now())
+    EngineMark.objects.create(name="dirty-run", at=timezone.now())
+    assert _total("leads_created", "month", MARCH) == 1
+    kpis_recompute_dirty()
+    assert _total("leads_created", "month", MARCH) == 2
+    assert _total("leads_created", "week", date(2026, 3, 16)) == 1
+    assert not EngineMark.objects.filter(name="dirty-run").exists()

@@ -259,7 +259,7 @@ def test_filtering_by_two_slices_at_once_is_explained_and_falls_back_to_the_tota
     as_user: Callable[[Role | None], Client], numbers: World
 ) -> None:
     response = as_user(Role.MARKETING_REP).get("/?channel=webinar&owner=sam")
-    assert response.status_code == 200
+    assert response.status_code == 400  # the page, with why and the totals
     assert "one of channel, campaign or owner at a time" in response.content.decode()
     assert response.context["d"].filter.dimension is None
 
@@ -378,6 +378,113 @@ def test_reps_neither_see_nor_use_the_recompute_button(
     assert "Recompute now" not in client.get("/").content.decode()
     assert client.post("/recompute/").status_code == 403
     assert not RecomputeJob.objects.exists()
+
+
+def test_a_recompute_since_year_1_is_refused_with_a_400_that_says_why(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.SALES_MANAGER)
+    for since, words in [
+        ("0001-01-01", "From: Must be in the years 1970 to 2100"),
+        ("1990-01-01", "From: A recompute goes back at most 20 years (RECOMPUTE_MAX_YEARS)"),
+        ("yesterday", "From: Enter a valid date."),
+    ]:
+        response = client.post("/recompute/", {"since": since})
+        assert response.status_code == 400, since
+        html = response.content.decode()
+        assert "Recompute refused" in html and words in html, since
+    assert not RecomputeJob.objects.exists()
+    since = (timezone.localdate() - timedelta(days=40)).isoformat()
+    assert client.post("/recompute/", {"since": since}).status_code == 302
+    assert RecomputeJob.objects.get().since.isoformat() == since
+
+
+def _dead_job() -> RecomputeJob:
+    """A job whose worker died after the days of its first month: nothing moved for an hour."""
+    from kpis.services import recompute_job_start, recompute_job_unit_done
+
+    job = recompute_job_start(since=timezone.localdate() - timedelta(days=40))  # queued on commit
+    first = job.units.first()
+    recompute_job_unit_done(job_id=str(job.pk), kind=first.kind, month=first.month)
+    RecomputeJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    job.refresh_from_db()
+    return job
+
+
+def test_a_job_whose_worker_died_shows_dead_and_a_manager_retries_the_parts_left(
+    as_user: Callable[[Role | None], Client],
+    numbers: World,
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    job = _dead_job()
+    left = job.total_units - 1
+    client = as_user(Role.MARKETING_MANAGER)
+    html = client.get(f"/?job={job.pk}").content.decode()
+    assert "Recompute stopped" in html and "whatever ran it stopped" in html
+    assert "data-job-url" not in html  # nothing to follow: the page does not poll it
+    assert f"Retry the {left} parts left" in html
+    assert client.get(f"/api/v1/recompute/{job.pk}/").json()["status"] == "dead"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/recompute/{job.pk}/retry/", {"next_query": "period=week"})
+    assert response["Location"] == f"/?period=week&job={job.pk}"
+    job.refresh_from_db()
+    assert (job.status, job.done_units) == ("done", job.total_units)
+    refused = client.post(f"/recompute/{job.pk}/retry/")
+    assert refused.status_code == 400
+    assert "This recompute is done: start a new one instead." in refused.content.decode()
+
+
+def test_reps_cannot_retry_a_recompute(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    job = _dead_job()
+    client = as_user(Role.SALES_REP)
+    assert "Retry the" not in client.get(f"/?job={job.pk}").content.decode()
+    assert client.post(f"/recompute/{job.pk}/retry/").status_code == 403
+    job.refresh_from_db()
+    assert job.status == "running"
+
+
+def test_the_changes_the_engine_set_aside_are_listed_to_managers_only(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    from kpis.services import kpis_recompute_dirty
+    from leads.models import FunnelChange
+
+    FunnelChange.objects.create(
+        period="day", period_start=date(9999, 12, 31), part="leads", marked_at=timezone.now()
+    )
+    assert kpis_recompute_dirty().failed
+    html = as_user(Role.SALES_MANAGER).get("/").content.decode()
+    assert "Changes that could not be recomputed" in html
+    assert "Day 9999-12-31 (leads): Must be in the years 1970 to 2100" in html
+    assert "could not be recomputed" not in as_user(Role.SALES_REP).get("/").content.decode()
+
+
+# --- ranges out of bounds -----------------------------------------------------------------------
+
+OUT_OF_BOUNDS = [
+    ("start=0001-01-01", "From: Must be in the years 1970 to 2100"),
+    ("end=9999-12-31", "To: Must be in the years 1970 to 2100"),
+    ("start=9999-12-31&end=9999-12-31", "From: Must be in the years 1970 to 2100"),
+    ("start=2000-01-01", "From: Choose at most 10 years from start to end (KPI_RANGE_MAX_YEARS)."),
+    ("start=2010-01-01&end=2024-01-01", "From: Choose at most 10 years from start to end"),
+]
+
+
+def test_every_page_and_download_of_a_range_refuses_one_out_of_bounds_with_a_400(
+    as_user: Callable[[Role | None], Client], numbers: World
+) -> None:
+    client = as_user(Role.SALES_REP)
+    for page in ["/", "/campaigns/", "/campaigns/web/", "/evidence/not_followed_up/"]:
+        for query, words in OUT_OF_BOUNDS:
+            response = client.get(f"{page}?{query}")
+            assert response.status_code == 400, (page, query)
+            assert words in response.content.decode(), (page, query)
+    for download in ["/csv/funnel/?", "/campaigns/?format=csv&", "/campaigns/web/csv/funnel/?"]:
+        response = client.get(f"{download}end=9999-12-31")
+        assert response.status_code == 400, download
+        assert "Must be in the years 1970 to 2100" in response.content.decode(), download
 
 
 # --- CSV downloads --------------------------------------------------------------------------
@@ -733,8 +840,8 @@ def test_the_dashboard_served_twice_is_the_same_page_read_with_fewer_queries(
     second, served = _queries(client, page)
     assert second == first
     assert served <= built - 6
-    # session, user, role, version, breaches, open disputes, goals…
-    with django_assert_max_num_queries(8):
+    # session, user, role, version, breaches, open disputes, goals, changes set aside…
+    with django_assert_max_num_queries(9):
         client.get(page)
 
 
