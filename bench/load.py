@@ -81,6 +81,38 @@ async def login(base: str, username: str, password: str) -> aiohttp.ClientSessio
     return session
 
 
+async def send(
+    session: aiohttp.ClientSession,
+    item: dict[str, Any],
+    *,
+    base: str,
+    token: str | None = None,
+) -> tuple[int, bytes, float]:
+    """Send one request of the spec's shape: (status, body, milliseconds). An `"auth": "token"`
+    item carries `token`; a form carries the session's CSRF token and an Origin header;
+    redirects are not followed; a connection error or a timeout is status 0, its repr the body.
+    """
+    headers: dict[str, str] = {}
+    if item.get("auth") == "token" and token:
+        headers["Authorization"] = f"Token {token}"
+    kwargs: dict[str, Any] = {"allow_redirects": False}
+    if "form" in item:
+        kwargs["data"] = {**item["form"], "csrfmiddlewaretoken": _csrf(session)}
+        headers["Origin"] = base
+    if "json" in item:
+        kwargs["json"] = item["json"]
+    start = time.perf_counter()
+    try:
+        async with session.request(
+            item.get("method", "GET"), item["path"], headers=headers, **kwargs
+        ) as response:
+            body = await response.read()
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        status, body = 0, repr(exc).encode()
+    return status, body, (time.perf_counter() - start) * 1000
+
+
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
     base = spec["base"]
     _guard_loopback(base)
@@ -89,7 +121,6 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     anonymous = aiohttp.ClientSession(
         base_url=base, timeout=TIMEOUT, connector=aiohttp.TCPConnector(limit=64)
     )
-    token_headers = {"Authorization": f"Token {spec['token']}"} if spec.get("token") else {}
     try:
         for user in spec.get("users", []):
             sessions[user] = await login(base, user, spec.get("password", "demo"))
@@ -102,26 +133,10 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
 
         async def one(item: dict[str, Any]) -> None:
             user = item.get("user")
-            session = sessions[user] if user else anonymous
-            headers: dict[str, str] = {}
-            kwargs: dict[str, Any] = {"allow_redirects": False}
-            if item.get("auth") == "token":
-                headers.update(token_headers)
-            if "form" in item:
-                kwargs["data"] = {**item["form"], "csrfmiddlewaretoken": _csrf(session)}
-                headers["Origin"] = base
-            if "json" in item:
-                kwargs["json"] = item["json"]
-            start = time.perf_counter()
-            try:
-                async with session.request(
-                    item.get("method", "GET"), item["path"], headers=headers, **kwargs
-                ) as response:
-                    body = await response.read()
-                    status = response.status
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                status, body = 0, repr(exc).encode()
-            latencies.append((time.perf_counter() - start) * 1000)
+            status, body, ms = await send(
+                sessions[user] if user else anonymous, item, base=base, token=spec.get("token")
+            )
+            latencies.append(ms)
             statuses[status] += 1
             if status not in item.get("ok", default_ok):
                 errors.append(

@@ -304,6 +304,9 @@ def embedded_env() -> dict[str, str]:
 
 
 class Bench:
+    # A database is dropped only when its name says it is disposable: it has one of these.
+    disposable_names: tuple[str, ...] = ("bench",)
+
     def __init__(self, args: argparse.Namespace, procs: Procs) -> None:
         self.args = args
         self.procs = procs
@@ -355,8 +358,9 @@ class Bench:
         import psycopg
 
         name = urlparse(self.db_url).path.lstrip("/")
-        if "bench" not in name:
-            raise SystemExit(f"Refusing to drop {name!r}: the bench database's name has 'bench'.")
+        if not any(mark in name for mark in self.disposable_names):
+            marks = " or ".join(repr(m) for m in self.disposable_names)
+            raise SystemExit(f"Refusing to drop {name!r}: the bench database's name has {marks}.")
         admin = self.db_url.rsplit("/", 1)[0] + "/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
