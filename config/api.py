@@ -8,6 +8,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
@@ -21,6 +23,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)
     return drf_exception_handler(exc, context)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """`handler404`: a path under the API that matches no endpoint (`/api/v1/ideas/x/`) is a JSON
+    404 like every other API error; pages keep Django's HTML one."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+class ErrorOut(serializers.Serializer):
+    """An error, in one message (a 400 for bad fields gives the problems by field instead)."""
+
+    detail = serializers.CharField()
 
 
 class Pagination(LimitOffsetPagination):

@@ -37,3 +37,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
 ]
+
+# A path under /api/ that matches no endpoint answers JSON like the rest of the API.
+handler404 = "config.api.not_found"

@@ -44,3 +44,15 @@ def test_signed_in_pages_and_api_answers_are_kept_out_of_shared_caches(
     client.force_login(admin_user)
     assert client.get("/").headers["Cache-Control"] == "private, no-store"
     assert api.get("/api/v1/handoffs/").headers["Cache-Control"] == "private, no-store"
+
+
+def test_a_path_under_the_api_that_matches_nothing_is_a_json_404(
+    api: APIClient, client: Client
+) -> None:
+    """Found by the schema fuzz: an id that is not a number (`/ideas/x/`) matches no URL, and
+    Django answered its HTML 404 page where the schema promises JSON."""
+    response = api.get("/api/v1/ideas/not-a-number/")
+    assert (response.status_code, response["Content-Type"]) == (404, "application/json")
+    assert response.json() == {"detail": "Not found."}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
