@@ -35,7 +35,7 @@ from alignment.services.lead_definitions import (
 from alignment.services.payout_curves import payout_curve_set
 from alignment.services.round_robin import round_robin_set
 from alignment.services.sla import sla_approve, sla_create, sla_update
-from config.api import paginated
+from config.api import Pagination, paginated
 
 User = get_user_model()
 
@@ -94,7 +94,7 @@ class _VersionOut(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="draft or approved")
     in_effect = serializers.SerializerMethodField()
     approvals = serializers.SerializerMethodField()
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
 
     def get_in_effect(self, obj: Any) -> bool:
         return obj.pk == self.context.get("in_effect_id")
@@ -145,6 +145,7 @@ def _sla_context() -> dict[str, Any]:
 
 
 class SlaList(APIView):
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
     permission_classes = [ManagersWrite]
 
     @extend_schema(responses={200: SlaOut(many=True)}, tags=["alignment"])
@@ -223,6 +224,7 @@ def _definition_out(definition: LeadDefinition) -> dict[str, Any]:
 
 
 class LeadDefinitionList(APIView):
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
     permission_classes = [ManagersWrite]
 
     @extend_schema(responses={200: LeadDefinitionOut(many=True)}, tags=["alignment"])
@@ -314,7 +316,7 @@ class RoundRobin(APIView):
 
 
 class PayoutCurveOut(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
 
     class Meta:
         model = PayoutCurve
@@ -334,6 +336,7 @@ class PayoutCurveIn(serializers.Serializer):
 
 
 class PayoutCurveList(APIView):
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
     permission_classes = [ManagersWrite]
 
     @extend_schema(responses={200: PayoutCurveOut(many=True)}, tags=["goals"])

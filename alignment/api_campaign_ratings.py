@@ -26,7 +26,7 @@ from alignment.services.campaign_ratings import (
     campaign_rating_can_rate,
     campaign_rating_delete,
 )
-from config.api import paginated
+from config.api import Pagination, paginated
 
 Campaign = CampaignRating._meta.get_field("campaign").related_model
 
@@ -67,6 +67,8 @@ def _out(rating: CampaignRating) -> dict[str, Any]:
 
 
 class CampaignRatingList(APIView):
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
+
     @extend_schema(
         parameters=[CAMPAIGN_PARAM], responses={200: CampaignRatingOut(many=True)}, tags=TAGS
     )

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from alignment import selectors
 from alignment.models import Goal, Idea, IdeaComment
 from alignment.services import ideas as svc
-from config.api import paginated
+from config.api import Pagination, paginated
 
 
 class CommentOut(serializers.ModelSerializer):
@@ -37,8 +37,8 @@ class VotesOut(serializers.Serializer):
 
 class IdeaOut(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username")
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
-    campaign = serializers.CharField(source="campaign.external_id", default=None)
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
+    campaign = serializers.CharField(source="campaign.external_id", default=None, allow_null=True)
     goal = serializers.IntegerField(source="goal_id", allow_null=True)
     votes = serializers.SerializerMethodField()
     you_voted = serializers.BooleanField(source="viewer_voted")
@@ -123,6 +123,8 @@ _TAGS = ["alignment"]
 
 
 class IdeaList(APIView):
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
+
     @extend_schema(
         parameters=[OpenApiParameter("status", enum=Idea.Status.values, required=False)],
         responses={200: IdeaOut(many=True)},

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from alignment import selectors
 from alignment.models import FieldInsight
 from alignment.services import insights as svc
-from config.api import paginated
+from config.api import Pagination, paginated
 from core.periods import year_in_range
 
 _TAGS = ["alignment"]
@@ -25,11 +25,15 @@ _TAGS = ["alignment"]
 
 class InsightOut(serializers.ModelSerializer):
     tags = serializers.SerializerMethodField()
-    campaign = serializers.CharField(source="campaign.external_id", default=None)
+    campaign = serializers.CharField(source="campaign.external_id", default=None, allow_null=True)
     posted_by = serializers.CharField(source="posted_by.username")
     answer = serializers.CharField(help_text="used, not_used, or empty while unanswered")
-    answer_campaign = serializers.CharField(source="answer_campaign.external_id", default=None)
-    answered_by = serializers.CharField(source="answered_by.username", default=None)
+    answer_campaign = serializers.CharField(
+        source="answer_campaign.external_id", default=None, allow_null=True
+    )
+    answered_by = serializers.CharField(
+        source="answered_by.username", default=None, allow_null=True
+    )
     answer_days = serializers.SerializerMethodField(
         help_text="Days from posting to marketing's answer; null while unanswered."
     )
@@ -109,6 +113,8 @@ def _out(pk: int, code: int = status.HTTP_200_OK) -> Response:
 
 
 class InsightList(APIView):
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
+
     @extend_schema(
         parameters=[
             OpenApiParameter("kind", enum=FieldInsight.Kind.values, required=False),

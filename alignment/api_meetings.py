@@ -37,7 +37,7 @@ from alignment.services.meetings import (
     meeting_update,
     meeting_users,
 )
-from config.api import paginated
+from config.api import Pagination, paginated
 
 TAGS = ["meetings"]
 
@@ -191,6 +191,8 @@ def _may_edit(request: Request, meeting: Meeting) -> None:
 
 
 class MeetingList(APIView):
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
+
     @extend_schema(
         parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=Meeting.Kind.values)],
         responses={200: MeetingOut(many=True)},
@@ -237,6 +239,8 @@ class MeetingDetail(APIView):
 
 
 class MeetingActionItems(APIView):
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
+
     @extend_schema(responses={200: ActionItemOut(many=True)}, tags=TAGS)
     def get(self, request: Request, pk: int) -> Response:
         meeting = get_object_or_404(Meeting, pk=pk)
@@ -254,6 +258,8 @@ class MeetingActionItems(APIView):
 
 
 class ActionItemList(APIView):
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
+
     @extend_schema(
         parameters=[
             OpenApiParameter("owner", OpenApiTypes.STR, description="username"),

@@ -34,7 +34,7 @@ from alignment.services.shadowing import (
     shadowing_schedule,
     shadowing_update,
 )
-from config.api import paginated
+from config.api import Pagination, paginated
 
 TAGS = ["together"]
 
@@ -47,7 +47,7 @@ class ShadowingOut(serializers.ModelSerializer):
     debrief = serializers.IntegerField(
         source="debrief_id", allow_null=True, help_text="The debrief meeting's id."
     )
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
 
     class Meta:
         model = ShadowingSession
@@ -114,6 +114,8 @@ def _people(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class ShadowingList(APIView):
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
+
     @extend_schema(
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, enum=ShadowingSession.Status.values),

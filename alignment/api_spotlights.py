@@ -30,7 +30,7 @@ from alignment.services.spotlights import (
     spotlight_unthank,
     spotlight_update,
 )
-from config.api import paginated
+from config.api import Pagination, paginated
 
 TAGS = ["together"]
 
@@ -50,7 +50,7 @@ class SpotlightOut(serializers.ModelSerializer):
     thanks_count = serializers.IntegerField()
     thanked = serializers.BooleanField(help_text="Whether you thanked them.", default=False)
     thanked_by = serializers.SerializerMethodField()
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
 
     class Meta:
         model = Spotlight
@@ -108,6 +108,8 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class SpotlightList(APIView):
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
+
     @extend_schema(responses={200: SpotlightOut(many=True)}, tags=TAGS)
     def get(self, request: Request) -> Response:
         rows = spotlight_list(viewer=request.user, thankers=True)

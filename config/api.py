@@ -27,6 +27,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return drf_exception_handler(exc, context)
 
 
+class ErrorOut(serializers.Serializer):
+    """An error, in one message (a 400 for bad fields gives the problems by field instead)."""
+
+    detail = serializers.CharField()
+
+
 class Pagination(LimitOffsetPagination):
     """`?limit=&offset=`, at most `max_limit` rows a page however large a limit is asked."""
 

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.views import defaults
 
 from config.middleware import API_PREFIX
 
@@ -46,3 +47,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if api:
         return JsonResponse({"detail": "Server error; it was logged."}, status=500)
     return HttpResponse(render_to_string("500.html"), status=500)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """`handler404`: a path under the API that matches no endpoint (`/api/v1/ideas/x/`) is a JSON
+    404 like every other API error; pages keep Django's HTML one."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)

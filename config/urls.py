@@ -40,3 +40,5 @@ urlpatterns = [
 ]
 
 handler500 = "config.errors.server_error"
+# A path under /api/ that matches no endpoint answers JSON like the rest of the API.
+handler404 = "config.errors.not_found"

@@ -118,7 +118,7 @@ class ProgressOut(serializers.Serializer):
 
 class GoalOut(serializers.ModelSerializer):
     owner_teams = serializers.ListField(child=serializers.CharField())
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
     progress = serializers.SerializerMethodField()
 
     class Meta:
@@ -163,6 +163,7 @@ class GoalQuery(serializers.Serializer):
 
 
 class GoalList(APIView):
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
     permission_classes = [ManagersWrite]
 
     @extend_schema(parameters=[GoalQuery], responses={200: GoalOut(many=True)}, tags=["goals"])
@@ -269,7 +270,7 @@ class ScorecardView(APIView):
 
 
 class ForecastOut(serializers.ModelSerializer):
-    entered_by = serializers.CharField(source="entered_by.username", default=None)
+    entered_by = serializers.CharField(source="entered_by.username", default=None, allow_null=True)
     accuracy = serializers.FloatField(allow_null=True, default=None)
     actual = serializers.FloatField(allow_null=True, default=None)
 
@@ -293,6 +294,7 @@ class ForecastQuery(serializers.Serializer):
 
 
 class ForecastList(APIView):
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
     permission_classes = [ManagersWrite]
 
     @extend_schema(

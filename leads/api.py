@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from alignment.models import LeadDefinition, RescoreJob, SlaBreach
 from alignment.permissions import IsManager, ManagersWrite
 from alignment.selectors import rescore_job_get
-from config.api import BoundedDateField, BoundedDateTimeField, paginated
+from config.api import BoundedDateField, BoundedDateTimeField, ErrorOut, Pagination, paginated
 from leads.agreements import lead_definition_rescore_start
 from leads.errors import RowError, RowsInvalid
 from leads.models import AttemptChannel, AttemptOutcome, Deal, Handoff, Stage
@@ -143,6 +143,13 @@ ErrorsOut = inline_serializer(
     },
 )
 
+# A 400 is the rows' problems, or one message when the body is not JSON (a parse error).
+IngestBadRequest = PolymorphicProxySerializer(
+    component_name="IngestBadRequest",
+    serializers=[ErrorsOut, ErrorOut],
+    resource_type_field_name=None,
+)
+
 
 def _flatten(errors: Any, index: int = 0, field: str = "non_field_errors") -> list[RowError]:
     if isinstance(errors, dict):
@@ -213,7 +220,7 @@ def _ingest_view(
     post = extend_schema(
         operation_id=f"{name.lower()}_ingest",
         request=serializer(many=True),
-        responses={200: UpsertOut, 400: ErrorsOut},
+        responses={200: UpsertOut, 400: IngestBadRequest},
         summary=f"Create or update {name.lower()} by external_id",
         tags=["ingest"],
     )(post)
@@ -243,9 +250,9 @@ DealIngest = _ingest_view("Deals", DealIn, deals_upsert)
 
 class HandoffOut(serializers.ModelSerializer):
     lead = serializers.CharField(source="lead.external_id")
-    owner = serializers.CharField(source="owner.username", default=None)
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
-    reason = serializers.CharField(source="reason.code", default=None)
+    owner = serializers.CharField(source="owner.username", default=None, allow_null=True)
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
+    reason = serializers.CharField(source="reason.code", default=None, allow_null=True)
 
     class Meta:
         model = Handoff
@@ -403,7 +410,7 @@ class RescoreJobDetail(APIView):
 
 class SlaBreachOut(serializers.ModelSerializer):
     lead = serializers.CharField(source="handoff.lead.external_id")
-    owner = serializers.CharField(source="handoff.owner.username", default=None)
+    owner = serializers.CharField(source="handoff.owner.username", default=None, allow_null=True)
 
     class Meta:
         model = SlaBreach
@@ -426,6 +433,8 @@ class SlaBreachQuery(serializers.Serializer):
 
 
 class SlaBreachList(APIView):
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
+
     @extend_schema(
         parameters=[SlaBreachQuery], responses={200: SlaBreachOut(many=True)}, tags=["handoffs"]
     )

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import paginated
+from config.api import Pagination, paginated
 from leads.models import Dispute, Handoff
 from leads.selectors import dispute_get, dispute_list, disputes_with_heads
 from leads.services_disputes import (
@@ -165,6 +165,8 @@ class DisputeQuery(serializers.Serializer):
 @extend_schema(tags=["disputes"])
 class DisputeList(APIView):
     """Every dispute, the latest raised first (the settled ones: the latest settled first)."""
+
+    pagination_class = Pagination  # `paginated` answers a page: the schema shows one
 
     @extend_schema(parameters=[DisputeQuery], responses={200: DisputeOut(many=True)})
     def get(self, request: Request) -> Response:

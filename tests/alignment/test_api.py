@@ -396,3 +396,14 @@ def test_the_schema_documents_the_alignment_endpoints(clients: dict[str, APIClie
     schema = clients["sales_rep"].get("/api/v1/schema/", {"format": "json"}).json()
     for path in ("/api/v1/slas/{id}/approve/", "/api/v1/goals/", "/api/v1/scorecard/"):
         assert path in schema["paths"]
+
+
+def test_the_default_sla_answers_no_author_as_the_schema_says_it_may(
+    clients: dict[str, APIClient],
+) -> None:
+    """Found by the schema fuzz: the migrations' SLA has no author, and the schema said
+    `created_by` was always a string (and the list an array, not a page)."""
+    body = clients["sales_rep"].get("/api/v1/slas/").json()
+    assert [sla["created_by"] for sla in body["results"]] == [None]
+    schema = clients["sales_rep"].get("/api/v1/schema/", {"format": "json"}).json()
+    assert schema["components"]["schemas"]["SlaOut"]["properties"]["created_by"]["nullable"]

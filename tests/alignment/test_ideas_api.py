@@ -178,3 +178,14 @@ def test_the_schema_lists_the_ideas_endpoints(clients: dict[str, APIClient]) -> 
     ):  # fmt: skip
         assert path in schema["paths"], path
     assert set(schema["paths"]["/api/v1/ideas/{id}/vote/"]) >= {"post", "delete"}
+
+
+def test_an_undecided_idea_answers_null_for_its_decider_and_campaign_as_the_schema_says(
+    clients: dict[str, APIClient],
+) -> None:
+    """Found by the schema fuzz: the schema said both were always strings."""
+    body = clients["sam"].post("/api/v1/ideas/", {"title": "Demo day"}, format="json").json()
+    assert (body["decided_by"], body["campaign"]) == (None, None)
+    schema = clients["sam"].get("/api/v1/schema/", {"format": "json"}).json()
+    fields = schema["components"]["schemas"]["IdeaOut"]["properties"]
+    assert fields["decided_by"]["nullable"] and fields["campaign"]["nullable"]

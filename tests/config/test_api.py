@@ -106,3 +106,15 @@ def test_a_chunked_body_over_the_limit_gets_a_json_413(
     status, body = _wsgi_post("/api/v1/leads/", [b"[" + b" " * 200 + b"]"], token)
     assert status.startswith("413")
     assert "over 100 bytes" in json.loads(body)["detail"]
+
+
+def test_a_path_under_the_api_that_matches_nothing_is_a_json_404(
+    api: APIClient, client: Client
+) -> None:
+    """Found by the schema fuzz: an id that is not a number (`/ideas/x/`) matches no URL, and
+    Django answered its HTML 404 page where the schema promises JSON."""
+    response = api.get("/api/v1/ideas/not-a-number/")
+    assert (response.status_code, response["Content-Type"]) == (404, "application/json")
+    assert response.json() == {"detail": "Not found."}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")

@@ -700,6 +700,22 @@ def test_the_schema_and_its_docs_are_for_signed_in_users_only(api: APIClient) ->
         assert api.get(url).status_code == 200
 
 
+def test_an_ingest_body_that_cannot_be_read_is_a_400_with_one_message(api: APIClient) -> None:
+    """Found by the schema fuzz: a body that is not UTF-8 JSON (or a broken multipart form)
+    answers `{"detail": ...}`, which the schema did not allow beside the rows' errors."""
+    response = api.post(
+        "/api/v1/leads/", b'{"external_id": "\xee"}', content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error")
+    assert not Lead.objects.exists()
+    schema = api.get("/api/v1/schema/", {"format": "json"}).json()
+    answer = schema["paths"]["/api/v1/leads/"]["post"]["responses"]["400"]
+    ref = answer["content"]["application/json"]["schema"]["$ref"]
+    either = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]["oneOf"]
+    assert [r["$ref"].rsplit("/", 1)[-1] for r in either] == ["IngestErrors", "ErrorOut"]
+
+
 def test_the_api_docs_use_locally_served_assets(admin_user: object) -> None:
     client = APIClient()
     client.force_login(admin_user)
