@@ -51,7 +51,7 @@ def test_a_head_follows_a_what_if_and_reads_the_hand_computed_numbers(
 ) -> None:
     marketing_head, sales_head = heads
     with monkeypatch.context() as patch:  # no worker yet: the run waits in the queue
-        patch.setattr(tasks.what_if_task, "delay", lambda run_id: None)
+        patch.setattr(tasks.what_if_task, "apply_async", lambda *args, **kwargs: None)
         queued = what_if_start(definition=draft, by=marketing_head)
     login(page, sales_head.username)
     page.goto(f"{live_server.url}/leads/what-if/{queued.pk}/")

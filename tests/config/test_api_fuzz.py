@@ -69,13 +69,23 @@ def _connection_kept() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def api_schema(django_db_setup: None, django_db_blocker: Any) -> schemathesis.BaseSchema:
-    """The schema as the app serves it to anyone, read through the WSGI app (no server)."""
-    with django_db_blocker.unblock(), _connection_kept():
-        return schemathesis.openapi.from_wsgi(
+    """The schema as the app serves it to a signed-in user, read through the WSGI app (no
+    server), with a token of a user made for the purpose and rolled back after."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from rest_framework.authtoken.models import Token
+
+    with django_db_blocker.unblock(), _connection_kept(), transaction.atomic():
+        reader = get_user_model().objects.create_user("schema-reader")
+        token = Token.objects.create(user=reader)
+        schema = schemathesis.openapi.from_wsgi(
             "/api/v1/schema/?format=json",
             application,
             config=schemathesis.Config.from_dict(CONFIG),
+            headers={"Authorization": f"Token {token.key}"},
         )
+        transaction.set_rollback(True)
+    return schema
 
 
 def _ago(**delta: float) -> str:

@@ -58,7 +58,7 @@ def no_fan_out(monkeypatch: pytest.MonkeyPatch) -> None:
     """A started recompute queues no units (they would run here and now, eagerly)."""
     from kpis.tasks import kpis_recompute_unit_task
 
-    monkeypatch.setattr(kpis_recompute_unit_task, "delay", lambda *args: None)
+    monkeypatch.setattr(kpis_recompute_unit_task, "apply_async", lambda *args, **kwargs: None)
 
 
 @pytest.fixture
