@@ -37,6 +37,8 @@ class TcpProxy:
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
 
+    close = stop  # contextlib.closing(proxy): stopped on the way out
+
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:

@@ -107,6 +107,15 @@ def audit_filled(values: Mapping[str, object]) -> dict[str, object]:
     return {k: v for k, v in values.items() if v is not None and v != "" and v != [] and v != {}}
 
 
+def audit_changes(
+    before: models.Model | None, after: models.Model, names: Iterable[str]
+) -> dict[str, list]:
+    """The changes of `names` of a record written over `before` (None: it was created)."""
+    names = tuple(names)
+    was = audit_filled(audit_snapshot(before, names)) if before is not None else {}
+    return audit_diff(was, audit_filled(audit_snapshot(after, names)))
+
+
 def audit_diff(before: Mapping[str, object], after: Mapping[str, object]) -> dict[str, list]:
     """{field: [before, after]} of the fields whose values differ (a field missing on one side
     is None there): what an entry's `changes` hold."""

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alignment.models import RevenueForecast
-from alignment.services.audit import audit_diff, audit_filled, audit_record, audit_snapshot
+from alignment.services.audit import audit_changes, audit_record
 from alignment.services.versions import actor
 from alignment.signals import agreement_changed
 from config.dates import date_in_range_problem
@@ -71,10 +71,7 @@ def revenue_forecast_set(
         actor=by,
         action="forecast.set",
         target=forecast,
-        changes=audit_diff(
-            audit_filled(audit_snapshot(previous, names)) if previous else {},
-            audit_filled(audit_snapshot(forecast, names)),
-        ),
+        changes=audit_changes(previous, forecast, names),
         details={"period": period, "period_start": period_start},
     )
     begin, end = period_bounds(period, period_start, tz)

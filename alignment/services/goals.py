@@ -16,7 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from alignment.models import Goal, GoalCheckIn
-from alignment.services.audit import audit_diff, audit_filled, audit_record, audit_snapshot
+from alignment.services.audit import (
+    audit_changes,
+    audit_diff,
+    audit_filled,
+    audit_record,
+    audit_snapshot,
+)
 from alignment.services.versions import actor
 from alignment.signals import agreement_changed
 from config.dates import date_in_range_problem
@@ -213,10 +219,7 @@ def goal_check_in(
         actor=by,
         action="goal.checked_in",
         target=goal,
-        changes=audit_diff(
-            audit_filled(audit_snapshot(previous, names)) if previous else {},
-            audit_filled(audit_snapshot(check_in, names)),
-        ),
+        changes=audit_changes(previous, check_in, names),
         details={"week": week},
     )
     return check_in

@@ -6,9 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -25,9 +22,9 @@ from alignment.roles import Role
 from alignment.services.accounts import api_token_get_or_create
 from leads.models import Lead
 from tests.celery_worker import _database_url_for
+from tests.servers import gunicorn
 from tests.tcp_proxy import TcpProxy
 
-ROOT = Path(__file__).resolve().parents[2]
 BATCH = 5
 ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
@@ -74,12 +71,6 @@ def test_an_api_call_answers_a_json_503_and_other_errors_a_json_500(
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _call(url: str, *, body: object = None, headers: dict | None = None) -> tuple[int, dict, str]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, headers=headers or {})
@@ -102,25 +93,12 @@ def test_postgresql_going_away_under_load_gives_clean_503s_and_the_app_recovers(
         (settings_dict.get("HOST") or "127.0.0.1", int(settings_dict.get("PORT") or 5432))
     )
     proxy.start()
-    port = _free_port()
-    stack = contextlib.ExitStack()
-    log_file = stack.enter_context((tmp_path / "gunicorn.log").open("w"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": _database_url_for(
-            {**settings_dict, "HOST": "127.0.0.1", "PORT": proxy.port}
-        ),
-    }
-    env.pop("REDIS_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "2",
-         "--threads", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    url = _database_url_for({**settings_dict, "HOST": "127.0.0.1", "PORT": proxy.port})
     auth = {"Authorization": f"Token {token}"}
-    try:
+    with (
+        contextlib.closing(proxy),
+        gunicorn(url, tmp_path / "gunicorn.log", workers=2, threads=2) as base,
+    ):
         for _ in range(100):
             try:
                 if _call(f"{base}/api/v1/goals/", headers=auth)[0] == 200:
@@ -159,12 +137,6 @@ def test_postgresql_going_away_under_load_gives_clean_503s_and_the_app_recovers(
         for thread in load:
             thread.join()
         after = _call(f"{base}/api/v1/goals/", headers=auth)
-    finally:
-        stop_server = server.terminate
-        stop_server()
-        server.wait(timeout=30)
-        proxy.stop()
-        stack.close()
 
     statuses = [status for _, status, _, _ in answers]
     log = (tmp_path / "gunicorn.log").read_text()

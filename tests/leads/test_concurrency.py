@@ -5,10 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -27,8 +24,7 @@ from alignment.services.accounts import api_token_get_or_create
 from leads.models import Handoff, Lead, StageEvent
 from tests.celery_worker import _database_url_for
 from tests.conftest import World
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.servers import gunicorn
 
 
 def _ago(**delta: float) -> str:
@@ -125,35 +121,6 @@ def test_the_api_answers_409_to_the_second_decision(sales_rep: object, world: Wo
 # --- one batch, three times at once, through gunicorn -----------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _gunicorn(database_url: str, log: Path) -> Iterator[str]:
-    """Three worker processes on `database_url`, as production serves (test settings)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": database_url,
-    }
-    env.pop("REDIS_URL", None)
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "3",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
 def _post(url: str, body: object, token: str) -> int:
     request = urllib.request.Request(
         url,
@@ -215,7 +182,7 @@ def test_the_same_batch_posted_three_times_at_once_is_stored_once_and_answered_2
         {"external_id": f"PE-{n}", "lead": f"P-{n}", "stage": "mql", "occurred_at": _ago(days=1)}
         for n in range(200)
     ]
-    with _gunicorn(url, tmp_path / "gunicorn.log") as base:
+    with gunicorn(url, tmp_path / "gunicorn.log", workers=3) as base:
         _wait_until_up(base, tmp_path / "gunicorn.log")
         statuses: dict[str, list[int]] = {"leads": [], "stage-events": []}
         for kind, batch in (("leads", leads), ("stage-events", events)):
