@@ -128,6 +128,22 @@ def env_redis_url(name: str) -> str:
     return value
 
 
+def env_proxy_ssl_header(name: str, default: str) -> tuple[str, str] | None:
+    """Django's SECURE_PROXY_SSL_HEADER from "Header-Name: value" (what the TLS proxy in front
+    sets on the requests that reached it over HTTPS), or None for "off" (no proxy: the app
+    must then not trust any such header)."""
+    value = env_str(name, default).strip()
+    if value.lower() in {"off", "none", ""}:
+        return None
+    header, sep, expected = (part.strip() for part in value.partition(":"))
+    if not sep or not expected or not re.fullmatch(r"[A-Za-z0-9-]+", header):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} must be 'Header-Name: value' (e.g. 'X-Forwarded-Proto: https') "
+            "or 'off'."
+        )
+    return "HTTP_" + header.upper().replace("-", "_"), expected
+
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour|d|day)s?", re.I)
 _OFF = {"off", "none"}

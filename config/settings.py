@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 from config.env import (
     env_bool,
     env_database,
     env_int,
     env_list,
+    env_proxy_ssl_header,
     env_rate,
     env_redis_url,
     env_replica_database,
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "csp",
     "config",
     "alignment",
     "leads",
@@ -49,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "config.middleware.BodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
                 "alignment.context_processors.role",
                 "leads.context_processors.disputes",
             ],
@@ -140,10 +145,34 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header(
+    "SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"
+)
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): nothing from another origin, and no inline script or
+# <style> without the request's nonce (templates write nonce="{{ CSP_NONCE }}"; Plotly's and
+# htmx's own style rules go into such an element). Style *attributes* stay allowed: the bar
+# widths are server-rendered `style="width: …"`, and they cannot run code.
+_CSP_REPORT_URI = env_str("CSP_REPORT_URI", "").strip()
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        **({"report-uri": [_CSP_REPORT_URI]} if _CSP_REPORT_URI else {}),
+    }
+}
 
 # --- E-mail ---
 EMAIL_BACKEND = env_str(

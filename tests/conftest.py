@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.mail.backends import locmem
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -183,6 +184,18 @@ pytest_plugins = ["tests.celery_worker"]
 
 
 SKIPPED_MODELS = {"contenttypes.contenttype", "auth.permission", "sessions.session"}
+
+
+@pytest.fixture(scope="module")
+def matrix_world(django_db_setup: None, django_db_blocker: object) -> Iterator[object]:
+    """tests/permissions_world.py's small company (a user in every role, a record of every kind
+    a URL names), built once for the module in a transaction rolled back at its end; each
+    test's own transaction is a savepoint inside it."""
+    from tests.permissions_world import build
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build()
+        transaction.set_rollback(True)
 
 
 @pytest.fixture(scope="session")

@@ -75,13 +75,14 @@ def build() -> MatrixWorld:
     from alignment.models import RescoreJob
     from alignment.services import ideas, insights, meetings, shadowing, spotlights
     from alignment.services.campaign_ratings import campaign_rate
-    from alignment.services.goals import goal_create
+    from alignment.services.forecasts import revenue_forecast_set
+    from alignment.services.goals import goal_check_in, goal_create
     from alignment.services.lead_definitions import lead_definition_approve, lead_definition_create
     from alignment.services.sla import sla_create
     from kpis.models import RecomputeJob
-    from leads.imports.services import import_job_create
+    from leads.imports.services import import_job_create, import_preset_save
     from leads.models import Campaign, Deal, Handoff, Lead, WhatIfRun
-    from leads.services import handoff_reject
+    from leads.services import handoff_reassign, handoff_reject
     from leads.services_disputes import dispute_raise, dispute_record_outcome
     from leads.what_if import what_if_start
     from tests.conftest import World
@@ -227,4 +228,18 @@ def build() -> MatrixWorld:
         by=mo, person=mo, host=rita, starts_at=start - two_hours, ends_at=start
     )
     w.ids["shadowing_done"] = shadowing.shadowing_log(session=done, by=mo, learned="Much.").pk
+
+    # what pages print besides: a comment, tags, a check-in, a forecast, a reassignment there
+    # and back, a saved import preset
+    ideas.idea_comment(idea=opened, by=sam, body="Try it at the fair.")
+    insights.insight_post(by=rita, kind="objection", text="Slow setup.", tags=["setup"])
+    goal_check_in(goal=goal, by=max_, status="on_track", note="Going well.")
+    next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    revenue_forecast_set(period="month", period_start=next_month, amount=Decimal(9000), by=max_,
+                         note="Fair season.")  # fmt: skip
+    for to in (rita, sam):
+        handoff_reassign(handoff=Handoff.objects.get(pk=handoff["L-sam"].pk), to=to, by=sally,
+                         note="Covering.")  # fmt: skip
+    import_preset_save(name="Our CRM", kind="leads", by=max_,
+                       mapping={"external_id": "ID", "created_at": "Opened"})  # fmt: skip
     return w

@@ -39,7 +39,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from tests.permissions_world import COLUMNS, IMPORTS, MatrixWorld, build
+from tests.permissions_world import COLUMNS, IMPORTS, MatrixWorld
 
 GET, POST, PUT, PATCH, DELETE = "GET", "POST", "PUT", "PATCH", "DELETE"
 LOGIN = "login"  # a redirect to the login page
@@ -636,15 +636,6 @@ BODIES: dict[tuple[str, ...], Callable[[MatrixWorld], Any]] = {
 
 
 # --- asking -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def matrix_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[MatrixWorld]:
-    """The world, built once for the module in a transaction rolled back at its end; each
-    test's own transaction is a savepoint inside it."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield build()
-        transaction.set_rollback(True)
 
 
 def rows_written() -> int:

@@ -27,8 +27,8 @@ class _Elements(HTMLParser):
 
 
 def assert_inert(page: str) -> None:
-    """No element of `page` runs what a user wrote: no script with it, no event handler but
-    the page's own confirm() dialogs, no javascript: link, no image."""
+    """No element of `page` runs what a user wrote: no script with it, no inline event handler
+    (the pages have none: the CSP would block them), no javascript: link, no image."""
     parsed = _Elements()
     parsed.feed(page)
     assert not any("alert(" in s for s in parsed.scripts)
@@ -36,5 +36,4 @@ def assert_inert(page: str) -> None:
         assert tag != "img"
         for name, value in attrs.items():
             assert not value.strip().lower().startswith("javascript:"), (tag, name, value)
-            if name.startswith("on"):
-                assert "alert(" not in value, (tag, name, value)
+            assert not name.startswith("on"), (tag, name, value)

@@ -47,16 +47,33 @@ def browser(base_data: str, async_unsafe_allowed: None) -> Iterator[object]:
         browser.close()
 
 
+def csp_violations(page: object) -> list[str]:
+    """What the Content-Security-Policy blocks on `page` from now on, as chromium reports it
+    (a console error per blocked script, style or load)."""
+    blocked: list[str] = []
+
+    def seen(message: object) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            blocked.append(message.text)
+
+    page.on("console", seen)
+    return blocked
+
+
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
+    """A fresh page; the test fails if the page had a JavaScript error or the CSP blocked
+    anything on it."""
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    blocked = csp_violations(page)
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not blocked, f"The Content-Security-Policy blocked: {blocked}"
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from config.env import (
     env_bool,
     env_database,
     env_int,
+    env_proxy_ssl_header,
     env_rate,
     env_redis_url,
     env_replica_database,
@@ -39,6 +40,26 @@ def test_a_bad_boolean_fails_loudly(environ: pytest.MonkeyPatch) -> None:
     environ.setenv("FLAG", "maybe")
     with pytest.raises(ImproperlyConfigured, match="FLAG='maybe' is not a boolean"):
         env_bool("FLAG", False)
+
+
+def test_the_proxy_ssl_header_is_read_as_django_wants_it_or_switched_off(
+    environ: pytest.MonkeyPatch,
+) -> None:
+    assert env_proxy_ssl_header("PROXY", "X-Forwarded-Proto: https") == (
+        "HTTP_X_FORWARDED_PROTO",
+        "https",
+    )
+    environ.setenv("PROXY", "X-Forwarded-Ssl: on")
+    assert env_proxy_ssl_header("PROXY", "X-Forwarded-Proto: https") == (
+        "HTTP_X_FORWARDED_SSL",
+        "on",
+    )
+    environ.setenv("PROXY", "off")
+    assert env_proxy_ssl_header("PROXY", "X-Forwarded-Proto: https") is None
+    for bad in ("https", "X Forwarded: https", "X-Forwarded-Proto:"):
+        environ.setenv("PROXY", bad)
+        with pytest.raises(ImproperlyConfigured, match="PROXY="):
+            env_proxy_ssl_header("PROXY", "X-Forwarded-Proto: https")
 
 
 def test_a_bad_number_fails_loudly(environ: pytest.MonkeyPatch) -> None:

@@ -808,12 +808,13 @@ def test_the_sla_card_tells_the_live_breaches_from_the_periods_rates(
 
 
 def _without_tokens(html: str) -> str:
-    """A page without what differs between two requests by design: its CSRF tokens, and what
+    """A page without what differs between two requests by design: its CSRF tokens, its CSP
+    nonce (which is why no cached fragment may hold an inline script or style), and what
     follows the clock ("computed 3 s ago", the meeting view's "updated 10:42"), which a second
     boundary between the two requests moves."""
     import re
 
-    html = re.sub(r'(csrfmiddlewaretoken" value=|"X-CSRFToken": )"[^"]+"', r"\1", html)
+    html = re.sub(r'(csrfmiddlewaretoken" value=|"X-CSRFToken": | nonce=)"[^"]+"', r"\1", html)
     html = re.sub(r"\b\d+ (?:s|min|h|d) ago\b", "… ago", html)
     return re.sub(r"(data-refreshed>)\d\d:\d\d<", r"\1…<", html)
 
