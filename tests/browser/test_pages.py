@@ -157,3 +157,53 @@ def test_a_manager_recomputes_and_watches_the_progress(
     page.wait_for_url(lambda url: "job=" not in url)  # done: the page reloads without the job
     assert "period=week" in page.url
     page.wait_for_selector(".js-plotly-plot")
+
+
+def test_every_section_stays_one_click_away_in_the_top_bar_at_any_width(
+    page: object, login: Callable, live_server: object, team: World
+) -> None:
+    sections = ["Dashboard", "Meeting", "Inbox", "My leads", "Disputes", "Campaigns", "Goals",
+                "Together", "Agreements", "Definitions", "Import", "Audit log"]  # fmt: skip
+    login(page, "tom")  # a sales manager: the most sections of any role
+    read = """() => {
+        const nav = document.querySelector('.nav'), right = nav.getBoundingClientRect().right;
+        const names = (sel) => [...document.querySelectorAll(sel)].map(a => a.textContent.trim());
+        return {bar: names('.nav > a'), more: names('.nav-more-menu a'),
+                clipped: [...nav.children].filter(a => a.getBoundingClientRect().right > right + 1)
+                                          .map(a => a.textContent.trim()),
+                menu: !document.querySelector('.nav-more').hidden,
+                current: document.querySelector('.nav-more summary').classList.contains('is-current'),
+                width: document.documentElement.scrollWidth};
+    }"""
+
+    def words(names: list[str]) -> list[str]:
+        return [name.split(" ")[0] if name.startswith("Disputes") else name for name in names]
+
+    page.goto(f"{live_server.url}/")
+    at_1366 = page.evaluate(read)
+    assert at_1366["menu"] and at_1366["more"], "a manager's links do not fit 1366 px"
+    assert words(at_1366["bar"] + at_1366["more"]) == sections  # in order, each once
+    assert not at_1366["clipped"] and not at_1366["current"]
+    page.click(".nav-more summary")
+    page.click(".nav-more-menu a:has-text('Audit log')")
+    page.wait_for_url("**/audit/")
+    assert page.evaluate(read)["current"]  # the page open is in the menu: "More" is marked
+    page.click(".nav-more summary")
+    assert page.is_visible(".nav-more-menu a[aria-current=page]:has-text('Audit log')")
+    page.keyboard.press("Escape")
+    assert not page.is_visible(".nav-more-menu")
+
+    page.set_viewport_size({"width": 1920, "height": 900})  # everything fits: no menu
+    page.wait_for_function("() => document.querySelector('.nav-more').hidden")
+    wide = page.evaluate(read)
+    assert words(wide["bar"]) == sections and not wide["clipped"]
+    page.set_viewport_size({"width": 1024, "height": 900})  # narrower: more of them move
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.nav-more-menu a').length > {len(at_1366['more'])}"
+    )
+    narrow = page.evaluate(read)
+    assert words(narrow["bar"] + narrow["more"]) == sections and not narrow["clipped"]
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the links wrap instead
+    page.wait_for_function("() => document.querySelector('.nav-more').hidden")
+    phone = page.evaluate(read)
+    assert words(phone["bar"]) == sections and phone["width"] <= 390
