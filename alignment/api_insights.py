@@ -18,7 +18,7 @@ from alignment import selectors
 from alignment.models import FieldInsight
 from alignment.services import insights as svc
 from config.api import Pagination, paginated
-from core.periods import year_in_range
+from config.dates import date_in_range_problem
 
 _TAGS = ["alignment"]
 
@@ -83,10 +83,8 @@ class InsightIn(serializers.Serializer):
     )
 
     def validate_posted_at(self, value: Any) -> Any:
-        if not year_in_range(value.date()):
-            raise serializers.ValidationError(
-                "That date is outside the years Tandem accepts (1900–2999)."
-            )
+        if problem := date_in_range_problem(value):
+            raise serializers.ValidationError(problem)
         return value
 
 

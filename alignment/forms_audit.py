@@ -10,12 +10,12 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from alignment.selectors_audit import SYSTEM, audit_action_choices, audit_target_types
-from core.periods import FIRST_YEAR, LAST_YEAR, year_in_range
+from config.dates import date_in_range_problem
 
 
 def _in_range(day: date | None) -> None:
-    if day is not None and not year_in_range(day):
-        raise forms.ValidationError(f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.")
+    if day is not None and (problem := date_in_range_problem(day)):
+        raise forms.ValidationError(problem)
 
 
 def _day_field(label: str) -> forms.DateField:

@@ -9,14 +9,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 KINDS = ("week", "month", "quarter")
-#: The years a page or form accepts for a period or a date (one before or after any real
-#: business record; the calendar's own edges would overflow the period arithmetic).
-FIRST_YEAR, LAST_YEAR = 1900, 2999
-
-
-def year_in_range(day: date) -> bool:
-    """Whether a date lies in the years pages and forms accept (FIRST_YEAR..LAST_YEAR)."""
-    return FIRST_YEAR <= day.year <= LAST_YEAR
 
 
 def period_start(kind: str, day: date) -> date:

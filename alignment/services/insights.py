@@ -29,7 +29,7 @@ from django.utils.text import slugify
 from alignment.models import FieldInsight, InsightTag
 from alignment.roles import Role, Team, user_is_manager, user_role, user_team
 from alignment.signals import together_changed
-from core.periods import year_in_range
+from config.dates import date_in_range_problem
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -137,10 +137,8 @@ def _clean(*, kind: Any, text: Any) -> tuple[str, str]:
 def _clean_posted_at(posted_at: datetime | None, now: datetime) -> datetime:
     if posted_at is None:
         return now
-    if not year_in_range(posted_at.date()):
-        raise ValidationError(
-            {"posted_at": "That date is outside the years Tandem accepts (1900–2999)."}
-        )
+    if problem := date_in_range_problem(posted_at):
+        raise ValidationError({"posted_at": problem})
     if posted_at > now:
         raise ValidationError({"posted_at": "An insight is posted once it was heard, not later."})
     return posted_at

@@ -22,7 +22,7 @@ from alignment.roles import user_is_manager, user_team
 from alignment.selectors import campaign_by_external_id
 from alignment.services.versions import actor
 from alignment.signals import together_changed
-from core.periods import year_in_range
+from config.dates import date_in_range_problem
 
 #: A meeting counts in its start week's rolling mean and in the three weeks after it.
 ROLLING_WEEKS = 4
@@ -41,12 +41,12 @@ def meeting_clean_times(*, starts_at: datetime | None, ends_at: datetime | None)
     errors = {}
     if starts_at is None:
         errors["starts_at"] = "Say when the meeting starts."
-    elif not year_in_range(starts_at.date()):
-        errors["starts_at"] = "That date is outside the years Tandem accepts (1900–2999)."
+    elif problem := date_in_range_problem(starts_at):
+        errors["starts_at"] = problem
     if ends_at is None:
         errors["ends_at"] = "Say when the meeting ends."
-    elif not year_in_range(ends_at.date()):
-        errors["ends_at"] = "That date is outside the years Tandem accepts (1900–2999)."
+    elif problem := date_in_range_problem(ends_at):
+        errors["ends_at"] = problem
     if not errors and ends_at <= starts_at:
         errors["ends_at"] = "A meeting ends after it starts."
     elif not errors and ends_at - starts_at > MAX_MEETING_LENGTH:
@@ -252,8 +252,8 @@ def action_item_clean(
         errors["owner"] = "That person is not an active user."
     if due_on is None:
         errors["due_on"] = "Say by when."
-    elif not year_in_range(due_on):
-        errors["due_on"] = "That date is outside the years Tandem accepts (1900–2999)."
+    elif problem := date_in_range_problem(due_on):
+        errors["due_on"] = problem
     if errors:
         raise ValidationError(errors)
     return text

@@ -25,7 +25,7 @@ from alignment.models import Meeting, ShadowingSession
 from alignment.roles import user_is_manager, user_team
 from alignment.services.meetings import meeting_create
 from alignment.services.versions import actor
-from core.periods import year_in_range
+from config.dates import date_in_range_problem
 
 MAX_SESSION_LENGTH = timedelta(days=1)
 DEBRIEF_LENGTH = timedelta(minutes=30)
@@ -97,12 +97,12 @@ def shadowing_time_errors(
     errors = {}
     if starts_at is None:
         errors["starts_at"] = "Say when the session starts."
-    elif not year_in_range(starts_at.date()):
-        errors["starts_at"] = "That date is outside the years Tandem accepts (1900–2999)."
+    elif problem := date_in_range_problem(starts_at):
+        errors["starts_at"] = problem
     if ends_at is None:
         errors["ends_at"] = "Say when the session ends."
-    elif not year_in_range(ends_at.date()):
-        errors["ends_at"] = "That date is outside the years Tandem accepts (1900–2999)."
+    elif problem := date_in_range_problem(ends_at):
+        errors["ends_at"] = problem
     if not errors and ends_at <= starts_at:
         errors["ends_at"] = "A session ends after it starts."
     elif not errors and ends_at - starts_at > MAX_SESSION_LENGTH:
@@ -358,10 +358,8 @@ def shadowing_debrief(
     if starts_at is None:
         local = timezone.localtime(now or timezone.now())
         starts_at = local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    if not year_in_range(starts_at.date()):  # before its end is reckoned: 9999 + 30 min overflows
-        raise ValidationError(
-            {"starts_at": "That date is outside the years Tandem accepts (1900–2999)."}
-        )
+    if problem := date_in_range_problem(starts_at):  # before its end: 9999 + 30 min overflows
+        raise ValidationError({"starts_at": problem})
     attendees = [session.person, session.host]
     if by.pk not in {session.person_id, session.host_id}:
         attendees.append(by)

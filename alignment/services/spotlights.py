@@ -20,7 +20,7 @@ from django.utils import timezone
 from alignment.models import Spotlight, SpotlightPerson, SpotlightThanks
 from alignment.roles import Team, user_is_manager, user_team
 from alignment.services.versions import actor
-from core.periods import year_in_range
+from config.dates import date_in_range_problem
 
 #: A deal's status once it is won (`leads.Deal.Status.WON`; alignment does not import leads).
 WON = "won"
@@ -121,8 +121,8 @@ def spotlight_create(
         **spotlight_deal_errors(deal),
         **spotlight_team_errors(list(teams.values())),
     }
-    if created_at is not None and not year_in_range(created_at.date()):
-        errors["created_at"] = "That date is outside the years Tandem accepts (1900–2999)."
+    if created_at is not None and (problem := date_in_range_problem(created_at)):
+        errors["created_at"] = problem
     if errors:
         raise ValidationError(errors)
     spotlight = Spotlight.objects.create(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from alignment import scorecard as card
 from alignment.models import Goal, GoalCheckIn, RevenueForecast
 from alignment.selectors import goal_check_ins, goal_latest_check_ins, goal_list
+from config.dates import date_in_range_problem
 from core.catalog import GOAL_EXCLUDED_METRICS, METRICS
 from core.periods import (
     KINDS,
@@ -25,7 +26,6 @@ from core.periods import (
     period_span_label,
     period_start,
     previous_period,
-    year_in_range,
 )
 from kpis.charts import forecast_accuracy_figure_json, payout_curve_figure_json
 from kpis.goals import GoalProgress, Scorecard, forecast_list, goal_progress, scorecard_for
@@ -53,7 +53,7 @@ def period_parse(value: str) -> tuple[str, date] | None:
         start = date.fromisoformat(day)
     except ValueError:
         return None
-    return (kind, start) if year_in_range(start) else None
+    return None if date_in_range_problem(start) else (kind, start)
 
 
 def period_options(

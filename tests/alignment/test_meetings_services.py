@@ -76,6 +76,8 @@ def test_attendees_keep_the_team_they_were_in_when_they_attended(
         (TUESDAY, TUESDAY - timedelta(minutes=1), "ends_at"),
         (TUESDAY, TUESDAY + timedelta(days=8), "ends_at"),
         (datetime(1899, 12, 31, 10, tzinfo=UTC), TUESDAY, "starts_at"),
+        (datetime(1969, 12, 31, 10, tzinfo=UTC), TUESDAY, "starts_at"),
+        (TUESDAY, datetime(2101, 1, 1, 1, tzinfo=UTC), "ends_at"),
         (TUESDAY, datetime(3000, 1, 1, tzinfo=UTC), "ends_at"),
         (None, TUESDAY, "starts_at"),
     ],
@@ -92,6 +94,25 @@ def test_a_meeting_ends_after_it_starts_within_a_week_and_the_years_tandem_accep
     assert field in error.value.message_dict
     m.refresh_from_db()
     assert (m.starts_at, m.ends_at) == (TUESDAY, TUESDAY + timedelta(hours=1))
+
+
+def test_meetings_and_action_items_take_the_years_every_other_record_takes(
+    sales_rep: object, settings: object
+) -> None:
+    settings.DATE_MIN_YEAR, settings.DATE_MAX_YEAR = 2020, 2030
+    late = datetime(2031, 1, 6, 9, tzinfo=UTC)
+    with pytest.raises(ValidationError) as error:
+        meeting(sales_rep, sales_rep, starts_at=late, ends_at=late + timedelta(hours=1))
+    assert error.value.message_dict["starts_at"] == [
+        "Must be in the years 2020 to 2030 (DATE_MIN_YEAR, DATE_MAX_YEAR)."
+    ]
+    m = meeting(sales_rep, sales_rep)
+    with pytest.raises(ValidationError) as error:
+        action_item_add(
+            meeting=m, by=sales_rep, text="Call", owner=sales_rep, due_on=date(2019, 12, 31)
+        )
+    assert "2020 to 2030" in error.value.message_dict["due_on"][0]
+    assert not m.action_items.exists()
 
 
 def test_an_unknown_kind_or_field_is_refused(sales_rep: object) -> None:
