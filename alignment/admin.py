@@ -10,6 +10,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -32,7 +34,12 @@ from alignment.models import (
     TeamHead,
 )
 from alignment.scorecard import CURVE_POINTS
-from alignment.services.accounts import team_head_clean, team_head_set
+from alignment.services.accounts import (
+    team_head_clean,
+    team_head_set,
+    user_access,
+    user_access_record,
+)
 from alignment.services.forecasts import revenue_forecast_clean, revenue_forecast_set
 from alignment.services.goals import (
     GOAL_FIELDS,
@@ -505,3 +512,29 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class AuditedUserAdmin(UserAdmin):
+    """Django's user admin, where the admin gives people their role (a group), lets them sign
+    in or not, and makes them staff or superuser: every such change goes into the audit log.
+    The form saves the user and then their groups itself, so the access is read before the
+    first write and recorded after the last (`user_access_record`), in the admin's transaction."""
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
+    ) -> None:
+        obj._access_before = user_access(obj) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        user_access_record(user=user, by=request.user, before=user._access_before)

@@ -1,7 +1,10 @@
-"""API tokens, roles and team heads."""
+"""API tokens, roles, team heads, and the audit of a user's access."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,7 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from alignment.models import TeamHead
 from alignment.roles import Role, Team, user_role
-from alignment.services.audit import audit_record
+from alignment.services.audit import audit_diff, audit_filled, audit_record
 
 
 def _audit_token(action: str, *, user: AbstractBaseUser, by: AbstractBaseUser | None) -> None:
@@ -50,6 +53,39 @@ def user_set_role(*, user: AbstractBaseUser, role: Role) -> None:
     user.groups.remove(*groups.values())
     user.groups.add(groups[role.value])
     user._tandem_role = role
+
+
+def user_access(user: AbstractBaseUser) -> dict[str, object]:
+    """What `user` may do, read from the database now: their Tandem role (its label; none
+    without one), whether they can sign in, open the admin, and do everything."""
+    fresh = get_user_model().objects.get(pk=user.pk)
+    role = user_role(fresh)
+    return {
+        "role": role.label if role else None,
+        "is_active": fresh.is_active,
+        "is_staff": fresh.is_staff,
+        "is_superuser": fresh.is_superuser,
+    }
+
+
+@transaction.atomic
+def user_access_record(
+    *, user: AbstractBaseUser, by: AbstractBaseUser | None, before: Mapping[str, object] | None
+) -> dict[str, list]:
+    """Audit a change of `user`'s access written outside the services (the admin's user form
+    saves the user and their groups itself): `before` is `user_access` read before the write,
+    None for a user just added. Records "user.created", or "user.access_changed" with what
+    changed; nothing when nothing did. Returns the changes."""
+    after = user_access(user)
+    changes = audit_diff(audit_filled(before) if before is not None else {}, audit_filled(after))
+    if before is None or changes:
+        audit_record(
+            actor=by,
+            action="user.created" if before is None else "user.access_changed",
+            target=user,
+            changes=changes,
+        )
+    return changes
 
 
 HEAD_ROLE = {Team.MARKETING: Role.MARKETING_MANAGER, Team.SALES: Role.SALES_MANAGER}

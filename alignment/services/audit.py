@@ -1,8 +1,8 @@
 """The audit log's writes: who changed what, and when, recorded in the transaction of the change.
 
 Every service that changes an SLA, a lead definition, a goal or the scorecard's inputs, an
-approval, a handoff's decision, a dispute, an import, a channel or an API token calls
-`audit_record` (one entry) or `audit_record_many` (a batch, in one INSERT: an ingest's handoff
+approval, a handoff's decision, a dispute, an import, a channel, an API token or a user's access
+calls `audit_record` (one entry) or `audit_record_many` (a batch, in one INSERT: an ingest's handoff
 decisions) inside its own transaction, so an entry exists exactly when its change committed: a
 change refused (ValidationError) or rolled back leaves none. Views and signals never write
 entries. Nothing updates or deletes one (see `alignment.models.AuditEntry`).
@@ -62,6 +62,8 @@ ACTIONS: dict[str, str] = {
     "channel.merged": "Channel merged",
     "api_token.created": "API token issued",
     "api_token.rotated": "API token rotated",
+    "user.created": "User added",
+    "user.access_changed": "User's access changed",
 }
 
 LABEL_MAX = AuditEntry._meta.get_field("target_label").max_length

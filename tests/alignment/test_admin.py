@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pytest
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import timezone
 
 from alignment.models import (
+    AuditEntry,
     Goal,
     LeadDefinition,
     PayoutCurve,
@@ -15,6 +21,7 @@ from alignment.models import (
     ServiceLevelAgreement,
     TeamHead,
 )
+from alignment.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -161,3 +168,62 @@ def test_bulk_deleting_goals_in_the_admin_goes_through_the_service(staff: Client
         {"action": "delete_goals", "_selected_action": [current.pk], "post": "yes"},
     )
     assert list(Goal.objects.all()) == [old]
+
+
+def _user_form(client: Client, user: object, **changes: object) -> dict[str, object]:
+    """The admin's user form of `user` as it stands, with `changes`: what a save posts."""
+    form = client.get(f"/admin/auth/user/{user.pk}/change/").context["adminform"].form
+    data: dict[str, object] = {}
+    for name, bound in form.fields.items():
+        if name == "password":
+            continue
+        value = form[name].value()
+        if isinstance(bound.widget, forms.SplitDateTimeWidget):
+            moment = timezone.localtime(value) if value else None
+            data[f"{name}_0"] = f"{moment:%Y-%m-%d}" if moment else ""
+            data[f"{name}_1"] = f"{moment:%H:%M:%S}" if moment else ""
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = value
+    for name, value in changes.items():
+        if value is False:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    return data
+
+
+def test_a_role_or_sign_in_change_made_in_the_admin_user_form_is_in_the_audit_log(
+    staff: Client, make_user: Callable[..., object], admin_user: object
+) -> None:
+    sam = make_user("sam", Role.SALES_REP)
+    manager = Group.objects.get(name=Role.SALES_MANAGER.value)
+    unchanged = staff.post(f"/admin/auth/user/{sam.pk}/change/", _user_form(staff, sam))
+    assert unchanged.status_code == 302
+    assert not AuditEntry.objects.filter(target_type="auth.user").exists()  # nothing changed
+
+    data = _user_form(staff, sam, groups=[manager.pk], is_active=False, first_name="Sam")
+    response = staff.post(f"/admin/auth/user/{sam.pk}/change/", data)
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(target_type="auth.user", target_id=str(sam.pk))
+    assert (entry.action, entry.actor, entry.actor_name) == (
+        "user.access_changed",
+        admin_user,
+        "ada",
+    )
+    assert entry.changes == {"role": ["Sales rep", "Sales manager"], "is_active": [True, False]}
+    sam.refresh_from_db()
+    assert not sam.is_active and sam.first_name == "Sam"
+
+    added = staff.post(
+        "/admin/auth/user/add/",
+        {"username": "nina", "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9",
+         "usable_password": "true"},
+    )  # fmt: skip
+    assert added.status_code == 302
+    nina = get_user_model().objects.get(username="nina")
+    entry = AuditEntry.objects.get(target_id=str(nina.pk), target_type="auth.user")
+    assert entry.action == "user.created" and entry.actor == admin_user
+    assert entry.changes["is_active"] == [None, True] and "role" not in entry.changes

@@ -25,7 +25,14 @@ from django.utils import timezone
 
 from alignment.models import AuditEntry, ServiceLevelAgreement
 from alignment.roles import Role, Team
-from alignment.services.accounts import api_token_get_or_create, api_token_rotate, team_head_set
+from alignment.services.accounts import (
+    api_token_get_or_create,
+    api_token_rotate,
+    team_head_set,
+    user_access,
+    user_access_record,
+    user_set_role,
+)
 from alignment.services.audit import ACTIONS, audit_record
 from alignment.services.forecasts import revenue_forecast_set
 from alignment.services.goals import goal_check_in, goal_delete, goal_update
@@ -235,12 +242,30 @@ CASES = [
     Case("api_token.created",
          lambda s, _: _then(lambda: api_token_rotate(user=s.mia, by=s.ada), s.mia), "ada",
          {}, {"user": "mia"}),
+    Case("user.access_changed", lambda s, _: _access_changed(s), "ada",
+         {"role": ["Sales rep", "Sales manager"], "is_active": [True, False]}),
+    Case("user.created", lambda s, _: _user_added(s), "ada",
+         {"role": [None, "Marketing rep"], "is_active": [None, True]}),
 ]  # fmt: skip
 
 
-def _user(username: str, role: Role) -> Any:
-    from alignment.services.accounts import user_set_role
+def _access_changed(s: Scene) -> Any:
+    """What the admin's user form does: the user saved, then their groups, then the entry."""
+    before = user_access(s.sam)
+    User.objects.filter(pk=s.sam.pk).update(is_active=False)
+    user_set_role(user=s.sam, role=Role.SALES_MANAGER)
+    user_access_record(user=s.sam, by=s.ada, before=before)
+    return s.sam
 
+
+def _user_added(s: Scene) -> Any:
+    user = User.objects.create_user(username="nina", password="pw")
+    user_set_role(user=user, role=Role.MARKETING_REP)
+    user_access_record(user=user, by=s.ada, before=None)
+    return user
+
+
+def _user(username: str, role: Role) -> Any:
     user = User.objects.create_user(username=username, password="pw")
     user_set_role(user=user, role=role)
     return user
