@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from alignment import selectors
 from alignment.exports import ideas_table
@@ -38,6 +38,7 @@ def _idea_for(request: HttpRequest, pk: int) -> Idea:
     return selectors.ideas_visible(viewer=request.user).get(pk=pk)
 
 
+@require_safe
 def idea_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status and status not in Idea.Status.values:
@@ -134,6 +135,7 @@ def _detail_page(request: HttpRequest, idea: Idea, status: int = 200, **forms: A
     return render(request, "alignment/ideas/detail.html", context, status=status)
 
 
+@require_safe
 def idea_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail_page(request, _idea_for(request, pk))
 

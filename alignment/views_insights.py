@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from alignment import selectors
 from alignment.exports import insights_table
@@ -57,6 +57,7 @@ def _answer_form(
     return AnswerForm(data, initial=initial, auto_id=auto_id, campaigns=campaigns)
 
 
+@require_safe
 def insight_list(request: HttpRequest) -> HttpResponse:
     filters_form = InsightFilterForm(request.GET or None)
     filters = filters_form.filters() if request.GET else InsightFilterForm.EMPTY
@@ -175,6 +176,7 @@ def _detail_page(
     return render(request, "alignment/insights/detail.html", context, status=status)
 
 
+@require_safe
 def insight_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail_page(request, get_object_or_404(FieldInsight, pk=pk))
 

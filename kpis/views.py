@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from alignment.forms_campaign_ratings import CampaignRatingForm
 from alignment.roles import user_is_manager
@@ -70,6 +70,7 @@ DASHBOARD_FRAGMENTS = (
 )  # fmt: skip
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The joint dashboard: the same numbers for marketing and sales.
 
@@ -142,6 +143,7 @@ def _is_uuid(request: HttpRequest) -> bool:
     return True
 
 
+@require_safe
 def dashboard_csv(request: HttpRequest, dataset: str) -> HttpResponse:
     if dataset not in DASHBOARD_DATASETS:
         raise Http404("No such chart.")
@@ -193,6 +195,7 @@ def _following(request: HttpRequest, job: RecomputeJob) -> str:
     return f"{reverse('home')}?{params}{'&' if params else ''}job={job.pk}"
 
 
+@require_safe
 def meeting_view(request: HttpRequest) -> HttpResponse:
     """The weekly alignment meeting on a shared screen: one slide per section, and the button
     that starts today's meeting (or opens it, once started)."""
@@ -201,6 +204,7 @@ def meeting_view(request: HttpRequest) -> HttpResponse:
     return render(request, "kpis/meeting.html", context)
 
 
+@require_safe
 def meeting_section(request: HttpRequest, slug: str) -> HttpResponse:
     """One section's body, fetched by the meeting view to refresh itself."""
     section = meeting.section(slug)
@@ -255,6 +259,7 @@ def _kept_page(
     return render(request, template, context, status=max(status, kept.status))
 
 
+@require_safe
 def campaign_list(request: HttpRequest) -> HttpResponse:
     if csv_requested(request):
         form = KpiFilterForm(request.GET or None, slices=("channel",))
@@ -298,6 +303,7 @@ def _campaign_filter(request: HttpRequest) -> tuple[KpiFilterForm, KpiFilter]:
     return form, form.kpi_filter()
 
 
+@require_safe
 def campaign_detail_view(request: HttpRequest, external_id: str) -> HttpResponse:
     return campaign_page(request, external_id)
 
@@ -358,6 +364,7 @@ def campaign_live_context(
     }
 
 
+@require_safe
 def campaign_csv(request: HttpRequest, external_id: str, dataset: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, external_id=external_id)
     form, f = _campaign_filter(request)
@@ -371,6 +378,7 @@ def campaign_csv(request: HttpRequest, external_id: str, dataset: str) -> HttpRe
     return dataset_csv_response(datasets[dataset], name)
 
 
+@require_safe
 def definitions(request: HttpRequest) -> HttpResponse:
     """The metric catalog and the attribution models, in the words both teams read."""
     families: dict[tuple[str, str], list] = {}

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from alignment.forms_campaign_ratings import CampaignRatingForm
 from alignment.models import CampaignRating
@@ -72,6 +72,7 @@ def campaign_rating_delete_view(request: HttpRequest, external_id: str, pk: int)
     return redirect(f"{reverse('campaign-detail', args=[campaign.external_id])}#ratings")
 
 
+@require_safe
 def campaign_postmortem_view(request: HttpRequest, external_id: str) -> HttpResponse:
     """The post-mortem page: the campaign's closed loop over its whole life (from the month it
     started to today) under the chosen attribution model, sales' ratings of its leads, why

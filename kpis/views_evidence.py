@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from config.csv_export import csv_filename, csv_requested
 from kpis.forms import KpiFilterForm
@@ -12,6 +13,7 @@ from kpis.pages.evidence import FACTS, evidence_dataset, evidence_list
 from kpis.views import dataset_csv_response
 
 
+@require_safe
 def evidence_list_view(request: HttpRequest, fact: str) -> HttpResponse:
     """`/evidence/<fact>/?period=&start=&end=&campaign=…`: the dashboard's range and slice; a
     range or filter that does not hold is refused (400) with what is wrong, field by field."""

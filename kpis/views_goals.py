@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from alignment.models import Goal
 from alignment.roles import user_is_manager
@@ -65,6 +65,7 @@ def _chosen(request: HttpRequest) -> tuple[str, date] | HttpResponse | None:
 # --- goals ----------------------------------------------------------------------------------
 
 
+@require_safe
 def goal_list(request: HttpRequest) -> HttpResponse:
     """The goals of a period (by default the running month and quarter) with their pace."""
     chosen = _chosen(request)
@@ -156,6 +157,7 @@ def _goal_detail_page(
     return render(request, "kpis/goals/detail.html", context, status=status)
 
 
+@require_safe
 def goal_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A goal: its progress against the period's elapsed share, and its check-ins."""
     return _goal_detail_page(request, get_object_or_404(Goal, pk=pk))

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from alignment.roles import Role, user_role
 from config.csv_export import csv_filename, csv_requested, csv_response
@@ -77,6 +77,7 @@ def _choices(request: HttpRequest) -> dict:
     }
 
 
+@require_safe
 def inbox(request: HttpRequest) -> HttpResponse:
     """A rep's own pending handoffs; sales managers see everyone's, by owner."""
     role = user_role(request.user)
@@ -291,6 +292,7 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
 MY_LEADS_PAGE_SIZE = 25
 
 
+@require_safe
 def mine(request: HttpRequest) -> HttpResponse:
     """A rep's accepted handoffs with their next step and SLA state; managers see everyone's,
     by owner."""
@@ -320,6 +322,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     return render(request, "leads/my_leads.html", context)
 
 
+@require_safe
 def lead(request: HttpRequest, pk: int) -> HttpResponse:
     """One lead: its handoffs and their decisions (and disputes), why it is an MQL, its stages,
     touches, attempts and deals. Marketing, sales managers, admins and the lead's owner read it."""

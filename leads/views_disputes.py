@@ -17,7 +17,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from alignment.roles import Team
 from config.csv_export import csv_filename, csv_requested, csv_response
@@ -74,6 +74,7 @@ def handoffs_dispute_state(
         disputes_with_heads(disputes=shown)
 
 
+@require_safe
 def dispute_list_view(request: HttpRequest) -> HttpResponse:
     """Disputes waiting for you (a head), the others not settled yet, and the settled ones."""
     head_team = dispute_viewer_heads(user=request.user)
@@ -145,6 +146,7 @@ def _page(
     return render(request, "leads/dispute_detail.html", context, status=status)
 
 
+@require_safe
 def dispute_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Both sides of a dispute (the rejection and what sales did before it, marketing's
     comment), its state, and the heads' forms: the outcome, the confirmation."""

@@ -745,14 +745,20 @@ def _methods(pattern: URLPattern) -> set[str]:
     if view_class is not None:
         handlers = set(view_class.http_method_names) - {"head", "options", "trace"}
         return {m.upper() for m in handlers if hasattr(view_class, m)}
-    view: Any = pattern.callback
+    declared = _declared_methods(pattern.callback)
+    return {GET} if declared is None else declared - {"HEAD"}
+
+
+def _declared_methods(view: Any) -> set[str] | None:
+    """The list a function view's `require_http_methods` (require_GET, require_POST,
+    require_safe) was given; None without one."""
     while view is not None:
         if view.__closure__:
             cells = dict(zip(view.__code__.co_freevars, view.__closure__, strict=True))
             if "request_method_list" in cells:
-                return set(cells["request_method_list"].cell_contents) - {"HEAD"}
+                return set(cells["request_method_list"].cell_contents)
         view = getattr(view, "__wrapped__", None)
-    return {GET}
+    return None
 
 
 #: URLs left out of the matrix, and why: see the top.
@@ -775,6 +781,44 @@ def test_every_row_names_a_url_and_a_method_its_view_takes() -> None:
     taken = {(p.name, m) for _, p in _patterns() for m in _methods(p)} | {("admin:index", GET)}
     assert [row.id for row in MATRIX if (row.name, row.method) not in taken] == []
     assert len({row.id for row in MATRIX}) == len(MATRIX), "a row is there twice"
+
+
+def test_every_page_view_says_which_methods_it_takes() -> None:
+    """A plain function view without `require_http_methods` (or require_safe, require_POST)
+    would answer a POST, a PUT or a DELETE as it answers a GET."""
+    undeclared = [
+        f"{route} ({pattern.name})"
+        for route, pattern in _patterns()
+        if getattr(pattern.callback, "view_class", None) is None
+        and _declared_methods(pattern.callback) is None
+    ]
+    assert undeclared == []
+
+
+READ_ONLY = [
+    row
+    for row in MATRIX
+    if row.method == GET
+    and not is_api(row)
+    and not row.name.startswith("admin:")  # Django's own
+    and 200 in row.cells
+    and not any(other.name == row.name and other.method != GET for other in MATRIX)
+]
+
+
+@pytest.mark.parametrize("row", [pytest.param(row, id=row.id) for row in READ_ONLY])
+@pytest.mark.parametrize("method", [POST, PUT, DELETE])
+def test_a_page_that_only_shows_refuses_a_write_with_405_and_writes_nothing(
+    row: Row, method: str, matrix_world: MatrixWorld, db: None
+) -> None:
+    column = COLUMNS[row.cells.index(200)]  # someone who may read it
+    with transaction.atomic():
+        before = rows_written()
+        response = ask(row._replace(method=method), column, matrix_world)
+        written = rows_written() - before
+        transaction.set_rollback(True)
+    assert (response.status_code, written) == (405, 0), row.id
+    assert set(response["Allow"].split(", ")) <= {GET, "HEAD"}
 
 
 # --- reps change only their own feedback and attempts -------------------------------------------
