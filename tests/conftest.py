@@ -154,6 +154,11 @@ def signed_definition(heads: tuple[object, object]) -> Callable[..., LeadDefinit
     return make
 
 
+def ago(**delta: float) -> str:
+    """The moment that long ago, as an ISO 8601 string (what ingest rows carry)."""
+    return (timezone.now() - timedelta(**delta)).isoformat()
+
+
 def csv_rows(response: object) -> list[list[str]]:
     """A CSV download's rows, after checking it is one: an attachment of UTF-8 text with a
     byte order mark (`config.csv_export`), streamed."""

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.db import transaction
-from django.utils import timezone
 
 from alignment.roles import Role, Team
 from alignment.services.accounts import team_head_set
 from leads.models import Dispute, Handoff, Lead
-from tests.conftest import World
+from tests.conftest import World, ago
 
 pytestmark = [
     pytest.mark.browser,
@@ -34,10 +32,6 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SHOTS = Path(os.environ.get("TANDEM_DISPUTES_SHOTS", "/tmp/shots_disputes"))
 COMMENT = "Dana asked for a quote at the fair: the budget is there, for Q3."
 NOTE = "One call on a Friday evening is no follow-up: call her again this week."
-
-
-def ago(**delta: float) -> str:
-    return (timezone.now() - timedelta(**delta)).isoformat()
 
 
 @pytest.fixture

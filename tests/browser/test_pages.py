@@ -10,17 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from alignment.roles import Role
-from tests.conftest import World
+from tests.conftest import World, ago
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("restore_base_data"),
 ]
-
-
-def ago(**delta: float) -> str:
-    return (timezone.now() - timedelta(**delta)).isoformat()
 
 
 @pytest.fixture

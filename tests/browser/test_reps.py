@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from alignment.roles import Role
 from leads.models import Handoff, HandoffReassignment, Lead
-from tests.conftest import World
+from tests.conftest import World, ago
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,10 +29,6 @@ RULES = [
     {"field": "employees", "operator": "gte", "value": 200, "points": 20},
     {"field": "channel", "operator": "in", "value": ["webinar", "event"], "points": 25},
 ]
-
-
-def ago(**delta: float) -> str:
-    return (timezone.now() - timedelta(**delta)).isoformat()
 
 
 @pytest.fixture

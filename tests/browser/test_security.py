@@ -17,17 +17,13 @@ from alignment.models import Goal
 from alignment.roles import Role
 from alignment.services.goals import goal_create
 from tests.browser.conftest import csp_violations
-from tests.conftest import World
+from tests.conftest import World, ago
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("restore_base_data"),
 ]
-
-
-def ago(**delta: float) -> str:
-    return (timezone.now() - timedelta(**delta)).isoformat()
 
 
 @pytest.fixture

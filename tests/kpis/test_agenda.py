@@ -20,14 +20,10 @@ from core.periods import period_start, previous_period
 from kpis.pages.agenda import md_text, weekly_agenda
 from leads.models import Handoff, Lead
 from leads.services import handoff_reject
-from tests.conftest import World, goal
+from tests.conftest import World, ago, goal
 from tests.kpis.test_views import recompute_recent
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(**delta: float) -> str:
-    return (timezone.now() - timedelta(**delta)).isoformat()
 
 
 def midnight(day: object) -> datetime:

@@ -18,13 +18,9 @@ from kpis.selectors import KpiTable
 from kpis.services import kpis_recompute
 from leads.models import Handoff
 from leads.services import handoff_reject
-from tests.conftest import World, csv_rows
+from tests.conftest import World, ago, csv_rows
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(**delta: float) -> str:
-    return (timezone.now() - timedelta(**delta)).isoformat()
 
 
 def recompute_recent() -> None:

@@ -10,22 +10,16 @@ manny a marketing manager who heads nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from alignment.roles import Role
 from leads.models import Dispute, Handoff
 from leads.services_disputes import dispute_raise
-from tests.conftest import World
+from tests.conftest import World, ago
 
 COMMENT = "We met them at the fair: they have budget for Q3."
 FEEDBACK = "No budget this year, call back in autumn."
-
-
-def ago(**delta: float) -> str:
-    return (timezone.now() - timedelta(**delta)).isoformat()
 
 
 @pytest.fixture

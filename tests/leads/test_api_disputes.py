@@ -7,8 +7,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from leads.models import Dispute, Handoff
-from tests.conftest import World, token_client
-from tests.leads.disputes_fixture import COMMENT, FEEDBACK, READERS, ago
+from tests.conftest import World, ago, token_client
+from tests.leads.disputes_fixture import COMMENT, FEEDBACK, READERS
 
 pytestmark = pytest.mark.django_db
 NOTE = "One call and no voicemail is no follow-up."

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from alignment.roles import Role
 from leads.models import FunnelChange, Handoff, HandoffReassignment, Lead
@@ -24,13 +23,9 @@ from leads.services import (
     lead_can_view,
     stage_events_upsert,
 )
-from tests.conftest import World
+from tests.conftest import World, ago
 
 pytestmark = pytest.mark.django_db
-
-
-def ago(**delta: float) -> str:
-    return (timezone.now() - timedelta(**delta)).isoformat()
 
 
 @pytest.fixture

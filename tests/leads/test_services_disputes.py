@@ -20,8 +20,8 @@ from leads.services_disputes import (
     dispute_raise,
     dispute_record_outcome,
 )
-from tests.conftest import World
-from tests.leads.disputes_fixture import COMMENT, READERS, ago
+from tests.conftest import World, ago
+from tests.leads.disputes_fixture import COMMENT, READERS
 
 pytestmark = pytest.mark.django_db
 NOTE = "Sam never reached them: one call, no voicemail."

@@ -1,22 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from alignment.roles import Role
 from leads.models import ContactAttempt, Handoff, Lead, RejectionReason
-from tests.conftest import World, csv_rows
+from tests.conftest import World, ago, csv_rows
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/leads/inbox/"}
-
-
-def ago(**delta: float) -> str:
-    return (timezone.now() - timedelta(**delta)).isoformat()
 
 
 def handoff(lead: str) -> Handoff:

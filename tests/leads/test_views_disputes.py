@@ -11,8 +11,8 @@ from django.test import Client
 
 from leads.models import Dispute, Handoff
 from leads.services_disputes import dispute_confirm, dispute_record_outcome
-from tests.conftest import World, csv_rows
-from tests.leads.disputes_fixture import COMMENT, FEEDBACK, READERS, ago
+from tests.conftest import World, ago, csv_rows
+from tests.leads.disputes_fixture import COMMENT, FEEDBACK, READERS
 
 pytestmark = pytest.mark.django_db
 NOTE = "One call and no voicemail is no follow-up."
