@@ -133,7 +133,7 @@ def env_proxy_ssl_header(name: str, default: str) -> tuple[str, str] | None:
     sets on the requests that reached it over HTTPS), or None for "off" (no proxy: the app
     must then not trust any such header)."""
     value = env_str(name, default).strip()
-    if value.lower() in {"off", "none", ""}:
+    if not value or value.lower() in _OFF:
         return None
     header, sep, expected = (part.strip() for part in value.partition(":"))
     if not sep or not expected or not re.fullmatch(r"[A-Za-z0-9-]+", header):
