@@ -77,7 +77,7 @@ def user_access_record(
     None for a user just added. Records "user.created", or "user.access_changed" with what
     changed; nothing when nothing did. Returns the changes."""
     after = user_access(user)
-    changes = audit_diff(audit_filled(before) if before is not None else {}, audit_filled(after))
+    changes = audit_diff(audit_filled(before or {}), audit_filled(after))
     if before is None or changes:
         audit_record(
             actor=by,

@@ -1,11 +1,11 @@
 """The audit log's writes: who changed what, and when, recorded in the transaction of the change.
 
 Every service that changes an SLA, a lead definition, a goal or the scorecard's inputs, an
-approval, a handoff's decision, a dispute, an import, a channel, an API token or a user's access
-calls `audit_record` (one entry) or `audit_record_many` (a batch, in one INSERT: an ingest's handoff
-decisions) inside its own transaction, so an entry exists exactly when its change committed: a
-change refused (ValidationError) or rolled back leaves none. Views and signals never write
-entries. Nothing updates or deletes one (see `alignment.models.AuditEntry`).
+approval, a handoff's decision, a dispute, an import, a channel, an API token or a user's
+access calls `audit_record` (one entry) or `audit_record_many` (a batch, in one INSERT: an
+ingest's handoff decisions) inside its own transaction, so an entry exists exactly when its
+change committed: a change refused (ValidationError) or rolled back leaves none. Views and
+signals never write entries. Nothing updates or deletes one (see `alignment.models.AuditEntry`).
 
 An entry's `changes` are {field: [before, after]} (a record created has `None` before, one
 deleted `None` after), its `details` {name: value} the values that place the change; both hold

@@ -62,6 +62,18 @@ def test_the_proxy_ssl_header_is_read_as_django_wants_it_or_switched_off(
             env_proxy_ssl_header("PROXY", "X-Forwarded-Proto: https")
 
 
+def test_the_csp_reports_where_it_is_told_and_hsts_covers_subdomains_unless_told_not_to() -> None:
+    policy = "s.CONTENT_SECURITY_POLICY['DIRECTIVES'].get('report-uri')"
+    assert _settings(policy) == "None"
+    assert _settings(policy, CSP_REPORT_URI="https://r.example/csp") == "['https://r.example/csp']"
+    hsts = "s.SECURE_HSTS_INCLUDE_SUBDOMAINS"
+    assert _settings(hsts, DEBUG="false", SECRET_KEY="k" * 50, ALLOWED_HOSTS="x") == "True"
+    assert _settings(
+        hsts, DEBUG="false", SECRET_KEY="k" * 50, ALLOWED_HOSTS="x",
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="false",
+    ) == "False"  # fmt: skip
+
+
 def test_a_bad_number_fails_loudly(environ: pytest.MonkeyPatch) -> None:
     environ.setenv("NUM", "ten")
     with pytest.raises(ImproperlyConfigured, match="not a whole number"):
@@ -190,19 +202,23 @@ def test_production_settings_pass_the_deploy_checks() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def _settings(**env: str) -> str:
-    """What config.settings makes of the database variables, as one line."""
+#: What `_settings` prints by default: what config.settings makes of the database variables.
+DATABASE_SETTINGS = (
+    "sorted(s.DATABASES), s.DATABASE_ROUTERS, "
+    "'config.db_router.ReplicaReadsMiddleware' in s.MIDDLEWARE, "
+    "s.DATABASES.get('replica', {}).get('TEST')"
+)
+
+
+def _settings(show: str = DATABASE_SETTINGS, **env: str) -> str:
+    """`show` (an expression of the settings, `s`) as config.settings makes it of `env`, as one
+    line, read in a fresh process."""
     clean = {
         k: v
         for k, v in os.environ.items()
         if k not in {"DATABASE_URL", "DATABASE_REPLICA_URL", "DJANGO_SETTINGS_MODULE"}
     }
-    code = (
-        "from django.conf import settings as s; "
-        "print(sorted(s.DATABASES), s.DATABASE_ROUTERS, "
-        "'config.db_router.ReplicaReadsMiddleware' in s.MIDDLEWARE, "
-        "s.DATABASES.get('replica', {}).get('TEST'))"
-    )
+    code = f"from django.conf import settings as s; print({show})"
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
